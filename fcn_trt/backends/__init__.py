@@ -1,0 +1,1 @@
+"""Inference backends. Each is imported lazily by :class:`fcn_trt.Segmenter`."""

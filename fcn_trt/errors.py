@@ -1,0 +1,201 @@
+"""One exception hierarchy for the whole SDK.
+
+Every message follows the same three parts, so a user reading one line knows what to do::
+
+    <what> : expected <expected>, found <found>. Hint: <fix>
+
+Build messages with :func:`format_message` (or pass ``expected=/found=/hint=`` to any error).
+
+Example:
+    >>> raise FrameShapeError("frame", expected="uint8 array of shape (H, W, 3)",
+    ...                       found="shape (480, 640)", hint="convert grayscale with cv2.cvtColor")
+    Traceback (most recent call last):
+    ...
+    fcn_trt.errors.FrameShapeError: frame: expected uint8 array of shape (H, W, 3), found shape (480, 640). Hint: convert grayscale with cv2.cvtColor
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "FcnTrtError",
+    "InputError",
+    "FrameTypeError",
+    "FrameDtypeError",
+    "FrameShapeError",
+    "EmptyFrameError",
+    "ModelError",
+    "ModelNotFoundError",
+    "ModelFormatError",
+    "MetadataError",
+    "EngineError",
+    "EngineCorruptError",
+    "EngineMismatchError",
+    "BackendUnavailableError",
+    "CudaError",
+    "NoCudaDeviceError",
+    "TensorRTError",
+    "BuildError",
+    "AccuracyGateError",
+    "SourceError",
+    "SourceOpenError",
+    "SourceEndedError",
+    "ClosedError",
+    "ConfigError",
+    "format_message",
+]
+
+
+def format_message(
+    what: str,
+    expected: Optional[str] = None,
+    found: Optional[str] = None,
+    hint: Optional[str] = None,
+) -> str:
+    """Return ``"<what>: expected <expected>, found <found>. Hint: <hint>"`` (parts optional)."""
+    parts = []
+    if expected is not None:
+        parts.append("expected " + expected)
+    if found is not None:
+        parts.append("found " + found)
+    msg = what
+    if parts:
+        msg += ": " + ", ".join(parts)
+    if hint:
+        msg += ". Hint: " + hint
+    return msg
+
+
+class FcnTrtError(Exception):
+    """Base class of every error raised by fcn_trt and build_engine."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        what: str,
+        expected: Optional[str] = None,
+        found: Optional[str] = None,
+        hint: Optional[str] = None,
+    ) -> None:
+        self.what = what
+        self.expected = expected
+        self.found = found
+        self.hint = hint
+        super().__init__(format_message(what, expected, found, hint))
+
+
+# --- user input (frames, options) ---------------------------------------------------------------
+class InputError(FcnTrtError, ValueError):
+    """A frame or argument has the right type but an unusable value."""
+
+    exit_code = 2
+
+
+class FrameTypeError(FcnTrtError, TypeError):
+    """The frame is not a numpy array (None, list, PIL image, tensor...)."""
+
+    exit_code = 2
+
+
+class FrameDtypeError(FrameTypeError):
+    """The frame is a numpy array of the wrong dtype (float, uint16...)."""
+
+
+class FrameShapeError(InputError):
+    """The frame has the wrong rank, channel count or batch layout."""
+
+
+class EmptyFrameError(InputError):
+    """The frame has zero pixels (what a dead camera's ``read()`` often returns)."""
+
+
+class ConfigError(InputError):
+    """An option or combination of options is invalid."""
+
+
+# --- models and engines -------------------------------------------------------------------------
+class ModelError(FcnTrtError):
+    """A model file cannot be used."""
+
+    exit_code = 3
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    """The model path does not exist and is not a built-in model name."""
+
+
+class ModelFormatError(ModelError):
+    """The file is not a model this SDK understands (wrong suffix, not ONNX, not a pipeline)."""
+
+
+class MetadataError(ModelError):
+    """The model's fcn_trt metadata is missing or malformed."""
+
+
+class EngineError(ModelError):
+    """A TensorRT engine cannot be loaded."""
+
+
+class EngineCorruptError(EngineError):
+    """The engine file is truncated, corrupt or not a TensorRT engine."""
+
+
+class EngineMismatchError(EngineError):
+    """The engine was built for another TensorRT version, GPU or source model."""
+
+
+# --- backends and hardware ----------------------------------------------------------------------
+class BackendUnavailableError(FcnTrtError, ImportError):
+    """A backend's Python package (tensorrt, cuda-python, onnxruntime...) is not installed."""
+
+    exit_code = 4
+
+
+class CudaError(FcnTrtError, RuntimeError):
+    """A CUDA runtime call failed; the message names the CUDA error."""
+
+    exit_code = 4
+
+
+class NoCudaDeviceError(CudaError):
+    """No usable CUDA device or driver on this machine."""
+
+
+class TensorRTError(FcnTrtError, RuntimeError):
+    """A TensorRT call returned a failure (None, False) or its logger reported an error."""
+
+    exit_code = 4
+
+
+class BuildError(FcnTrtError, RuntimeError):
+    """Graph export, quantization or engine building failed."""
+
+    exit_code = 5
+
+
+class AccuracyGateError(BuildError):
+    """A reduced-precision graph lost more accuracy than its budget allows."""
+
+    exit_code = 6
+
+
+# --- streams ------------------------------------------------------------------------------------
+class SourceError(FcnTrtError, IOError):
+    """A camera, video, folder or URL source failed."""
+
+    exit_code = 7
+
+
+class SourceOpenError(SourceError):
+    """The source could not be opened."""
+
+
+class SourceEndedError(SourceError):
+    """A live source stopped delivering frames (camera unplugged, stream dropped)."""
+
+
+# --- lifetimes ----------------------------------------------------------------------------------
+class ClosedError(FcnTrtError, RuntimeError):
+    """An object was used after ``close()``."""
