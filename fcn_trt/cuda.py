@@ -1,0 +1,537 @@
+"""A small, checked layer over NVIDIA's cuda-python runtime API.
+
+Everything here goes through the CUDA *runtime* API and therefore through the device's primary
+context: there is no global context to push or pop, and every object works from any thread (the
+layer calls ``cudaSetDevice`` where a thread may not have selected the device yet).
+
+Every CUDA call's error code is checked; a failure raises :class:`~fcn_trt.errors.CudaError`
+naming the CUDA error (``cudaErrorMemoryAllocation`` ...), or
+:class:`~fcn_trt.errors.NoCudaDeviceError` when there is no usable driver or device.
+
+cuda-python is imported lazily, through :func:`cuda_runtime` only (``cuda.bindings.runtime`` on
+cuda-python >= 12.8 / 13.x, ``cuda.cudart`` on older 12.x), so ``import fcn_trt.cuda`` works
+without it.
+
+Example (on a machine with a GPU)::
+
+    >>> from fcn_trt.cuda import DeviceBuffer, PinnedBuffer, Stream, cuda_device_info
+    >>> cuda_device_info().compute_capability            # doctest: +SKIP
+    '8.7'
+    >>> with Stream() as s, PinnedBuffer((4,), "uint8") as h, DeviceBuffer(4) as d:  # doctest: +SKIP
+    ...     h.array[:] = 7
+    ...     d.copy_from_host_async(h, s)
+    ...     h.array[:] = 0
+    ...     d.copy_to_host_async(h, s)
+    ...     s.synchronize()
+    ...     h.array.tolist()
+    [7, 7, 7, 7]
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import logging
+import threading
+from typing import Any, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
+
+__all__ = [
+    "DeviceInfo",
+    "DeviceBuffer",
+    "PinnedBuffer",
+    "Stream",
+    "Event",
+    "CudaGraph",
+    "cuda_runtime",
+    "cuda_device_info",
+    "cuda_device_count",
+    "check_cuda",
+    "set_device",
+    "INSTALL_HINT",
+]
+
+_log = logging.getLogger(__name__)
+
+INSTALL_HINT = 'pip install "fcn-trt[tensorrt]" (installs tensorrt and cuda-python)'
+
+#: CUDA errors that mean "no usable driver or device" rather than "this call failed".
+_NO_DEVICE_ERRORS = frozenset(
+    (
+        "cudaErrorNoDevice",
+        "cudaErrorInsufficientDriver",
+        "cudaErrorStubLibrary",
+        "cudaErrorDevicesUnavailable",
+        "cudaErrorSystemDriverMismatch",
+        "cudaErrorCompatNotSupportedOnDevice",
+        "cudaErrorInitializationError",
+        "cudaErrorSystemNotReady",
+        "cudaErrorInvalidDevice",
+    )
+)
+
+_NO_DEVICE_HINT = (
+    "run on a machine with an NVIDIA GPU and a working driver (check `nvidia-smi`), "
+    "or use the ONNX Runtime backend: Segmenter('model.onnx')"
+)
+
+
+def cuda_runtime() -> Any:
+    """Return cuda-python's runtime API module (the ONE place that chooses the import).
+
+    ``from cuda.bindings import runtime`` (cuda-python 12.8+ and 13.x) is preferred; cuda-python
+    12.0-12.7 only has ``from cuda import cudart``, which is the same API.
+
+    Raises:
+        BackendUnavailableError: cuda-python is not installed.
+    """
+    try:
+        from cuda.bindings import runtime  # type: ignore[import-not-found]
+
+        return runtime
+    except ImportError:
+        pass
+    try:
+        from cuda import cudart  # type: ignore[import-not-found]
+
+        return cudart
+    except ImportError:
+        raise BackendUnavailableError(
+            "cuda-python (NVIDIA's CUDA Python bindings)",
+            expected="the package `cuda-python` installed",
+            found="neither cuda.bindings.runtime nor cuda.cudart importable",
+            hint=INSTALL_HINT,
+        ) from None
+
+
+def _error_name(rt: Any, err: Any) -> str:
+    """``cudaErrorXxx`` for an error code (falls back to the enum's own name or number)."""
+    try:
+        res = rt.cudaGetErrorName(err)
+        name = res[1] if isinstance(res, tuple) else res
+        if isinstance(name, bytes):
+            name = name.decode("ascii", "replace")
+        if name:
+            return str(name)
+    except Exception:  # pragma: no cover - only with a broken binding
+        pass
+    return str(getattr(err, "name", int(err)))
+
+
+def _error_string(rt: Any, err: Any) -> str:
+    try:
+        res = rt.cudaGetErrorString(err)
+        text = res[1] if isinstance(res, tuple) else res
+        if isinstance(text, bytes):
+            text = text.decode("ascii", "replace")
+        return str(text or "")
+    except Exception:  # pragma: no cover
+        return ""
+
+
+def check_cuda(result: Any, call: str, rt: Optional[Any] = None) -> Any:
+    """Check a cuda-python return value ``(err, *values)`` and return the values.
+
+    Returns ``None`` for no value, the value itself for one, a tuple for several.
+
+    Raises:
+        NoCudaDeviceError: the error means no usable driver/device.
+        CudaError: any other error; the message names the CUDA error.
+    """
+    if rt is None:
+        rt = cuda_runtime()
+    if isinstance(result, tuple):
+        err, values = result[0], result[1:]
+    else:
+        err, values = result, ()
+    if int(err) != 0:
+        name = _error_name(rt, err)
+        desc = _error_string(rt, err)
+        found = name + (" (%s)" % desc if desc else "")
+        if name in _NO_DEVICE_ERRORS:
+            raise NoCudaDeviceError(
+                "no usable CUDA device (%s failed)" % call,
+                expected="a usable CUDA driver and device",
+                found=found,
+                hint=_NO_DEVICE_HINT,
+            )
+        raise CudaError("CUDA %s" % call, expected="cudaSuccess", found=found)
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return values
+
+
+def set_device(device: int = 0, rt: Optional[Any] = None) -> None:
+    """Make ``device`` current for the calling thread (its primary context)."""
+    rt = rt or cuda_runtime()
+    check_cuda(rt.cudaSetDevice(int(device)), "cudaSetDevice(%d)" % device, rt)
+
+
+def cuda_device_count() -> int:
+    """Number of CUDA devices; 0 when there is no driver or device. Raises only without cuda-python."""
+    rt = cuda_runtime()
+    try:
+        return int(check_cuda(rt.cudaGetDeviceCount(), "cudaGetDeviceCount", rt))
+    except NoCudaDeviceError:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceInfo:
+    """One CUDA device: ``name``, ``compute_capability`` ("8.7"), ``total_memory`` in bytes."""
+
+    index: int
+    name: str
+    compute_capability: str
+    total_memory: int
+
+    @property
+    def sm(self) -> str:
+        """``"sm_87"`` form of the compute capability."""
+        return "sm_" + self.compute_capability.replace(".", "")
+
+
+def cuda_device_info(device: int = 0) -> DeviceInfo:
+    """Describe CUDA device ``device``.
+
+    Raises:
+        BackendUnavailableError: cuda-python is not installed (hint: ``pip install "fcn-trt[tensorrt]"``).
+        NoCudaDeviceError: no driver, no device, or ``device`` out of range.
+
+    Example:
+        >>> cuda_device_info(0)                      # doctest: +SKIP
+        DeviceInfo(index=0, name='Orin', compute_capability='8.7', total_memory=...)
+    """
+    rt = cuda_runtime()
+    count = int(check_cuda(rt.cudaGetDeviceCount(), "cudaGetDeviceCount", rt))
+    if count <= 0 or not 0 <= int(device) < count:
+        raise NoCudaDeviceError(
+            "CUDA device %d" % device,
+            expected="a device index below the device count",
+            found="%d CUDA device(s)" % count,
+            hint=_NO_DEVICE_HINT if count == 0 else "pass device=0..%d" % (count - 1),
+        )
+    prop = check_cuda(rt.cudaGetDeviceProperties(int(device)), "cudaGetDeviceProperties(%d)" % device, rt)
+    raw = prop.name
+    if isinstance(raw, (bytes, bytearray)):
+        name = bytes(raw).split(b"\0", 1)[0].decode("utf-8", "replace")
+    else:
+        name = str(raw)
+    return DeviceInfo(
+        index=int(device),
+        name=name.strip(),
+        compute_capability="%d.%d" % (int(prop.major), int(prop.minor)),
+        total_memory=int(prop.totalGlobalMem),
+    )
+
+
+class _Resource:
+    """Shared lifetime logic: idempotent close, context manager, use-after-close -> ClosedError."""
+
+    _kind = "CUDA resource"
+
+    def __init__(self) -> None:
+        self._rt = cuda_runtime()
+        self._closed = True  # set to False by subclasses once the resource is acquired
+        self._lock = threading.Lock()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(
+                "%s used after close()" % self._kind,
+                expected="an open object",
+                found="a closed one",
+                hint="create a new one; close() releases it for good",
+            )
+
+    def _release(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the resource. Idempotent; safe from any thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._release()
+
+    def __enter__(self) -> "_Resource":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            _log.warning("%s was not closed; call close() or use it in a `with` block", self._kind)
+
+
+class Stream(_Resource):
+    """A CUDA stream (non-blocking with respect to the legacy default stream).
+
+    ``handle`` is the integer TensorRT's ``execute_async_v3(stream_handle)`` takes.
+    """
+
+    _kind = "CUDA stream"
+
+    def __init__(self, device: int = 0) -> None:
+        super().__init__()
+        self.device = int(device)
+        set_device(self.device, self._rt)
+        flags = int(getattr(self._rt, "cudaStreamNonBlocking", 1))
+        self._stream = check_cuda(self._rt.cudaStreamCreateWithFlags(flags), "cudaStreamCreateWithFlags", self._rt)
+        self._closed = False
+
+    @property
+    def raw(self) -> Any:
+        """The cuda-python ``cudaStream_t`` object."""
+        self._check_open()
+        return self._stream
+
+    @property
+    def handle(self) -> int:
+        self._check_open()
+        return int(self._stream)
+
+    def synchronize(self) -> None:
+        """Block until all work queued on the stream is done."""
+        self._check_open()
+        check_cuda(self._rt.cudaStreamSynchronize(self._stream), "cudaStreamSynchronize", self._rt)
+
+    def wait_event(self, event: "Event") -> None:
+        """Make later work on this stream wait for ``event``."""
+        self._check_open()
+        check_cuda(self._rt.cudaStreamWaitEvent(self._stream, event.raw, 0), "cudaStreamWaitEvent", self._rt)
+
+    def _release(self) -> None:
+        check_cuda(self._rt.cudaStreamDestroy(self._stream), "cudaStreamDestroy", self._rt)
+
+
+class Event(_Resource):
+    """A CUDA event. ``timing=False`` (default) makes record/query cheapest."""
+
+    _kind = "CUDA event"
+
+    def __init__(self, timing: bool = False) -> None:
+        super().__init__()
+        flags = 0 if timing else int(getattr(self._rt, "cudaEventDisableTiming", 2))
+        self.timing = bool(timing)
+        self._event = check_cuda(self._rt.cudaEventCreateWithFlags(flags), "cudaEventCreateWithFlags", self._rt)
+        self._closed = False
+
+    @property
+    def raw(self) -> Any:
+        self._check_open()
+        return self._event
+
+    def record(self, stream: Stream) -> None:
+        """Record the event on ``stream`` (it completes when the work queued before it does)."""
+        self._check_open()
+        check_cuda(self._rt.cudaEventRecord(self._event, stream.raw), "cudaEventRecord", self._rt)
+
+    def synchronize(self) -> None:
+        """Block until the event has completed."""
+        self._check_open()
+        check_cuda(self._rt.cudaEventSynchronize(self._event), "cudaEventSynchronize", self._rt)
+
+    def query(self) -> bool:
+        """True when the event has completed, False while work before it is pending."""
+        self._check_open()
+        res = self._rt.cudaEventQuery(self._event)
+        err = res[0] if isinstance(res, tuple) else res
+        if int(err) == int(self._rt.cudaError_t.cudaErrorNotReady):
+            return False
+        check_cuda(res, "cudaEventQuery", self._rt)
+        return True
+
+    def elapsed_ms(self, start: "Event") -> float:
+        """Milliseconds between ``start`` and this event (both created with ``timing=True``)."""
+        self._check_open()
+        return float(check_cuda(self._rt.cudaEventElapsedTime(start.raw, self._event), "cudaEventElapsedTime", self._rt))
+
+    def _release(self) -> None:
+        check_cuda(self._rt.cudaEventDestroy(self._event), "cudaEventDestroy", self._rt)
+
+
+class DeviceBuffer(_Resource):
+    """``nbytes`` of device memory (``cudaMalloc``), freed exactly once by :meth:`close`.
+
+    ``ptr`` is the integer device address TensorRT's ``set_tensor_address`` takes.
+    """
+
+    _kind = "CUDA device buffer"
+
+    def __init__(self, nbytes: int, device: int = 0) -> None:
+        super().__init__()
+        if int(nbytes) <= 0:
+            raise CudaError("cudaMalloc", expected="a positive byte count", found=str(nbytes))
+        self.nbytes = int(nbytes)
+        self.device = int(device)
+        set_device(self.device, self._rt)
+        self._ptr = int(check_cuda(self._rt.cudaMalloc(self.nbytes), "cudaMalloc(%d bytes)" % self.nbytes, self._rt))
+        self._closed = False
+
+    @property
+    def ptr(self) -> int:
+        self._check_open()
+        return self._ptr
+
+    def copy_from_host_async(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int] = None) -> None:
+        """Queue a host-to-device copy of ``nbytes`` (default: all of ``host``) on ``stream``."""
+        n = host.nbytes if nbytes is None else int(nbytes)
+        self._check_size(n, host.nbytes)
+        kind = self._rt.cudaMemcpyKind.cudaMemcpyHostToDevice
+        check_cuda(
+            self._rt.cudaMemcpyAsync(self.ptr, host.ptr, n, kind, stream.raw), "cudaMemcpyAsync(HostToDevice)", self._rt
+        )
+
+    def copy_to_host_async(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int] = None) -> None:
+        """Queue a device-to-host copy of ``nbytes`` (default: all of ``host``) on ``stream``."""
+        n = host.nbytes if nbytes is None else int(nbytes)
+        self._check_size(n, host.nbytes)
+        kind = self._rt.cudaMemcpyKind.cudaMemcpyDeviceToHost
+        check_cuda(
+            self._rt.cudaMemcpyAsync(host.ptr, self.ptr, n, kind, stream.raw), "cudaMemcpyAsync(DeviceToHost)", self._rt
+        )
+
+    def _check_size(self, n: int, host_nbytes: int) -> None:
+        if not 0 < n <= min(self.nbytes, host_nbytes):
+            raise CudaError(
+                "cudaMemcpyAsync size",
+                expected="1..%d bytes" % min(self.nbytes, host_nbytes),
+                found="%d bytes" % n,
+            )
+
+    def _release(self) -> None:
+        check_cuda(self._rt.cudaFree(self._ptr), "cudaFree", self._rt)
+
+
+_NpShape = Union[int, Sequence[int]]
+
+
+class PinnedBuffer(_Resource):
+    """Page-locked host memory (``cudaMallocHost``) exposed as a numpy array (:attr:`array`).
+
+    Copies between pinned memory and the device are truly asynchronous; copies from ordinary
+    (pageable) numpy arrays are not.
+    """
+
+    _kind = "CUDA pinned host buffer"
+
+    def __init__(self, shape: _NpShape, dtype: Any = np.uint8) -> None:
+        super().__init__()
+        self.dtype = np.dtype(dtype)
+        self.shape: Tuple[int, ...] = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)  # type: ignore[arg-type]
+        self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        if self.nbytes <= 0:
+            raise CudaError("cudaMallocHost", expected="a positive byte count", found=str(self.nbytes))
+        self._ptr = int(check_cuda(self._rt.cudaMallocHost(self.nbytes), "cudaMallocHost(%d bytes)" % self.nbytes, self._rt))
+        raw = (ctypes.c_ubyte * self.nbytes).from_address(self._ptr)
+        self._array: Optional[np.ndarray] = np.frombuffer(raw, dtype=self.dtype).reshape(self.shape)
+        self._closed = False
+
+    @property
+    def ptr(self) -> int:
+        self._check_open()
+        return self._ptr
+
+    @property
+    def array(self) -> np.ndarray:
+        """The whole buffer as a numpy array (a view: valid only until close())."""
+        self._check_open()
+        assert self._array is not None
+        return self._array
+
+    def view(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        """A view of the buffer's first bytes as an array of ``shape`` (and ``dtype``)."""
+        self._check_open()
+        dt = self.dtype if dtype is None else np.dtype(dtype)
+        n = int(np.prod(tuple(shape), dtype=np.int64)) * dt.itemsize
+        if n > self.nbytes:
+            raise CudaError(
+                "pinned buffer view", expected="at most %d bytes" % self.nbytes, found="%d bytes for %s" % (n, tuple(shape))
+            )
+        flat = self.array.reshape(-1).view(np.uint8)[:n]
+        return flat.view(dt).reshape(tuple(shape))
+
+    def _release(self) -> None:
+        self._array = None
+        check_cuda(self._rt.cudaFreeHost(self._ptr), "cudaFreeHost", self._rt)
+
+
+class CudaGraph(_Resource):
+    """Capture work queued on a stream into an executable CUDA graph, then replay it.
+
+    Usage::
+
+        g = CudaGraph(stream)
+        g.begin()                 # cudaStreamBeginCapture (thread-local mode)
+        ...queue copies / enqueue on stream...
+        g.end()                   # cudaStreamEndCapture + cudaGraphInstantiate
+        g.launch()                # cudaGraphLaunch; replays the captured work
+    """
+
+    _kind = "CUDA graph"
+
+    def __init__(self, stream: Stream) -> None:
+        super().__init__()
+        self._stream = stream
+        self._graph: Any = None
+        self._exec: Any = None
+        self._capturing = False
+        self._closed = False
+
+    @property
+    def ready(self) -> bool:
+        return self._exec is not None and not self._closed
+
+    def begin(self) -> None:
+        self._check_open()
+        mode = self._rt.cudaStreamCaptureMode.cudaStreamCaptureModeThreadLocal
+        check_cuda(self._rt.cudaStreamBeginCapture(self._stream.raw, mode), "cudaStreamBeginCapture", self._rt)
+        self._capturing = True
+
+    def end(self) -> None:
+        """End the capture and instantiate the graph (a failed capture still leaves capture mode)."""
+        self._check_open()
+        self._capturing = False
+        self._graph = check_cuda(self._rt.cudaStreamEndCapture(self._stream.raw), "cudaStreamEndCapture", self._rt)
+        self._exec = check_cuda(self._rt.cudaGraphInstantiate(self._graph, 0), "cudaGraphInstantiate", self._rt)
+
+    def abort(self) -> None:
+        """Leave capture mode after a failure, discarding what was captured. Never raises."""
+        if self._capturing:
+            self._capturing = False
+            try:
+                res = self._rt.cudaStreamEndCapture(self._stream.raw)
+                if isinstance(res, tuple) and int(res[0]) == 0 and len(res) > 1 and res[1] is not None:
+                    self._rt.cudaGraphDestroy(res[1])
+            except Exception:  # pragma: no cover - best effort
+                _log.debug("cudaStreamEndCapture after a failed capture raised", exc_info=True)
+
+    def launch(self) -> None:
+        self._check_open()
+        if self._exec is None:
+            raise CudaError("cudaGraphLaunch", expected="an instantiated graph", found="none (call begin/end first)")
+        check_cuda(self._rt.cudaGraphLaunch(self._exec, self._stream.raw), "cudaGraphLaunch", self._rt)
+
+    def _release(self) -> None:
+        self.abort()
+        errors = []
+        if self._exec is not None:
+            errors.append(self._rt.cudaGraphExecDestroy(self._exec))
+            self._exec = None
+        if self._graph is not None:
+            errors.append(self._rt.cudaGraphDestroy(self._graph))
+            self._graph = None
+        for res in errors:
+            check_cuda(res, "cudaGraph destroy", self._rt)
