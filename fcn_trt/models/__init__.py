@@ -1,0 +1,38 @@
+"""Built-in models shipped with the package, opened by name: ``Segmenter("demo")``.
+
+Example:
+    >>> sorted(BUILTIN_MODELS)                       # doctest: +SKIP
+    ['demo', 'selfie']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Union
+
+from ..errors import ModelNotFoundError
+
+__all__ = ["BUILTIN_MODELS", "resolve_model", "models_dir"]
+
+#: name -> file in this folder (added as the models are shipped).
+BUILTIN_MODELS: Dict[str, str] = {}
+
+
+def models_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def resolve_model(model: Union[str, Path]) -> Path:
+    """A path to a model file: an existing path, or a built-in name from :data:`BUILTIN_MODELS`."""
+    path = Path(model)
+    if path.exists():
+        return path
+    name = str(model)
+    if name in BUILTIN_MODELS:
+        builtin = models_dir() / BUILTIN_MODELS[name]
+        if builtin.exists():
+            return builtin
+    raise ModelNotFoundError(
+        "model", expected="an existing .onnx/.engine file or a built-in name (" + ", ".join(sorted(BUILTIN_MODELS)) + ")",
+        found=repr(name), hint="export one with `python -m build_engine export`, or check the path",
+    )
