@@ -140,3 +140,41 @@ def test_cli_limit_and_errors(voc_root, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fcn-trt eval: error: VOC dataset root")
     assert seg.closed
+
+
+def test_real_segmenter_on_tiny_exported_pipeline(tmp_path, capsys):
+    """End to end: a width/16 FCN-8s pipeline on ONNX Runtime, scored against labels counted here."""
+    pytest.importorskip("onnxruntime")
+    pipeline = pytest.importorskip("build_engine.pipeline")
+    import fcn_trt
+    from fcn_trt.datasets import VocDataset
+
+    model = pipeline.export_fcn_pipeline(
+        tmp_path / "tiny.onnx", variant="fcn8s", num_classes=3, width_divisor=16,
+        class_names=CLASSES, palette=PALETTE, seed=3,
+    )
+    root = tmp_path / "VOC"
+    rng = np.random.default_rng(7)
+    for i, (h, w) in enumerate(((24, 32), (20, 28))):
+        y, x = np.mgrid[0:h, 0:w]
+        image = np.stack([x * 7, y * 9, (x + y) * 4], -1).astype(np.uint8)
+        gt = rng.integers(0, 3, size=(h, w)).astype(np.uint8)
+        gt[:, 0] = 255
+        write_voc_sample(root, "img%d" % i, image, gt, PALETTE)
+    write_split(root, "val", ["img0", "img1"])
+
+    expected = np.zeros((3, 3), np.int64)
+    with fcn_trt.Segmenter(model) as seg:
+        for _, image, gt in VocDataset(root, "val"):
+            pred = seg.run(image).labels
+            keep = gt != 255
+            np.add.at(expected, (gt[keep].astype(int), pred[keep].astype(int)), 1)
+        report = evaluate(seg, root, progress=False)
+    assert np.array_equal(np.array(report.confusion), expected)
+    assert report.scores.num_pixels == int(expected.sum()) == 24 * 31 + 20 * 27
+    assert report.scores.pixel_accuracy == pytest.approx(np.trace(expected) / expected.sum())
+
+    args = _parse(["eval", str(model), "--data", str(root), "--no-progress", "--json", str(tmp_path / "r.json")])
+    assert run_eval_command(args) == 0  # default factory: fcn_trt.Segmenter
+    assert "onnxruntime" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["confusion"] == expected.tolist()
