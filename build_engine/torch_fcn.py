@@ -280,9 +280,9 @@ def randomize_fcn_(
     """Give ``model`` random, non-trivial weights in place and return it.
 
     Body convs (conv*, fc6, fc7): He-normal (fan-in), so activations keep their scale through the
-    15 ReLU layers; score layers: ``randn * score_std`` (pytorch-fcn zero-initialises them, which
-    would make every logit equal); biases ``randn * bias_std``. Transposed convs: bilinear plus
-    uniform noise on every (in, out) pair when ``random_upsampling`` (so a graph that swapped the
+    15 ReLU layers; score layers: ``randn * score_std``, centred over input channels so that no
+    class wins every pixel (pytorch-fcn zero-initialises them: every logit would be equal); biases ``randn * bias_std``. Transposed convs: bilinear plus
+    zero-mean uniform noise on every (in, out) pair when ``random_upsampling`` (so a graph that swapped the
     ConvTranspose in/out axes would be caught), pure bilinear otherwise.
 
     Example:
@@ -299,12 +299,17 @@ def randomize_fcn_(
                 else:
                     fan_in = m.in_channels * m.kernel_size[0] * m.kernel_size[1]
                     std = math.sqrt(2.0 / fan_in)
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * std)
+                w = torch.randn(m.weight.shape, generator=gen)
+                if name.startswith("score"):
+                    # zero mean over input channels: post-ReLU features are positive, so a random
+                    # mean would add a per-class offset and one class would win every pixel
+                    w = w - w.mean(dim=(1, 2, 3), keepdim=True)
+                m.weight.copy_(w * std)
                 if m.bias is not None:
                     m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * bias_std)
             elif isinstance(m, nn.ConvTranspose2d):
                 w = get_upsampling_weight(m.in_channels, m.out_channels, m.kernel_size[0])
                 if random_upsampling:
-                    w = w + 0.1 * torch.rand(w.shape, generator=gen)
+                    w = w + 0.1 * (torch.rand(w.shape, generator=gen) - 0.5)
                 m.weight.copy_(w)
     return model
