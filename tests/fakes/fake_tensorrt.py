@@ -1187,9 +1187,11 @@ class _IExecutionContext(_Strict):
         return self._addresses.get(name, 0)
 
     def execute_async_v3(self, stream_handle: int) -> bool:
+        """Check addresses, shapes and buffer bounds now; queue the ONNX Runtime run on the stream
+        (``fake_cuda.run_on_stream``: runs at once, or at graph launch while the stream captures)."""
         stream_handle = operator.index(stream_handle)
         state = self._state
-        from tests.fakes import fake_cuda  # the strict CUDA fake owns device memory
+        from tests.fakes import fake_cuda  # the strict CUDA fake owns device memory and streams
 
         mem = fake_cuda.DEVICE_MEMORY
         missing = [t["name"] for t in self._engine._io if not self._addresses.get(t["name"])]
@@ -1203,33 +1205,38 @@ class _IExecutionContext(_Strict):
             _log(state, None, "ERROR", "3: [executionContext.cpp::enqueueV3] Error Code 3: API Usage Error "
                  "(input shapes not specified: %s)" % self.infer_shapes())
             return False
-        feeds = {}
-        shapes = {}
-        for t in self._inputs():
-            shape = self._input_shapes.get(t["name"], tuple(t["shape"]))
+        shapes = {t["name"]: tuple(self._input_shapes.get(t["name"], t["shape"])) for t in self._inputs()}
+        out_shapes = self._engine._output_shapes(shapes)
+        spans = {}
+        for t in self._engine._io:
+            shape = shapes[t["name"]] if t["mode"] == "INPUT" else out_shapes[t["name"]]
             dtype = np.dtype(_TRT_TO_NP[t["dtype"]])
             nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             try:
-                raw = mem.view(self._addresses[t["name"]], nbytes)
-            except Exception as exc:  # noqa: BLE001 - out-of-bounds read of an input buffer
+                mem.view(self._addresses[t["name"]], nbytes)
+            except ValueError as exc:
                 _log(state, None, "ERROR", "1: [executionContext.cpp::enqueueV3] Error Code 1: Cuda Runtime "
-                     "(illegal memory access reading input %s: %s)" % (t["name"], exc))
+                     "(illegal memory access: %s %s needs %d bytes at 0x%x: %s)"
+                     % (t["mode"].lower(), t["name"], nbytes, self._addresses[t["name"]], exc))
                 return False
-            feeds[t["name"]] = np.frombuffer(bytes(np.asarray(raw, dtype=np.uint8).tobytes()), dtype=dtype).reshape(shape)
-            shapes[t["name"]] = tuple(shape)
+            spans[t["name"]] = (self._addresses[t["name"]], nbytes, dtype, shape)
         session = self._engine._ort()
-        names = [o.name for o in session.get_outputs()]
-        outs = session.run(None, feeds)
-        for name, out in zip(names, outs):
-            dtype = np.dtype(_TRT_TO_NP[self._engine._by_name[name]["dtype"]])
-            data = np.ascontiguousarray(out, dtype=dtype).view(np.uint8).reshape(-1)
-            try:
-                dst = mem.view(self._addresses[name], data.nbytes)
-            except Exception as exc:  # noqa: BLE001 - the output buffer is too small
-                _log(state, None, "ERROR", "1: [executionContext.cpp::enqueueV3] Error Code 1: Cuda Runtime "
-                     "(illegal memory access writing output %s (%d bytes): %s)" % (name, data.nbytes, exc))
-                return False
-            np.asarray(dst).reshape(-1)[:] = data
+
+        def work() -> None:
+            feeds = {}
+            for t in self._inputs():
+                ptr, nbytes, dtype, shape = spans[t["name"]]
+                feeds[t["name"]] = np.array(mem.view(ptr, nbytes), copy=True).view(dtype).reshape(shape)
+            outs = session.run(None, feeds)
+            for o, value in zip(session.get_outputs(), outs):
+                ptr, nbytes, dtype, _ = spans[o.name]
+                mem.view(ptr, nbytes)[:] = np.ascontiguousarray(value, dtype=dtype).view(np.uint8).reshape(-1)
+
+        err = fake_cuda.run_on_stream(stream_handle, work)
+        if int(err) != 0:
+            _log(state, None, "ERROR", "1: [executionContext.cpp::enqueueV3] Error Code 1: Cuda Runtime "
+                 "(%s)" % getattr(err, "name", err))
+            return False
         state.executions.append((stream_handle, shapes))
         return True
 
