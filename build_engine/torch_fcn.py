@@ -287,7 +287,7 @@ def randomize_fcn_(
 
     Example:
         >>> net = randomize_fcn_(build_torch_fcn("fcn32s", 4, 8), seed=1)
-        >>> float(net.score_fr.weight.abs().sum()) > 0
+        >>> bool(net.score_fr.weight.detach().abs().sum() > 0)
         True
     """
     gen = torch.Generator().manual_seed(int(seed))
