@@ -18,6 +18,7 @@ from typing import Dict, Mapping, Optional, Tuple
 import numpy as np
 
 from .errors import FrameShapeError, InputError
+from .palettes import palette_to_bgr_lut
 
 __all__ = ["SegmentationResult"]
 
@@ -26,13 +27,6 @@ def _readonly(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
     if a is not None:
         a.flags.writeable = False
     return a
-
-
-def _bgr_lut(palette: Tuple[Tuple[int, int, int], ...]) -> np.ndarray:
-    lut = np.zeros((256, 3), np.uint8)
-    if palette:
-        lut[: len(palette)] = np.asarray(palette, np.uint8)[:, ::-1]
-    return lut
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +62,7 @@ class SegmentationResult:
 
     def colorize(self, palette: Optional[Tuple[Tuple[int, int, int], ...]] = None) -> np.ndarray:
         """Labels painted with the palette (RGB triples), as a BGR uint8 image for OpenCV."""
-        return _bgr_lut(tuple(palette or self.palette))[self.labels]
+        return palette_to_bgr_lut(tuple(palette or self.palette))[self.labels]
 
     def overlay(self, frame: np.ndarray, alpha: float = 0.5, skip_background: bool = False) -> np.ndarray:
         """Blend the colourised labels over ``frame`` (BGR uint8 HxWx3, same size); returns a new image.

@@ -1,0 +1,205 @@
+"""``fcn-trt``: run, eval, demo, inspect, selfcheck, profile.
+
+User mistakes print one line (``fcn-trt: error: ...``) and exit non-zero; ``--verbose`` shows the
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import ConfigError, FcnTrtError, SourceOpenError
+
+__all__ = ["main"]
+
+log = logging.getLogger("fcn_trt")
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
+
+_PLUGINS = (
+    ("fcn_trt.eval", "add_eval_parser"),
+    ("fcn_trt.demo", "add_demo_parser"),
+    ("fcn_trt.inspect_engine", "add_inspect_parser"),
+    ("fcn_trt.selfcheck", "add_selfcheck_parser"),
+    ("fcn_trt.profile", "add_profile_parser"),
+)
+
+
+def _cv2():
+    try:
+        import cv2
+    except ImportError:
+        from .errors import BackendUnavailableError
+
+        raise BackendUnavailableError(
+            "image/video I/O", expected="OpenCV", found="cv2 is not installed", hint='pip install "fcn-trt[cv]"'
+        ) from None
+    return cv2
+
+
+def _list_images(path: Path) -> List[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise SourceOpenError("--input folder", expected="image files (" + ", ".join(IMAGE_SUFFIXES) + ")", found=f"none in {path}")
+        return files
+    import glob
+
+    files = sorted(Path(p) for p in glob.glob(str(path)) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise SourceOpenError("--input", expected="an image, a video, a folder or a glob", found=f"nothing at {path}")
+    return files
+
+
+def _read_image(path: Path) -> np.ndarray:
+    cv2 = _cv2()
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise SourceOpenError(f"image {path}", expected="a readable image file", found="OpenCV could not decode it")
+    return img
+
+
+def _frames_of_video(path: Path) -> Iterator[np.ndarray]:
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise SourceOpenError(f"video {path}", expected="a video OpenCV can open", found="it could not be opened")
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        cap.release()
+
+
+def _render(result, frame: np.ndarray, args) -> np.ndarray:
+    return result.colorize() if args.labels_only else result.overlay(frame, alpha=args.alpha)
+
+
+def _save_labels(path: Path, result) -> None:
+    try:
+        from .datasets.voc import save_label_png
+    except ImportError:  # pragma: no cover - datasets ships with the package
+        save_label_png = None
+    if save_label_png is not None:
+        save_label_png(path, np.asarray(result.labels), result.palette)
+    else:
+        _cv2().imwrite(str(path), np.asarray(result.labels))
+
+
+def run_command(args) -> int:
+    from .segmenter import Segmenter
+
+    cv2 = _cv2()
+    if not 0.0 <= args.alpha <= 1.0:
+        raise ConfigError("--alpha", expected="a value in [0, 1]", found=str(args.alpha))
+    src = Path(args.input)
+    out = Path(args.output)
+    with Segmenter(args.model, backend=args.backend) as seg:
+        if src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES:
+            writer = None
+            n = 0
+            try:
+                fps = cv2.VideoCapture(str(src)).get(cv2.CAP_PROP_FPS) or 30.0
+                for frame in _frames_of_video(src):
+                    result = seg.run(frame)
+                    img = _render(result, frame, args)
+                    if writer is None:
+                        out.parent.mkdir(parents=True, exist_ok=True)
+                        fourcc = cv2.VideoWriter_fourcc(*("MJPG" if out.suffix.lower() == ".avi" else "mp4v"))
+                        writer = cv2.VideoWriter(str(out), fourcc, fps, (img.shape[1], img.shape[0]))
+                        if not writer.isOpened():
+                            raise SourceOpenError(f"output video {out}", expected="a writable .mp4 or .avi path", found="OpenCV could not open it")
+                    writer.write(img)
+                    n += 1
+            finally:
+                if writer is not None:
+                    writer.release()
+            if n == 0:
+                raise SourceOpenError(f"video {src}", expected="at least one frame", found="none could be read")
+            print(f"segmented {n} frames -> {out}")
+            return 0
+        images = [src] if src.is_file() else _list_images(src)
+        single = len(images) == 1 and out.suffix.lower() in IMAGE_SUFFIXES
+        if not single:
+            out.mkdir(parents=True, exist_ok=True)
+        for path in images:
+            frame = _read_image(path)
+            result = seg.run(frame)
+            target = out if single else out / f"{path.stem}_overlay.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not cv2.imwrite(str(target), _render(result, frame, args)):
+                raise SourceOpenError(f"output {target}", expected="a writable image path", found="OpenCV could not write it")
+            if args.save_labels:
+                _save_labels(target.with_name(target.stem.replace("_overlay", "") + "_labels.png"), result)
+            fractions = ", ".join(f"{k} {v:.1%}" for k, v in result.class_fractions().items() if v > 0)
+            print(f"{path.name}: {result.timings['total']:.1f} ms  [{fractions}] -> {target}")
+    return 0
+
+
+def _add_run_parser(sub) -> None:
+    p = sub.add_parser("run", help="segment an image, a folder/glob of images or a video file",
+                       description="Segment images or a video and write overlays (and label PNGs).")
+    p.add_argument("model", help="pipeline .onnx, TensorRT .engine, or a built-in name (demo, selfie)")
+    p.add_argument("--input", "-i", required=True, help="image, folder, glob or video file")
+    p.add_argument("--output", "-o", required=True, help="output image (single input), folder, or video file")
+    p.add_argument("--backend", choices=("onnxruntime", "tensorrt"), help="default: from the model's suffix")
+    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity of the label colours")
+    p.add_argument("--labels-only", action="store_true", help="write colourised labels instead of overlays")
+    p.add_argument("--save-labels", action="store_true", help="also write palette label PNGs (class ids)")
+    p.set_defaults(func=run_command)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="fcn-trt", description="FCN semantic segmentation with TensorRT (ONNX Runtime on CPU).")
+    parser.add_argument("--version", action="version", version=f"fcn-trt {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _add_run_parser(sub)
+    for module, func in _PLUGINS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name == module:
+                continue
+            raise
+        getattr(mod, func)(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except FcnTrtError as e:
+        if args.verbose:
+            raise
+        print(f"fcn-trt: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("fcn-trt: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:
+        if args.verbose:
+            raise
+        print(f"fcn-trt: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Segmenter over the real ONNX Runtime backend on tiny generated pipelines."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+import fcn_trt
+from build_engine.pipeline import export_fcn_pipeline
+from fcn_trt.errors import (
+    ClosedError, ConfigError, EmptyFrameError, FrameDtypeError, FrameShapeError, MetadataError, ModelFormatError,
+    ModelNotFoundError,
+)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    return export_fcn_pipeline(tmp_path_factory.mktemp("m") / "fcn8s_w16.onnx", "fcn8s", num_classes=5,
+                               width_divisor=16, outputs=("labels", "confidence"), seed=1)
+
+
+@pytest.fixture
+def seg(model_path):
+    with fcn_trt.Segmenter(model_path) as s:
+        yield s
+
+
+def frames(n, h=61, w=83, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+
+
+def test_run_matches_raw_session(seg, model_path):
+    f = frames(1)[0]
+    r = seg.run(f)
+    raw = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"]).run(None, {"frame": f[None]})
+    np.testing.assert_array_equal(r.labels, raw[0][0])
+    np.testing.assert_allclose(r.confidence, raw[1][0])
+    assert r.labels.dtype == np.uint8 and r.labels.shape == (61, 83)
+    assert set(r.timings) == {"validate", "infer", "postprocess", "total"}
+    assert r.timings["total"] >= r.timings["infer"] > 0
+    assert r.class_names == seg.metadata.class_names and len(r.palette) == 5
+
+
+def test_result_is_immutable(seg):
+    r = seg.run(frames(1)[0])
+    with pytest.raises(ValueError):
+        r.labels[0, 0] = 1
+    with pytest.raises(AttributeError):
+        r.labels = None
+    assert abs(sum(r.class_fractions().values()) - 1.0) < 1e-9
+
+
+def test_overlay_and_colorize(seg):
+    f = frames(1)[0]
+    r = seg.run(f)
+    color = r.colorize()
+    assert color.shape == f.shape and color.dtype == np.uint8
+    np.testing.assert_array_equal(r.overlay(f, alpha=0.0), f)
+    np.testing.assert_array_equal(r.overlay(f, alpha=1.0), color)
+    with pytest.raises(FrameShapeError, match="overlay"):
+        r.overlay(f[:10])
+
+
+def test_run_batch_equals_single_runs(seg):
+    fs = frames(3, seed=2)
+    batch = seg.run_batch(fs)
+    assert len(batch) == 3
+    for f, r in zip(fs, batch):
+        np.testing.assert_array_equal(r.labels, seg.run(f).labels)
+    assert len(seg.run_batch(list(fs))) == 3
+
+
+def test_non_contiguous_views_give_the_same_labels(seg):
+    f = frames(1, seed=3)[0]
+    for view in (f[:, ::-1], f[::-1], f[5:50, 3:70]):
+        np.testing.assert_array_equal(seg.run(view).labels, seg.run(view.copy()).labels)
+
+
+@pytest.mark.parametrize("bad,error", [
+    (None, TypeError), ([], TypeError), (np.zeros((10, 10, 3), np.float32), FrameDtypeError),
+    (np.zeros((10, 10), np.uint8), FrameShapeError), (np.zeros((10, 10, 4), np.uint8), FrameShapeError),
+    (np.zeros((0, 10, 3), np.uint8), EmptyFrameError), (np.zeros((2, 10, 10, 3), np.uint8), FrameShapeError),
+])
+def test_bad_frames_raise_typed_errors(seg, bad, error):
+    with pytest.raises(error):
+        seg.run(bad)
+    assert seg.run(frames(1)[0]).labels.shape == (61, 83)  # still usable afterwards
+
+
+def test_close_is_idempotent_and_use_after_close_raises(model_path):
+    s = fcn_trt.Segmenter(model_path)
+    s.close()
+    s.close()
+    assert s.closed
+    with pytest.raises(ClosedError):
+        s.run(frames(1)[0])
+    with pytest.raises(ClosedError):
+        _ = s.metadata
+
+
+def test_unclosed_segmenter_warns(model_path):
+    s = fcn_trt.Segmenter(model_path)
+    with pytest.warns(ResourceWarning):
+        s.__del__()
+    s.close()
+
+
+def test_model_errors(tmp_path, model_path):
+    with pytest.raises(ModelNotFoundError):
+        fcn_trt.Segmenter(tmp_path / "missing.onnx")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model at all")
+    with pytest.raises(ModelFormatError):
+        fcn_trt.Segmenter(junk)
+    with pytest.raises(ConfigError, match="suffix"):
+        import shutil
+
+        fcn_trt.Segmenter(shutil.copy(model_path, tmp_path / "m.bin"))
+
+
+def test_bare_network_without_metadata_is_explained(tmp_path):
+    from build_engine.fcn import build_fcn
+
+    path = tmp_path / "bare.onnx"
+    onnx.save(build_fcn("fcn32s", 3, 32), str(path))
+    with pytest.raises(MetadataError, match="build_engine export --onnx"):
+        fcn_trt.Segmenter(path)
+
+
+def test_no_resize_back_labels_come_back_at_frame_size(tmp_path):
+    path = export_fcn_pipeline(tmp_path / "small.onnx", "fcn32s", num_classes=3, width_divisor=32,
+                               inference_size=(32, 32), resize_back=False)
+    with fcn_trt.Segmenter(path) as s:
+        r = s.run(frames(1, 70, 50)[0])
+    assert r.labels.shape == (70, 50)
+
+
+def test_explicit_backend_override(model_path):
+    with fcn_trt.Segmenter(model_path, backend="onnxruntime", providers="CPUExecutionProvider", threads=1) as s:
+        assert s.backend.describe()["backend"] == "onnxruntime"
+    with pytest.raises(ConfigError):
+        fcn_trt.Segmenter(model_path, backend="tflite")
