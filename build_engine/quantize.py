@@ -1,0 +1,386 @@
+"""INT8 as a graph property: a Q/DQ pipeline graph calibrated on real frames (DESIGN.md §1, §6).
+
+``python -m build_engine quantize MODEL.onnx --calib DIR|VIDEO|VOC --method entropy --out MODEL.int8.onnx``
+
+What it produces, and why (TensorRT's explicit-quantization rules):
+
+* ``onnxruntime.quantization.quantize_static`` in **QDQ** format, ``int8`` activations and weights,
+  **symmetric** (``ActivationSymmetric``/``WeightSymmetric``): every zero point is 0, the only kind
+  TensorRT accepts. Weights are quantized **per output channel** (``per_channel=True``); ONNX
+  Runtime puts ConvTranspose weight scales on axis 1 (its output channels), which is what TensorRT
+  expects for deconvolution.
+* Only ``Conv`` and ``ConvTranspose`` are quantized, on their *inputs* (activation and weight);
+  their outputs are not (``OpTypesToExcludeOutputQuantization``), which is TensorRT's recommended
+  Q/DQ placement and keeps the final scores float for the argmax. Biases stay float (``QuantizeBias=False``):
+  TensorRT fuses a float bias into the int8 convolution, while int32 bias Q/DQ is not accepted by
+  every TensorRT version.
+* Only the **network** is quantized, never the in-graph preprocessing or the argmax: every node whose
+  name starts with ``pre/`` or ``post/`` (and the output Identities) is in ``nodes_to_exclude``.
+  The network input gets one Q/DQ pair (the first convolution's input); the uint8 -> float cast,
+  mean/std, resizes, scores and ArgMax stay fp32.
+* Calibration runs the *pipeline graph itself*: the data reader feeds uint8 ``frame`` tensors, so
+  the calibration statistics see exactly the preprocessing of inference.
+* The result keeps the fcn_trt metadata with ``precision="int8"`` and a ``calibration`` record in
+  ``extra`` (method, number of frames, frame size, source).
+
+Calibration methods: ``entropy`` (KL divergence, TensorRT's default for its legacy calibrator),
+``percentile`` (99.999th percentile of |x| by default) and ``minmax``.
+
+Example:
+    >>> quantize_pipeline("fcn8s.onnx", "fcn8s.int8.onnx", calib="frames/", method="entropy")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional, Tuple, Union
+
+import numpy as np
+import onnx
+
+from fcn_trt._progress import progress
+from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError
+
+from .calibration import load_calibration_frames, parse_size
+from .precision import is_pipeline_node, load_pipeline, pipeline_metadata, set_pipeline_metadata
+
+__all__ = [
+    "METHODS",
+    "QuantizeConfig",
+    "FrameDataReader",
+    "quantize_pipeline",
+    "qdq_summary",
+    "add_quantize_parser",
+    "run_quantize",
+]
+
+log = logging.getLogger(__name__)
+
+METHODS = ("entropy", "percentile", "minmax")
+ModelLike = Union[str, Path, onnx.ModelProto]
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantizeConfig:
+    """Options of :func:`quantize_pipeline` (defaults are what TensorRT needs).
+
+    Attributes:
+        method: ``"entropy"``, ``"percentile"`` or ``"minmax"``.
+        num_frames: calibration frames sampled from the source.
+        size: (h, w) calibration frames are resized to; ``None``: the model's inference size, else
+            512x512.
+        percentile: for ``method="percentile"``.
+        split: VOC split used for calibration (a VOC root only).
+        chunk: frames per calibration pass (bounds the memory the collector holds at once).
+        cache_dir: where calibration frames are cached (default ``~/.cache/fcn_trt/calibration``).
+        use_cache: read/write that cache.
+        threads: ONNX Runtime intra-op threads during calibration (0 = its default).
+    """
+
+    method: str = "entropy"
+    num_frames: int = 64
+    size: Optional[Tuple[int, int]] = None
+    percentile: float = 99.999
+    split: Optional[str] = "train"
+    chunk: int = 4
+    cache_dir: Optional[str] = None
+    use_cache: bool = True
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ConfigError("calibration method", expected=" | ".join(METHODS), found=repr(self.method))
+        if not 0.0 < self.percentile <= 100.0:
+            raise ConfigError("percentile", expected="a value in (0, 100]", found=repr(self.percentile))
+        if self.chunk < 1 or self.num_frames < 1:
+            raise ConfigError("num_frames / chunk", expected="positive integers", found=f"{self.num_frames} / {self.chunk}")
+
+
+def _import_quantization():
+    try:
+        from onnxruntime import quantization as q
+    except ImportError:
+        raise BackendUnavailableError(
+            "onnxruntime.quantization", expected="onnxruntime installed to calibrate and quantize",
+            found="it is not installed", hint="pip install 'fcn-trt[build]'",
+        ) from None
+    return q
+
+
+def _reader_base():
+    return _import_quantization().CalibrationDataReader
+
+
+class FrameDataReader:
+    """An ONNX Runtime ``CalibrationDataReader`` feeding uint8 frames one at a time as ``{"frame": [1,H,W,3]}``.
+
+    Supports ``set_range`` (ONNX Runtime's strided calibration), so the collector holds at most
+    ``chunk`` frames' intermediate tensors at once. Built by :func:`make_reader` (so the class can
+    derive from ONNX Runtime's base class, imported lazily).
+    """
+
+    def __init__(self, frames: np.ndarray, input_name: str = "frame", show_progress: bool = True) -> None:
+        self.frames = frames
+        self.input_name = input_name
+        self._start, self._end = 0, len(frames)
+        self._pos = 0
+        self._bar = iter(progress(range(len(frames)), desc="calibrating", enabled=show_progress)) if show_progress else None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self._start, self._end = start_index, min(end_index, len(self.frames))
+        self._pos = self._start
+
+    def get_next(self):
+        if self._pos >= self._end:
+            return None
+        frame = self.frames[self._pos]
+        self._pos += 1
+        if self._bar is not None:
+            next(self._bar, None)
+        return {self.input_name: np.ascontiguousarray(frame[None])}
+
+    def rewind(self) -> None:
+        self._pos = self._start
+
+
+def make_reader(frames: np.ndarray, show_progress: bool = True):
+    """A :class:`FrameDataReader` that also is an ``onnxruntime.quantization.CalibrationDataReader``."""
+    base = _reader_base()
+    cls = type("FrameCalibrationDataReader", (FrameDataReader, base), {})
+    return cls(frames, show_progress=show_progress)
+
+
+def _chunk_size(n: int, chunk: int) -> int:
+    """Largest divisor of ``n`` not above ``chunk`` (ONNX Runtime needs n % stride == 0)."""
+    for s in range(min(chunk, n), 0, -1):
+        if n % s == 0:
+            return s
+    return 1
+
+
+def quantize_pipeline(
+    model: ModelLike,
+    out: Union[str, Path],
+    calib: Union[str, Path, np.ndarray],
+    config: Optional[QuantizeConfig] = None,
+    show_progress: bool = True,
+) -> Path:
+    """Write the int8 Q/DQ version of an fp32 pipeline graph to ``out``; returns ``out``.
+
+    ``calib`` is a frame source (folder, video, VOC root; see :mod:`build_engine.calibration`) or
+    an ``[N,H,W,3]`` uint8 array of frames.
+    """
+    config = config or QuantizeConfig()
+    q = _import_quantization()
+    pipeline = load_pipeline(model)
+    source_name = str(model) if not isinstance(model, onnx.ModelProto) else "model"
+    meta = pipeline_metadata(pipeline, source_name)
+    if meta.precision != "fp32":
+        raise ConfigError(
+            f"{source_name} precision", expected="an fp32 pipeline graph to quantize", found=meta.precision,
+            hint="quantize the fp32 export, not an fp16/int8 graph",
+        )
+    if meta.input_format == "nv12":
+        raise ConfigError(
+            "input format of the model", expected="bgr or rgb (calibration frames are BGR images)", found="nv12",
+            hint="quantize the bgr export of the same network and build the nv12 variant from it",
+        )
+    size = config.size or meta.inference_size or (512, 512)
+    if isinstance(calib, np.ndarray):
+        frames = calib
+        calib_desc = f"array of {len(frames)} frames"
+    else:
+        frames = load_calibration_frames(
+            calib, size=size, num_frames=config.num_frames, split=config.split,
+            cache_dir=config.cache_dir, use_cache=config.use_cache, show_progress=show_progress,
+        )
+        calib_desc = str(calib)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
+        raise ConfigError("calibration frames", expected="uint8 [N,H,W,3] with N >= 1",
+                          found=f"{frames.dtype} {tuple(frames.shape)}")
+    if meta.channel_order != "bgr" and meta.input_format == "rgb":
+        frames = np.ascontiguousarray(frames[..., ::-1])  # the graph wants RGB frames
+
+    exclude = [n.name for n in pipeline.graph.node if is_pipeline_node(n)]
+    unnamed = [n for n in pipeline.graph.node if not n.name]
+    if unnamed:  # quantize_static needs node names to exclude/identify nodes
+        for i, n in enumerate(unnamed):
+            n.name = f"net/{n.op_type}_{i}"
+    method = {"entropy": q.CalibrationMethod.Entropy, "percentile": q.CalibrationMethod.Percentile,
+              "minmax": q.CalibrationMethod.MinMax}[config.method]
+    extra = {
+        "ActivationSymmetric": True,
+        "WeightSymmetric": True,
+        "CalibTensorRangeSymmetric": True,
+        "QuantizeBias": False,
+        # Q/DQ on the *inputs* of Conv/ConvTranspose only (TensorRT's recommended placement): the
+        # convolution outputs stay float, so the logits reaching the argmax are never int8.
+        "OpTypesToExcludeOutputQuantization": ["Conv", "ConvTranspose"],
+        "CalibStridedMinMax": _chunk_size(len(frames), config.chunk),
+    }
+    if config.method == "percentile":
+        extra["CalibPercentile"] = config.percentile
+    reader = make_reader(frames, show_progress=show_progress)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fcn_trt_quant.") as tmp:
+        src = Path(tmp) / "fp32.onnx"
+        onnx.save(pipeline, str(src))
+        dst = Path(tmp) / "int8.onnx"
+        providers = ["CPUExecutionProvider"]
+        log.info("calibrating on %d frames %dx%d (%s), method %s", len(frames), frames.shape[1], frames.shape[2],
+                 calib_desc, config.method)
+        try:
+            q.quantize_static(
+                str(src), str(dst), calibration_data_reader=reader, quant_format=q.QuantFormat.QDQ,
+                op_types_to_quantize=["Conv", "ConvTranspose"], per_channel=True, reduce_range=False,
+                activation_type=q.QuantType.QInt8, weight_type=q.QuantType.QInt8,
+                nodes_to_exclude=exclude, calibrate_method=method, calibration_providers=providers,
+                extra_options=extra,
+            )
+        except Exception as e:  # ORT raises ValueError/RuntimeError/onnx errors with long messages
+            raise BuildError(
+                "INT8 quantization", expected="onnxruntime.quantization.quantize_static to succeed",
+                found=f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}",
+                hint="check the model runs on ONNX Runtime with these frames (python -m build_engine compare)",
+            ) from None
+        result = onnx.load(str(dst))
+    summary = qdq_summary(result)
+    if summary["nonzero_zero_points"]:
+        raise BuildError("Q/DQ graph", expected="zero points 0 (TensorRT)",
+                         found=f"{summary['nonzero_zero_points']} non-zero zero points")
+    if summary["quantized_pipeline_nodes"]:
+        raise BuildError("Q/DQ graph", expected="no Q/DQ on pre/ or post/ nodes",
+                         found=str(summary["quantized_pipeline_nodes"][:3]))
+    calibration = {
+        "method": config.method, "frames": int(len(frames)), "size": [int(frames.shape[1]), int(frames.shape[2])],
+        "source": calib_desc, "percentile": config.percentile if config.method == "percentile" else None,
+        "ops": ["Conv", "ConvTranspose"], "per_channel": True, "symmetric": True,
+    }
+    set_pipeline_metadata(result, meta.replace(precision="int8", extra={**dict(meta.extra), "calibration": calibration}))
+    try:
+        onnx.checker.check_model(result)
+    except Exception as e:  # noqa: BLE001
+        raise BuildError("Q/DQ graph", expected="a valid ONNX graph", found=str(e).splitlines()[0][:300]) from None
+    from .pipeline import save_model
+
+    save_model(result, out)
+    log.info("wrote %s: %d Q/DQ pairs on %d quantized nodes", out, summary["quantize_nodes"], summary["quantized_nodes"])
+    return out
+
+
+def qdq_summary(model: onnx.ModelProto) -> dict:
+    """Facts about a Q/DQ graph that TensorRT cares about (used by the tests and the CLI).
+
+    Returns a dict: ``quantize_nodes``, ``dequantize_nodes``, ``quantized_nodes`` (Conv/ConvTranspose
+    whose inputs come from DequantizeLinear), ``nonzero_zero_points`` (count), ``weight_axes``
+    ({node name: axis of its per-channel weight scale, or None for per-tensor}),
+    ``quantized_pipeline_nodes`` (pre/ or post/ nodes reading a DequantizeLinear output: must be
+    empty apart from the network's own output).
+    """
+    from onnx import numpy_helper
+
+    inits = {t.name: t for t in model.graph.initializer}
+    producers = {o: n for n in model.graph.node for o in n.output}
+    qs = [n for n in model.graph.node if n.op_type == "QuantizeLinear"]
+    dqs = [n for n in model.graph.node if n.op_type == "DequantizeLinear"]
+    nonzero = 0
+    for n in qs + dqs:
+        if len(n.input) > 2 and n.input[2]:
+            zp = inits.get(n.input[2])
+            if zp is not None and np.any(numpy_helper.to_array(zp) != 0):
+                nonzero += 1
+    dq_outputs = {n.output[0]: n for n in dqs}
+    quantized, axes = [], {}
+    for n in model.graph.node:
+        if n.op_type in ("Conv", "ConvTranspose") and n.input and n.input[0] in dq_outputs:
+            quantized.append(n.name)
+            w_dq = dq_outputs.get(n.input[1]) if len(n.input) > 1 else None
+            if w_dq is not None:
+                scale = inits.get(w_dq.input[1])
+                per_channel = scale is not None and len(scale.dims) == 1 and scale.dims[0] > 1
+                axis = next((a.i for a in w_dq.attribute if a.name == "axis"), 1)
+                axes[n.name] = axis if per_channel else None
+    # pre/ and post/ nodes must compute in float: none may read a dequantized tensor, and no Q/DQ
+    # node may carry a pre/ or post/ name other than the pair on the network's input.
+    bad = [n.name for n in model.graph.node
+           if is_pipeline_node(n) and n.op_type not in ("QuantizeLinear", "DequantizeLinear")
+           and any(i in dq_outputs for i in n.input)]
+    del producers
+    return {
+        "quantize_nodes": len(qs),
+        "dequantize_nodes": len(dqs),
+        "quantized_nodes": len(quantized),
+        "nonzero_zero_points": nonzero,
+        "weight_axes": axes,
+        "quantized_pipeline_nodes": bad,
+    }
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+def add_quantize_parser(subparsers):
+    """``quantize MODEL.onnx --calib SRC --method entropy|percentile|minmax --out MODEL.int8.onnx``."""
+    p = subparsers.add_parser(
+        "quantize", help="INT8 Q/DQ pipeline graph calibrated on real frames (runs on CPU)",
+        description="Calibrate an fp32 pipeline graph on frames from a folder, a video or a VOC root and write "
+        "a symmetric, per-channel int8 Q/DQ graph (Conv/ConvTranspose only; pre/ and post/ stay float) that "
+        "TensorRT builds as INT8 and ONNX Runtime runs on a CPU.",
+    )
+    p.add_argument("model", help="fp32 pipeline .onnx")
+    p.add_argument("--calib", required=True, help="calibration frames: folder of images, video file or VOC root")
+    p.add_argument("--method", choices=METHODS, default="entropy", help="calibration method (default: entropy)")
+    p.add_argument("--out", required=True, help="output .onnx (e.g. MODEL.int8.onnx)")
+    p.add_argument("--num-frames", type=int, default=64, help="calibration frames sampled evenly (default 64)")
+    p.add_argument("--calib-size", type=parse_size, default=None, metavar="HxW",
+                   help="resize calibration frames to HxW (default: the model's inference size, else 512x512)")
+    p.add_argument("--percentile", type=float, default=99.999, help="percentile for --method percentile")
+    p.add_argument("--split", default="train", help="VOC split to calibrate on (VOC roots only; default train)")
+    p.add_argument("--cache-dir", default=None, help="calibration frame cache (default ~/.cache/fcn_trt/calibration)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the frame cache")
+    p.add_argument("--chunk", type=int, default=4, help="frames per calibration pass (memory bound; default 4)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_quantize)
+    return p
+
+
+def run_quantize(args) -> int:
+    """Handler of the ``quantize`` subcommand."""
+    config = QuantizeConfig(
+        method=args.method, num_frames=args.num_frames, size=args.calib_size, percentile=args.percentile,
+        split=args.split, chunk=args.chunk, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+    )
+    out = quantize_pipeline(args.model, args.out, args.calib, config, show_progress=not args.no_progress)
+    s = qdq_summary(onnx.load(str(out), load_external_data=False))
+    per_channel = sum(1 for a in s["weight_axes"].values() if a is not None)
+    print(f"wrote {out}: {s['quantized_nodes']} int8 Conv/ConvTranspose ({per_channel} with per-channel weight "
+          f"scales), {s['quantize_nodes']} QuantizeLinear, zero points all 0; method {args.method}")
+    return 0
+
+
+def _main(argv=None) -> int:  # `python -m build_engine.quantize ...` until the lead wires the CLI
+    import argparse
+    import sys
+
+    from fcn_trt.errors import FcnTrtError
+
+    parser = argparse.ArgumentParser(prog="python -m build_engine.quantize")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_quantize_parser(sub)
+    args = parser.parse_args(["quantize"] + list(sys.argv[1:] if argv is None else argv))
+    try:
+        return args.func(args)
+    except FcnTrtError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
