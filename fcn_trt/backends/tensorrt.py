@@ -1,0 +1,684 @@
+"""TensorRT backend: runs a pipeline engine (uint8 frame in, uint8 labels out) on an NVIDIA GPU.
+
+What happens when one is opened, in this order:
+
+1. tensorrt and cuda-python are imported (missing -> :class:`BackendUnavailableError`);
+2. a CUDA device is looked up (none -> :class:`NoCudaDeviceError`) *before* any TensorRT runtime
+   exists: without a driver TensorRT hands back objects whose next call crashes;
+3. the sidecar ``<engine>.json`` is read and checked against this machine (TensorRT version, GPU
+   compute capability, precision, and the source ONNX's sha256 when ``onnx=`` is given); a mismatch
+   raises :class:`EngineMismatchError` saying how to rebuild, before any byte is deserialised;
+4. the engine is deserialised (shared between backends opened on the same file: refcounted);
+   ``None`` from TensorRT -> :class:`EngineCorruptError` carrying TensorRT's own log lines;
+5. one execution context, one stream, events, device buffers sized ONCE for the profile's largest
+   shape, and two sets of pinned staging buffers (double buffering) are allocated.
+
+The hot path (:meth:`TensorRTBackend.submit` / :meth:`TensorRTBackend.result`, or
+:meth:`TensorRTBackend.infer` = both) allocates nothing on the device or in pinned memory: it
+copies the frame into pinned staging, queues H2D copy -> ``execute_async_v3`` -> D2H copies on the
+backend's stream, records an event, and returns. ``set_input_shape`` is called only when the frame
+shape changes. With ``cuda_graph=True`` (default) the H2D + enqueue + D2H sequence of a frame shape
+is captured once into a CUDA graph (after one plain warm-up run at that shape) and replayed; when
+capture fails the backend falls back to plain enqueues and says why (:attr:`cuda_graph_reason`).
+
+Named-tensor API only (``num_io_tensors``, ``set_input_shape``, ``set_tensor_address``,
+``execute_async_v3``): the same code runs on TensorRT 8.5 to 11.
+
+Example (needs a GPU)::
+
+    >>> with TensorRTBackend("fcn8s.engine") as be:                            # doctest: +SKIP
+    ...     t0 = be.submit(frame0[None]); t1 = be.submit(frame1[None])        # two in flight
+    ...     labels0 = be.result(t0)["labels"]; labels1 = be.result(t1)["labels"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any, Deque, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from ..cuda import INSTALL_HINT, CudaError, CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream
+from ..cuda import cuda_device_info, set_device
+from ..errors import (
+    BackendUnavailableError,
+    ClosedError,
+    EngineCorruptError,
+    EngineMismatchError,
+    FrameDtypeError,
+    FrameShapeError,
+    InputError,
+    ModelFormatError,
+    ModelNotFoundError,
+    TensorRTError,
+)
+from ..metadata import PipelineMetadata
+from .base import Backend
+
+__all__ = ["TensorRTBackend", "Ticket", "import_tensorrt", "open_engine_count"]
+
+log = logging.getLogger(__name__)
+
+INPUT_NAME = "frame"
+SLOTS = 2  # two frames in flight
+MAX_PARKED = 64  # completed, not yet retrieved tickets kept for result()
+
+# TensorRT DataType member name -> numpy dtype (members looked up by name: TensorRT 11 renumbered)
+_DTYPES = (
+    ("UINT8", np.uint8),
+    ("FLOAT", np.float32),
+    ("HALF", np.float16),
+    ("INT8", np.int8),
+    ("INT32", np.int32),
+    ("INT64", np.int64),
+    ("BOOL", np.bool_),
+)
+
+
+def import_tensorrt() -> Any:
+    """Import the ``tensorrt`` module, or raise :class:`BackendUnavailableError` with the fix."""
+    try:
+        import tensorrt  # type: ignore[import-not-found]
+    except ImportError:
+        raise BackendUnavailableError(
+            "TensorRT backend",
+            expected="the tensorrt Python package",
+            found="it is not installed",
+            hint=INSTALL_HINT + "; on Jetson it comes with JetPack (python3-libnvinfer)",
+        ) from None
+    return tensorrt
+
+
+def _np_dtype(trt: Any, dtype: Any) -> Any:
+    for name, np_dtype in _DTYPES:
+        member = getattr(trt.DataType, name, None)
+        if member is not None and dtype == member:
+            return np.dtype(np_dtype)
+    raise ModelFormatError(
+        "engine tensor data type", expected="one of " + ", ".join(n for n, _ in _DTYPES), found=str(dtype),
+        hint="rebuild the engine from a pipeline graph exported by build_engine",
+    )
+
+
+def _make_logger(trt: Any) -> Any:
+    """A ``trt.ILogger`` that forwards to :mod:`logging` and keeps the warnings/errors it saw."""
+
+    class _CapturingLogger(trt.ILogger):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            trt.ILogger.__init__(self)
+            self.messages: List[str] = []
+
+        def log(self, severity: Any, msg: str) -> None:
+            if severity in (trt.ILogger.INTERNAL_ERROR, trt.ILogger.ERROR):
+                self.messages.append(str(msg))
+                log.error("TensorRT: %s", msg)
+            elif severity == trt.ILogger.WARNING:
+                self.messages.append(str(msg))
+                log.warning("TensorRT: %s", msg)
+            else:
+                log.debug("TensorRT: %s", msg)
+
+        def drain(self) -> List[str]:
+            out, self.messages = self.messages, []
+            return out
+
+    return _CapturingLogger()
+
+
+# --- shared engines -------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _EngineEntry:
+    trt: Any
+    runtime: Any
+    engine: Any
+    logger: Any
+    refs: int = 0
+
+
+_ENGINES: Dict[Tuple[Any, ...], _EngineEntry] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def open_engine_count() -> int:
+    """Number of deserialised engines currently shared by open backends (for tests and reports)."""
+    with _ENGINES_LOCK:
+        return len(_ENGINES)
+
+
+def _engine_key(trt: Any, path: Path, device: int) -> Tuple[Any, ...]:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt))
+
+
+def _acquire_engine(trt: Any, path: Path, device: int, rebuild: str) -> Tuple[Tuple[Any, ...], _EngineEntry]:
+    key = _engine_key(trt, path, device)
+    with _ENGINES_LOCK:
+        entry = _ENGINES.get(key)
+        if entry is None:
+            entry = _deserialize(trt, path, rebuild)
+            _ENGINES[key] = entry
+        entry.refs += 1
+        return key, entry
+
+
+def _release_engine(key: Tuple[Any, ...]) -> None:
+    with _ENGINES_LOCK:
+        entry = _ENGINES.get(key)
+        if entry is None:
+            return
+        entry.refs -= 1
+        if entry.refs <= 0:
+            del _ENGINES[key]
+            entry.engine = None  # engine before the runtime that made it
+            entry.runtime = None
+
+
+def _deserialize(trt: Any, path: Path, rebuild: str) -> _EngineEntry:
+    data = path.read_bytes()
+    if not data:
+        raise EngineCorruptError(str(path), expected="a serialized TensorRT engine", found="an empty file", hint=rebuild)
+    logger = _make_logger(trt)
+    runtime = trt.Runtime(logger)
+    if runtime is None:
+        raise TensorRTError("trt.Runtime", expected="a TensorRT runtime", found="None", hint="check the TensorRT install")
+    try:
+        engine = runtime.deserialize_cuda_engine(data)
+    except Exception as e:  # a binding that raises instead of returning None
+        logger.messages.append("%s: %s" % (type(e).__name__, e))
+        engine = None
+    if engine is None:
+        messages = logger.drain()
+        raise EngineCorruptError(
+            str(path),
+            expected="an engine TensorRT %s can deserialize" % getattr(trt, "__version__", "?"),
+            found="deserialize_cuda_engine returned None (%s)" % ("; ".join(messages) or "no log message"),
+            hint="the file is truncated, corrupt or not a TensorRT engine; " + rebuild,
+        )
+    return _EngineEntry(trt=trt, runtime=runtime, engine=engine, logger=logger)
+
+
+# --- sidecar checks -------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_sidecar(path: Path, trt_version: str, device: DeviceInfo, onnx: Optional[Path], precision: Optional[str]) -> Any:
+    """Read ``<engine>.json`` and check it against this machine; returns the sidecar."""
+    from ..sidecar import check_engine_compatible, read_sidecar, rebuild_hint
+
+    sidecar = read_sidecar(path)
+    check_engine_compatible(sidecar, trt_version, device.compute_capability, engine_path=path)
+    info = sidecar.engine
+    rebuild = rebuild_hint(sidecar, path)
+    if precision is not None and info.precision != precision:
+        raise EngineMismatchError(
+            "%s precision" % path.name, expected=precision, found=info.precision,
+            hint="rebuild on this machine with: python -m build_engine build %s --precision %s --out %s"
+            % (onnx or dict(info.build_flags).get("onnx") or "MODEL.onnx", precision, path.name),
+        )
+    if onnx is not None:
+        if not onnx.is_file():
+            raise ModelNotFoundError("source ONNX", expected="an existing file", found=str(onnx))
+        digest = _sha256(onnx)
+        if info.onnx_sha256 and digest != info.onnx_sha256:
+            raise EngineMismatchError(
+                "%s source model" % path.name,
+                expected="an engine built from %s (sha256 %s...)" % (onnx.name, digest[:12]),
+                found="an engine built from sha256 %s..." % info.onnx_sha256[:12],
+                hint=rebuild,
+            )
+    return sidecar
+
+
+def _shape(dims: Any) -> Tuple[int, ...]:
+    return tuple(int(d) for d in dims)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ticket:
+    """A frame batch in flight: pass it to :meth:`TensorRTBackend.result`."""
+
+    id: int
+    slot: int
+    shape: Tuple[int, ...]
+    backend_id: int
+
+
+class _Pending:
+    __slots__ = ("ticket", "out_shapes", "outputs", "retrieved")
+
+    def __init__(self, ticket: Ticket, out_shapes: Dict[str, Tuple[int, ...]]) -> None:
+        self.ticket = ticket
+        self.out_shapes = out_shapes
+        self.outputs: Optional[Dict[str, np.ndarray]] = None
+        self.retrieved = False
+
+
+class TensorRTBackend(Backend):
+    """Runs a pipeline TensorRT engine with one execution context and one CUDA stream.
+
+    Args:
+        path: the ``.engine``/``.plan``/``.trt`` file; its sidecar ``<path>.json`` must sit next to it.
+        device: CUDA device index.
+        cuda_graph: capture the copy + enqueue + copy sequence per frame shape into a CUDA graph.
+        onnx: optional source ONNX; when given, its sha256 must match the one the sidecar records.
+        precision: optional expected precision (``"fp32"``/``"fp16"``/``"int8"``), checked against the sidecar.
+
+    Properties ``max_batch``, ``max_frame_hw`` and ``min_frame_hw`` come from the engine's
+    optimization profile. Not thread-safe across threads sharing one backend beyond the internal
+    lock; open one backend per thread for parallelism (the engine is shared).
+    """
+
+    name = "tensorrt"
+
+    def __init__(
+        self,
+        path: Union[str, Path],
+        device: int = 0,
+        cuda_graph: bool = True,
+        onnx: Union[str, Path, None] = None,
+        precision: Optional[str] = None,
+    ) -> None:
+        self._closed = True
+        self._teardown: List[Any] = []  # resources in acquisition order
+        self._engine_key: Optional[Tuple[Any, ...]] = None
+        path = Path(path)
+        if not path.is_file():
+            raise ModelNotFoundError("engine file", expected="an existing .engine/.plan/.trt file", found=str(path))
+        trt = import_tensorrt()
+        self._device_info = cuda_device_info(device)  # before any TensorRT runtime exists
+        self._device = int(device)
+        trt_version = str(getattr(trt, "__version__", "?"))
+        sidecar = _check_sidecar(path, trt_version, self._device_info, Path(onnx) if onnx else None, precision)
+        self._trt = trt
+        self._metadata: PipelineMetadata = sidecar.pipeline
+        self._sidecar = sidecar
+        self.path = path
+        self._lock = threading.Lock()
+        self._cuda_graph_requested = bool(cuda_graph)
+        try:
+            self._open(trt, path)
+        except BaseException:
+            self._release_all()
+            raise
+        self._closed = False
+
+    # --- construction ---------------------------------------------------------------------------
+    def _open(self, trt: Any, path: Path) -> None:
+        from ..sidecar import rebuild_hint
+
+        self._engine_key, entry = _acquire_engine(trt, path, self._device, rebuild_hint(self._sidecar, path))
+        self._logger = entry.logger
+        engine = entry.engine
+        self._engine = engine
+        self._inputs, self._outputs = self._inspect(trt, engine, path)
+        self._profile = self._profile_shapes(engine, path)
+        context = engine.create_execution_context()
+        if context is None:
+            raise TensorRTError(
+                "create_execution_context", expected="an execution context", found="None (%s)" % "; ".join(self._logger.drain()),
+                hint="free GPU memory (other processes?) and retry",
+            )
+        self._context = context
+        self._stream = self._own(Stream(self._device))
+        self._done = [self._own(Event()) for _ in range(SLOTS)]
+        # device buffers: once, at the profile's largest shapes
+        max_out = self._max_output_shapes()
+        in_dtype = self._inputs[INPUT_NAME]
+        in_bytes = int(np.prod(self._profile[2], dtype=np.int64)) * in_dtype.itemsize
+        self._d_in = self._own(DeviceBuffer(in_bytes, self._device))
+        self._d_out = {
+            name: self._own(DeviceBuffer(max(1, int(np.prod(shape, dtype=np.int64))) * dt.itemsize, self._device))
+            for name, dt in self._outputs.items()
+            for shape in [max_out[name]]
+        }
+        self._h_in = [self._own(PinnedBuffer(in_bytes, np.uint8)) for _ in range(SLOTS)]
+        self._h_out = [
+            {name: self._own(PinnedBuffer(buf.nbytes, np.uint8)) for name, buf in self._d_out.items()} for _ in range(SLOTS)
+        ]
+        self._set_address(INPUT_NAME, self._d_in.ptr)
+        for name, buf in self._d_out.items():
+            self._set_address(name, buf.ptr)
+        self._shape: Optional[Tuple[int, ...]] = None
+        self._out_shapes: Dict[str, Tuple[int, ...]] = {}
+        self._pending: Deque[_Pending] = deque()
+        self._parked: Dict[int, _Pending] = {}
+        self._next_id = 0
+        # CUDA graphs
+        self._use_graph = bool(self._cuda_graph_requested)
+        self._graph_reason = "" if self._use_graph else "disabled (cuda_graph=False)"
+        self._graphs: Dict[int, CudaGraph] = {}
+        self._warm_slots: set = set()
+        self._graph_active = False
+        self.set_input_shape_calls = 0
+
+    def _own(self, resource: Any) -> Any:
+        self._teardown.append(resource)
+        return resource
+
+    def _inspect(self, trt: Any, engine: Any, path: Path) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        inputs: Dict[str, Any] = {}
+        outputs: Dict[str, Any] = {}
+        for i in range(int(engine.num_io_tensors)):
+            name = engine.get_tensor_name(i)
+            mode = engine.get_tensor_mode(name)
+            dtype = _np_dtype(trt, engine.get_tensor_dtype(name))
+            if mode == trt.TensorIOMode.INPUT:
+                inputs[name] = dtype
+            elif mode == trt.TensorIOMode.OUTPUT:
+                outputs[name] = dtype
+        if list(inputs) != [INPUT_NAME] or inputs[INPUT_NAME] != np.uint8 or outputs.get("labels") != np.uint8:
+            raise ModelFormatError(
+                path.name,
+                expected="a pipeline engine: one uint8 input 'frame', a uint8 output 'labels'",
+                found="inputs %s, outputs %s" % ({k: str(v) for k, v in inputs.items()}, {k: str(v) for k, v in outputs.items()}),
+                hint="build the engine from a pipeline graph: python -m build_engine export ... then build",
+            )
+        return inputs, outputs
+
+    def _profile_shapes(self, engine: Any, path: Path) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
+        static = _shape(engine.get_tensor_shape(INPUT_NAME))
+        if all(d >= 0 for d in static):
+            return static, static, static
+        shapes = engine.get_tensor_profile_shape(INPUT_NAME, 0)
+        if shapes is None or len(shapes) != 3:
+            raise ModelFormatError(
+                path.name, expected="an optimization profile for input 'frame'", found="none",
+                hint="rebuild the engine with `python -m build_engine build` (it always adds one)",
+            )
+        lo, opt, hi = (_shape(s) for s in shapes)
+        return lo, opt, hi
+
+    def _max_output_shapes(self) -> Dict[str, Tuple[int, ...]]:
+        """Largest output shape over the profile's min/opt/max input shapes."""
+        best: Dict[str, Tuple[int, ...]] = {}
+        for shape in dict.fromkeys(self._profile):
+            self._set_shape(shape, count=False)
+            for name in self._outputs:
+                out = _shape(self._context.get_tensor_shape(name))
+                if any(d < 0 for d in out):
+                    raise TensorRTError(
+                        "output %r shape for input %s" % (name, shape), expected="a concrete shape", found=str(out)
+                    )
+                if name not in best or np.prod(out, dtype=np.int64) > np.prod(best[name], dtype=np.int64):
+                    best[name] = out
+        return best
+
+    def _set_address(self, name: str, ptr: int) -> None:
+        if not self._context.set_tensor_address(name, int(ptr)):
+            raise TensorRTError(
+                "set_tensor_address(%r)" % name, expected="True", found="False (%s)" % "; ".join(self._logger.drain())
+            )
+
+    def _set_shape(self, shape: Tuple[int, ...], count: bool = True) -> None:
+        if not self._context.set_input_shape(INPUT_NAME, tuple(int(d) for d in shape)):
+            raise FrameShapeError(
+                "frame batch shape", expected="within the engine profile %s..%s" % (self._profile[0], self._profile[2]),
+                found="%s (%s)" % (shape, "; ".join(self._logger.drain())),
+                hint="resize the frame or rebuild the engine with a larger --max shape",
+            )
+        if count:
+            self.set_input_shape_calls += 1
+
+    # --- properties -------------------------------------------------------------------------------
+    @property
+    def metadata(self) -> PipelineMetadata:
+        return self._metadata
+
+    @property
+    def sidecar(self) -> Any:
+        """The engine's sidecar (:class:`fcn_trt.sidecar.EngineSidecar`)."""
+        return self._sidecar
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        return self._device_info
+
+    def _hw(self, shape: Tuple[int, ...]) -> Tuple[int, int]:
+        if self._metadata.input_format == "nv12":
+            return (shape[1] * 2 // 3, shape[2])
+        return (shape[1], shape[2])
+
+    @property
+    def max_batch(self) -> int:
+        return int(self._profile[2][0])
+
+    @property
+    def max_frame_hw(self) -> Tuple[int, int]:
+        return self._hw(self._profile[2])
+
+    @property
+    def min_frame_hw(self) -> Tuple[int, int]:
+        return self._hw(self._profile[0])
+
+    @property
+    def profile_shapes(self) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
+        """The input profile's (min, opt, max) shapes of ``frame``."""
+        return self._profile
+
+    @property
+    def cuda_graph_active(self) -> bool:
+        """True when the last frame ran by replaying a captured CUDA graph."""
+        return self._graph_active
+
+    @property
+    def cuda_graph_reason(self) -> str:
+        """Why CUDA graphs are off ("" while they are enabled)."""
+        return self._graph_reason
+
+    def describe(self) -> Dict[str, str]:
+        graph = "on" if self._use_graph else "off: " + self._graph_reason
+        return {
+            "backend": self.name,
+            "version": str(getattr(self._trt, "__version__", "?")),
+            "device": "%s (sm_%s)" % (self._device_info.name, self._device_info.compute_capability.replace(".", "")),
+            "precision": str(getattr(self._sidecar.engine, "precision", self._metadata.precision)),
+            "cuda_graph": graph,
+        }
+
+    # --- hot path ---------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(
+                "TensorRTBackend used after close()", expected="an open backend", found="a closed one",
+                hint="create a new Segmenter / TensorRTBackend",
+            )
+
+    def _check_frames(self, frames: np.ndarray) -> None:
+        if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8:
+            found = str(frames.dtype) if isinstance(frames, np.ndarray) else type(frames).__name__
+            raise FrameDtypeError("frames", expected="a uint8 numpy array", found=found)
+        lo, _, hi = self._profile
+        if frames.ndim != len(hi) or any(not a <= d <= b for a, d, b in zip(lo, frames.shape, hi)):
+            raise FrameShapeError(
+                "frame batch shape", expected="between %s and %s (the engine profile)" % (lo, hi),
+                found=str(tuple(frames.shape)),
+                hint="split the batch (max %d) / resize the frames, or rebuild the engine with a larger --max" % hi[0],
+            )
+
+    def submit(self, frames: np.ndarray) -> Ticket:
+        """Queue one batch (uint8, ``[N,H,W,3]`` or nv12 ``[N,H*3/2,W]``); returns at once.
+
+        At most two batches are in flight; submitting a third first completes the oldest (its
+        outputs are kept for :meth:`result`).
+        """
+        with self._lock:
+            self._check_open()
+            self._check_frames(frames)
+            set_device(self._device)
+            while len(self._pending) >= SLOTS:  # its staging slot is needed: complete the oldest
+                self._park(self._pending.popleft())
+            shape = tuple(int(d) for d in frames.shape)
+            if shape != self._shape:
+                for p in self._pending:  # never reshape the context under work in flight
+                    self._finish(p)
+                self._set_shape(shape)
+                self._shape = shape
+                self._out_shapes = {n: _shape(self._context.get_tensor_shape(n)) for n in self._outputs}
+                self._drop_graphs()
+            slot = self._next_id % SLOTS
+            ticket = Ticket(self._next_id, slot, shape, id(self))
+            self._next_id += 1
+            np.copyto(self._h_in[slot].view(shape), frames, casting="no")
+            self._enqueue(slot)
+            self._done[slot].record(self._stream)
+            self._pending.append(_Pending(ticket, dict(self._out_shapes)))
+            return ticket
+
+    def result(self, ticket: Ticket) -> Dict[str, np.ndarray]:
+        """Wait for ``ticket``'s batch and return its outputs (arrays owned by the caller)."""
+        with self._lock:
+            self._check_open()
+            for p in self._pending:
+                if p.ticket == ticket:
+                    self._finish(p)
+                    self._pending.remove(p)
+                    return p.outputs  # type: ignore[return-value]
+            parked = self._parked.pop(getattr(ticket, "id", -1), None)
+            if parked is not None and parked.ticket == ticket:
+                return parked.outputs  # type: ignore[return-value]
+            raise InputError(
+                "ticket %d" % getattr(ticket, "id", -1), expected="a ticket from this backend's submit() not yet retrieved",
+                found="an unknown or already retrieved ticket", hint="call result() once per submit()",
+            )
+
+    def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run one batch and wait for it (``submit`` + ``result``)."""
+        return self.result(self.submit(frames))
+
+    def _park(self, p: _Pending) -> None:
+        """Complete ``p`` and keep its outputs until result() asks for them (bounded)."""
+        self._finish(p)
+        self._parked[p.ticket.id] = p
+        while len(self._parked) > MAX_PARKED:
+            oldest = min(self._parked)
+            del self._parked[oldest]
+            log.warning("dropped the outputs of ticket %d: result() was never called for it", oldest)
+
+    def _finish(self, p: _Pending) -> None:
+        if p.outputs is not None:
+            return
+        slot = p.ticket.slot
+        self._done[slot].synchronize()
+        p.outputs = {
+            name: self._h_out[slot][name].view(p.out_shapes[name], dt).copy() for name, dt in self._outputs.items()
+        }
+
+    def _enqueue(self, slot: int) -> None:
+        """Queue H2D + enqueue + D2H for the current shape, replaying a CUDA graph when possible."""
+        graph = self._graphs.get(slot)
+        if graph is not None:
+            graph.launch()
+            self._graph_active = True
+            return
+        self._graph_active = False
+        if self._use_graph and slot in self._warm_slots:
+            if self._capture(slot):
+                self._graphs[slot].launch()
+                self._graph_active = True
+                return
+        self._queue_work(slot)
+        self._warm_slots.add(slot)
+
+    def _queue_work(self, slot: int) -> None:
+        in_bytes = int(np.prod(self._shape, dtype=np.int64))
+        self._d_in.copy_from_host_async(self._h_in[slot], self._stream, in_bytes)
+        if not self._context.execute_async_v3(self._stream.handle):
+            raise TensorRTError(
+                "execute_async_v3", expected="True", found="False (%s)" % ("; ".join(self._logger.drain()) or "no log message"),
+                hint="run with logging at DEBUG for TensorRT's messages; rebuild the engine if it persists",
+            )
+        for name, dt in self._outputs.items():
+            nbytes = int(np.prod(self._out_shapes[name], dtype=np.int64)) * dt.itemsize
+            if nbytes:
+                self._d_out[name].copy_to_host_async(self._h_out[slot][name], self._stream, nbytes)
+
+    def _capture(self, slot: int) -> bool:
+        graph = CudaGraph(self._stream)
+        try:
+            graph.begin()
+            try:
+                self._queue_work(slot)
+            except BaseException:
+                graph.abort()
+                raise
+            graph.end()
+        except (CudaError, TensorRTError) as e:
+            graph.close()
+            self._use_graph = False
+            self._graph_reason = "capture failed: %s" % (e.found or e)
+            self._logger.drain()
+            log.info("CUDA graph capture failed, using plain enqueue: %s", self._graph_reason)
+            return False
+        self._graphs[slot] = graph
+        return True
+
+    def _drop_graphs(self) -> None:
+        for g in self._graphs.values():
+            g.close()
+        self._graphs.clear()
+        self._warm_slots.clear()
+        self._graph_active = False
+
+    # --- teardown ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Wait for queued work, then free everything in reverse order. Idempotent."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            self._release_all()
+            return
+        with lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._stream.synchronize()
+            except Exception:  # a dead context must not stop the frees
+                log.debug("stream synchronize at close failed", exc_info=True)
+            self._pending.clear()
+            self._parked.clear()
+            self._release_all()
+
+    def _release_all(self) -> None:
+        errors: List[BaseException] = []
+        for g in list(getattr(self, "_graphs", {}).values()):
+            try:
+                g.close()
+            except Exception as e:
+                errors.append(e)
+        if hasattr(self, "_graphs"):
+            self._graphs.clear()
+        # reverse acquisition order: pinned, device buffers, events, stream, then context, engine
+        while self._teardown:
+            res = self._teardown.pop()
+            try:
+                res.close()
+            except Exception as e:
+                errors.append(e)
+        self._context = None
+        self._engine = None
+        if self._engine_key is not None:
+            key, self._engine_key = self._engine_key, None
+            _release_engine(key)
+        if errors:
+            log.warning("errors while closing the TensorRT backend: %s", "; ".join(str(e) for e in errors))
+
+    def __enter__(self) -> "TensorRTBackend":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            log.warning("TensorRTBackend(%s) was not closed; call close() or use `with`", getattr(self, "path", "?"))

@@ -1,0 +1,460 @@
+"""TensorRTBackend on the strict TensorRT fake (every supported release) + the strict CUDA fake.
+
+The fake engine runs its embedded ONNX with ONNX Runtime, reading inputs from and writing outputs
+to the fake device memory at the addresses the backend set; so equality with ONNX Runtime run
+directly on the same ONNX checks buffer sizing, shapes, dtypes, named tensors, copies and stream
+order, not just plumbing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper
+
+from fcn_trt.backends import tensorrt as trt_backend
+from fcn_trt.backends.tensorrt import TensorRTBackend, open_engine_count
+from fcn_trt.errors import (
+    BackendUnavailableError,
+    ClosedError,
+    EngineCorruptError,
+    EngineError,
+    EngineMismatchError,
+    FrameDtypeError,
+    FrameShapeError,
+    InputError,
+    ModelFormatError,
+    NoCudaDeviceError,
+)
+from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
+from fcn_trt.sidecar import EngineInfo, EngineSidecar, write_sidecar
+from tests.fakes import fake_tensorrt
+from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
+
+PROFILE = ((1, 8, 8, 3), (1, 16, 16, 3), (4, 64, 64, 3))
+META = PipelineMetadata(class_names=("blue", "green", "red"), palette=((0, 0, 255), (0, 255, 0), (255, 0, 0)),
+                        outputs=("labels", "confidence"))
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def tiny_pipeline(path: Path, outputs=("labels", "confidence"), input_name="frame") -> Path:
+    """uint8 [N,H,W,3] -> labels = argmax over channels (uint8), confidence = max/255 (float)."""
+    nodes = [
+        helper.make_node("Cast", [input_name], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("ArgMax", ["f"], ["idx"], axis=3, keepdims=0),
+        helper.make_node("Cast", ["idx"], ["idx_f"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["idx_f"], ["labels"], to=TensorProto.UINT8),
+        helper.make_node("ReduceMax", ["f"], ["mx"], axes=[3], keepdims=0),
+        helper.make_node("Div", ["mx", "c255"], ["confidence"]),
+    ]
+    outs = [helper.make_tensor_value_info("labels", TensorProto.UINT8, ["N", "H", "W"])]
+    if "confidence" in outputs:
+        outs.append(helper.make_tensor_value_info("confidence", TensorProto.FLOAT, ["N", "H", "W"]))
+    graph = helper.make_graph(
+        nodes, "tiny_pipeline",
+        [helper.make_tensor_value_info(input_name, TensorProto.UINT8, ["N", "H", "W", 3])], outs,
+        initializer=[helper.make_tensor("c255", TensorProto.FLOAT, [], [255.0])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    meta = META.replace(outputs=tuple(outputs))
+    helper.set_model_props(model, {METADATA_KEY: meta.to_json()})
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+_DT = {TensorProto.UINT8: "UINT8", TensorProto.FLOAT: "FLOAT"}
+
+
+def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> bytes:
+    """A fake engine in the documented format: FAKETRT1 + uint32 header length + JSON + ONNX bytes."""
+    model = onnx.load(str(onnx_path))
+    io = []
+    for vi, mode in [(i, "INPUT") for i in model.graph.input] + [(o, "OUTPUT") for o in model.graph.output]:
+        dims = [d.dim_value if d.HasField("dim_value") else -1 for d in vi.type.tensor_type.shape.dim]
+        io.append({"name": vi.name, "mode": mode, "dtype": _DT[vi.type.tensor_type.elem_type], "shape": dims})
+    header = {
+        "trt_version": trt_version, "flags": [], "profiles": [
+            {model.graph.input[0].name: {"min": list(profile[0]), "opt": list(profile[1]), "max": list(profile[2])}}
+        ],
+        "io": io, "hardware_compatibility_level": "NONE",
+    }
+    head = json.dumps(header).encode()
+    return b"FAKETRT1" + struct.pack("<I", len(head)) + head + onnx_path.read_bytes()
+
+
+def make_engine(tmp_path: Path, trt, *, name="m", outputs=("labels", "confidence"), engine_version=None,
+                sidecar_version=None, cc="8.7", precision="fp32", sidecar=True, input_name="frame") -> Path:
+    onnx_path = tiny_pipeline(tmp_path / (name + ".onnx"), outputs, input_name)
+    engine = tmp_path / (name + ".engine")
+    engine.write_bytes(fake_engine_bytes(onnx_path, engine_version or trt.__version__))
+    if sidecar:
+        info = EngineInfo(
+            tensorrt_version=sidecar_version or trt.__version__, gpu_name="Fake Orin", compute_capability=cc,
+            precision=precision, onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
+            build_flags={"onnx": str(onnx_path)},
+            profiles={input_name: {"min": list(PROFILE[0]), "opt": list(PROFILE[1]), "max": list(PROFILE[2])}},
+        )
+        write_sidecar(engine, EngineSidecar(pipeline=META.replace(outputs=tuple(outputs)), engine=info))
+    return engine
+
+
+def ort_run(onnx_path: Path, frames: np.ndarray) -> dict:
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(None, {"frame": frames})))
+
+
+def rand_frames(shape, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def route_enqueue_through_stream(monkeypatch) -> None:
+    """Make the fake engine's work respect stream capture (queued via fake_cuda.run_on_stream)."""
+    from tests.fakes import fake_cuda as fc
+
+    original = fake_tensorrt._IExecutionContext.execute_async_v3
+
+    def execute_async_v3(self, stream_handle):
+        results = []
+        err = fc.run_on_stream(int(stream_handle), lambda: results.append(original(self, stream_handle)))
+        return int(err) == 0 and all(results)
+
+    monkeypatch.setattr(fake_tensorrt._IExecutionContext, "execute_async_v3", execute_async_v3)
+
+
+# --- results equal ONNX Runtime -------------------------------------------------------------------
+SHAPES = [(1, 16, 16, 3), (2, 24, 40, 3), (4, 64, 64, 3), (1, 8, 8, 3), (3, 33, 17, 3)]
+
+
+def test_outputs_equal_onnxruntime(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt)
+    with TensorRTBackend(engine) as be:
+        assert be.metadata == META
+        assert be.max_batch == 4 and be.max_frame_hw == (64, 64) and be.min_frame_hw == (8, 8)
+        for i, shape in enumerate(SHAPES):
+            frames = rand_frames(shape, seed=i)
+            got = be.infer(frames)
+            want = ort_run(tmp_path / "m.onnx", frames)
+            assert set(got) == {"labels", "confidence"}
+            assert got["labels"].dtype == np.uint8 and got["labels"].shape == shape[:3]
+            np.testing.assert_array_equal(got["labels"], want["labels"])
+            np.testing.assert_array_equal(got["confidence"], want["confidence"])
+            assert len(np.unique(got["labels"])) == 3  # a meaningful comparison: every class occurs
+        assert be.describe()["backend"] == "tensorrt"
+        assert be.describe()["version"] == fake_trt.__version__
+
+
+def test_outputs_are_owned_by_the_caller(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        a = be.infer(rand_frames((1, 16, 16, 3), 1))["labels"]
+        keep = a.copy()
+        be.infer(rand_frames((1, 16, 16, 3), 2))
+        be.infer(rand_frames((1, 16, 16, 3), 3))
+        np.testing.assert_array_equal(a, keep)  # not a view of reused staging memory
+
+
+def test_labels_only_engine(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, outputs=("labels",))
+    frames = rand_frames((2, 20, 30, 3))
+    with TensorRTBackend(engine) as be:
+        got = be.infer(frames)
+    assert list(got) == ["labels"]
+    np.testing.assert_array_equal(got["labels"], ort_run(tmp_path / "m.onnx", frames)["labels"])
+
+
+# --- hot path: no allocations, shapes set only on change --------------------------------------------
+def test_no_allocation_per_frame(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        device = fake_cuda.DEVICE_MEMORY.allocation_count
+        pinned = fake_cuda.HOST_MEMORY.allocation_count
+        assert device == 3 and pinned == 2 * 3  # frame + 2 outputs on the device; x2 pinned staging
+        events = fake_cuda.live_objects()["events"]
+        for i, shape in enumerate(SHAPES * 2):
+            be.infer(rand_frames(shape, i))
+        assert fake_cuda.DEVICE_MEMORY.allocation_count == device
+        assert fake_cuda.HOST_MEMORY.allocation_count == pinned
+        assert fake_cuda.live_objects()["events"] == events
+        # buffers sized once for the profile's maximum
+        sizes = sorted(fake_cuda.DEVICE_MEMORY.live_allocations().values())
+        assert sizes == sorted([4 * 64 * 64 * 3, 4 * 64 * 64, 4 * 64 * 64 * 4])
+
+
+def test_set_input_shape_only_when_shape_changes(tmp_path, fake_trt, fake_cuda, monkeypatch):
+    calls = []
+    original = fake_tensorrt._IExecutionContext.set_input_shape
+
+    def spy(self, name, shape):
+        calls.append((name, tuple(shape)))
+        return original(self, name, shape)
+
+    monkeypatch.setattr(fake_tensorrt._IExecutionContext, "set_input_shape", spy)
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        calls.clear()  # construction sizes the buffers with the profile shapes
+        a, b = (1, 16, 16, 3), (2, 16, 16, 3)
+        for shape in (a, a, a, b, b, a, a):
+            be.infer(rand_frames(shape))
+        assert calls == [("frame", a), ("frame", b), ("frame", a)]
+        assert be.set_input_shape_calls == 3
+
+
+def test_execute_runs_on_the_backends_own_stream(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        be.infer(rand_frames((1, 16, 16, 3)))
+        be.infer(rand_frames((1, 16, 16, 3)))
+        handle = be._stream.handle
+        assert handle != 0
+        assert [h for h, _ in fake_trt._fake.executions] == [handle, handle]
+
+
+# --- two frames in flight -------------------------------------------------------------------------
+def test_submit_result_two_in_flight(tmp_path, fake_trt, fake_cuda):
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        f0, f1 = rand_frames((1, 16, 16, 3), 10), rand_frames((1, 16, 16, 3), 11)
+        t0, t1 = be.submit(f0), be.submit(f1)
+        assert t0.slot != t1.slot
+        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f1)["labels"])
+        np.testing.assert_array_equal(be.result(t0)["labels"], ort_run(onnx_path, f0)["labels"])
+        # a third submit completes the oldest; every result stays correct
+        frames = [rand_frames((2, 16, 24, 3), 20 + i) for i in range(5)]
+        tickets = [be.submit(f) for f in frames]
+        for f, t in zip(frames, tickets):
+            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        with pytest.raises(InputError):
+            be.result(tickets[0])  # already retrieved
+
+
+def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        f0, f1 = rand_frames((1, 16, 16, 3), 1), rand_frames((2, 32, 8, 3), 2)
+        t0, t1 = be.submit(f0), be.submit(f1)
+        np.testing.assert_array_equal(be.result(t0)["labels"], ort_run(onnx_path, f0)["labels"])
+        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f1)["labels"])
+
+
+# --- CUDA graphs ----------------------------------------------------------------------------------
+def test_cuda_graph_capture_and_replay(tmp_path, fake_trt, fake_cuda, monkeypatch):
+    route_enqueue_through_stream(monkeypatch)
+    fake_cuda.STATE.capture_supported = True
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        for i in range(6):
+            frames = rand_frames((1, 16, 16, 3), 100 + i)
+            got = be.infer(frames)
+            np.testing.assert_array_equal(got["labels"], ort_run(onnx_path, frames)["labels"])
+            # frames 0, 1: warm-up per staging slot; 2, 3: capture + launch; then replay
+            assert be.cuda_graph_active == (i >= 2)
+        assert fake_cuda.STATE.graph_launches == 4
+        assert be.cuda_graph_reason == "" and be.describe()["cuda_graph"] == "on"
+        # a new shape drops the graphs, warms up and captures again
+        frames = rand_frames((2, 16, 16, 3), 7)
+        np.testing.assert_array_equal(be.infer(frames)["labels"], ort_run(onnx_path, frames)["labels"])
+        assert be.cuda_graph_active is False
+        assert fake_cuda.live_objects()["graph_execs"] == 0
+        allocations = fake_cuda.DEVICE_MEMORY.allocation_count
+        for i in range(4):
+            frames = rand_frames((2, 16, 16, 3), 200 + i)
+            np.testing.assert_array_equal(be.infer(frames)["labels"], ort_run(onnx_path, frames)["labels"])
+        assert be.cuda_graph_active and fake_cuda.live_objects()["graph_execs"] == 2
+        assert fake_cuda.DEVICE_MEMORY.allocation_count == allocations
+    assert fake_cuda.live_objects() == {"streams": 0, "events": 0, "graphs": 0, "graph_execs": 0}
+
+
+def test_cuda_graph_falls_back_when_capture_fails(tmp_path, fake_trt, fake_cuda):
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:  # the fake refuses capture by default
+        for i in range(4):
+            frames = rand_frames((1, 16, 16, 3), i)
+            np.testing.assert_array_equal(be.infer(frames)["labels"], ort_run(onnx_path, frames)["labels"])
+        assert be.cuda_graph_active is False
+        assert "cudaErrorStreamCaptureUnsupported" in be.cuda_graph_reason
+        assert be.describe()["cuda_graph"].startswith("off: capture failed")
+    with TensorRTBackend(tmp_path / "m.engine", cuda_graph=False) as be:
+        be.infer(rand_frames((1, 16, 16, 3)))
+        assert "cuda_graph=False" in be.cuda_graph_reason
+
+
+# --- lifetime -------------------------------------------------------------------------------------
+def test_close_frees_everything_once(tmp_path, fake_trt, fake_cuda):
+    be = TensorRTBackend(make_engine(tmp_path, fake_trt))
+    t = be.submit(rand_frames((1, 16, 16, 3)))
+    assert open_engine_count() == 1
+    be.close()
+    be.close()
+    assert fake_cuda.DEVICE_MEMORY.live_allocations() == {}
+    assert fake_cuda.HOST_MEMORY.live_allocations() == {}
+    assert fake_cuda.DEVICE_MEMORY.free_count == fake_cuda.DEVICE_MEMORY.allocation_count == 3
+    assert fake_cuda.HOST_MEMORY.free_count == fake_cuda.HOST_MEMORY.allocation_count == 6
+    assert fake_cuda.live_objects() == {"streams": 0, "events": 0, "graphs": 0, "graph_execs": 0}
+    assert open_engine_count() == 0
+    for call in (lambda: be.infer(rand_frames((1, 16, 16, 3))), lambda: be.submit(rand_frames((1, 16, 16, 3))),
+                 lambda: be.result(t)):
+        with pytest.raises(ClosedError):
+            call()
+
+
+def test_engine_shared_between_backends(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt)
+    a = TensorRTBackend(engine)
+    b = TensorRTBackend(engine)
+    try:
+        assert fake_trt._fake.created.count("ICudaEngine") == 1
+        assert fake_trt._fake.created.count("IExecutionContext") == 2
+        assert open_engine_count() == 1
+        assert a._stream.handle != b._stream.handle
+        frames = rand_frames((1, 16, 16, 3))
+        np.testing.assert_array_equal(a.infer(frames)["labels"], b.infer(frames)["labels"])
+        a.close()
+        assert open_engine_count() == 1
+        b.infer(frames)  # still usable
+    finally:
+        a.close()
+        b.close()
+    assert open_engine_count() == 0
+
+
+def test_failed_open_leaks_nothing(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt)
+    fake_cuda.STATE.fail_next["cudaMallocHost"] = fake_cuda.cudaError_t.cudaErrorMemoryAllocation
+    with pytest.raises(Exception) as exc:
+        TensorRTBackend(engine)
+    assert "cudaErrorMemoryAllocation" in str(exc.value)
+    assert fake_cuda.DEVICE_MEMORY.live_allocations() == {} and fake_cuda.HOST_MEMORY.live_allocations() == {}
+    assert fake_cuda.live_objects()["streams"] == 0 and open_engine_count() == 0
+
+
+# --- frames the engine cannot take ----------------------------------------------------------------
+def test_bad_frames(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        with pytest.raises(FrameShapeError) as exc:
+            be.infer(rand_frames((5, 16, 16, 3)))  # batch above the profile's 4
+        assert "(4, 64, 64, 3)" in str(exc.value)
+        with pytest.raises(FrameShapeError):
+            be.infer(rand_frames((1, 80, 16, 3)))
+        with pytest.raises(FrameShapeError):
+            be.infer(rand_frames((1, 16, 16)))
+        with pytest.raises(FrameDtypeError):
+            be.infer(np.zeros((1, 16, 16, 3), np.float32))
+        assert fake_cuda.DEVICE_MEMORY.allocation_count == 3
+
+
+# --- engines that must not load -------------------------------------------------------------------
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_corrupt_engine(tmp_path, fake_trt, fake_cuda, damage):
+    engine = make_engine(tmp_path, fake_trt)
+    blob = engine.read_bytes()
+    engine.write_bytes({"garbage": b"\x00junk" * 50, "truncated": blob[:20], "empty": b""}[damage])
+    with pytest.raises(EngineCorruptError) as exc:
+        TensorRTBackend(engine)
+    msg = str(exc.value)
+    assert "rebuild" in msg and "m.engine" in msg
+    if damage != "empty":
+        assert "Serialization" in msg  # TensorRT's own log line, captured by the backend's logger
+    assert fake_cuda.DEVICE_MEMORY.live_allocations() == {} and open_engine_count() == 0
+
+
+def test_foreign_engine_lying_sidecar(tmp_path, fake_trt, fake_cuda):
+    other = "8.6.1" if fake_trt.__version__ != "8.6.1" else "10.3.0"
+    engine = make_engine(tmp_path, fake_trt, engine_version=other)  # bytes from another TensorRT
+    with pytest.raises(EngineCorruptError) as exc:
+        TensorRTBackend(engine)
+    assert "Version tag does not match" in str(exc.value)
+
+
+def test_missing_sidecar(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, sidecar=False)
+    with pytest.raises(EngineError) as exc:
+        TensorRTBackend(engine)
+    assert "m.engine.json" in str(exc.value) and "build_engine build" in str(exc.value)
+    assert "Runtime" not in fake_trt._fake.created
+
+
+def test_engine_from_other_tensorrt_version(tmp_path, fake_trt, fake_cuda):
+    other = "8.6.1" if fake_trt.__version__ != "8.6.1" else "10.3.0"
+    engine = make_engine(tmp_path, fake_trt, engine_version=other, sidecar_version=other)
+    with pytest.raises(EngineMismatchError) as exc:
+        TensorRTBackend(engine)
+    msg = str(exc.value)
+    assert "TensorRT" in msg and "build_engine build" in msg
+    assert "Runtime" not in fake_trt._fake.created  # checked before deserialising
+
+
+def test_engine_from_other_gpu(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, cc="8.6")
+    with pytest.raises(EngineMismatchError) as exc:
+        TensorRTBackend(engine)
+    assert "sm_86" in str(exc.value) and "sm_87" in str(exc.value)
+    assert "Runtime" not in fake_trt._fake.created
+
+
+def test_precision_and_source_onnx_checks(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, precision="fp16")
+    with pytest.raises(EngineMismatchError) as exc:
+        TensorRTBackend(engine, precision="int8")
+    assert "--precision int8" in str(exc.value)
+    TensorRTBackend(engine, precision="fp16", onnx=tmp_path / "m.onnx").close()
+    other = tiny_pipeline(tmp_path / "other.onnx", outputs=("labels",))
+    with pytest.raises(EngineMismatchError) as exc:
+        TensorRTBackend(engine, onnx=other)
+    assert "sha256" in str(exc.value)
+
+
+def test_not_a_pipeline_engine(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, input_name="images")
+    with pytest.raises(ModelFormatError) as exc:
+        TensorRTBackend(engine)
+    assert "'frame'" in str(exc.value)
+    assert fake_cuda.DEVICE_MEMORY.live_allocations() == {} and open_engine_count() == 0
+
+
+def test_no_cuda_device_before_tensorrt_runtime(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt)
+    fake_cuda.STATE.device_count = 0
+    with pytest.raises(NoCudaDeviceError):
+        TensorRTBackend(engine)
+    assert "Runtime" not in fake_trt._fake.created
+
+
+def test_tensorrt_not_installed(tmp_path, fake_cuda, monkeypatch):
+    engine = tmp_path / "m.engine"
+    engine.write_bytes(b"x")
+    monkeypatch.setitem(sys.modules, "tensorrt", None)
+    with pytest.raises(BackendUnavailableError) as exc:
+        TensorRTBackend(engine)
+    assert 'pip install "fcn-trt[tensorrt]"' in str(exc.value)
+
+
+def test_segmenter_uses_the_backend(tmp_path, fake_trt, fake_cuda):
+    from fcn_trt import Segmenter
+
+    engine = make_engine(tmp_path, fake_trt)
+    frame = rand_frames((24, 40, 3), 5)
+    with Segmenter(engine) as seg:
+        assert seg.backend.name == "tensorrt"
+        result = seg.run(frame)
+    np.testing.assert_array_equal(result.labels, ort_run(tmp_path / "m.onnx", frame[None])["labels"][0])
+
+
+# --- the real thing -------------------------------------------------------------------------------
+@pytest.mark.gpu
+def test_real_tensorrt_matches_onnxruntime(tmp_path):
+    trt_builder = pytest.importorskip("build_engine.trt_builder")
+    onnx_path = tiny_pipeline(tmp_path / "m.onnx")
+    engine = trt_builder.build_engine(onnx_path, tmp_path / "m.engine", trt_builder.BuildConfig())
+    with TensorRTBackend(engine) as be:
+        for i, shape in enumerate([(1, 240, 320, 3), (1, 480, 640, 3), (1, 480, 640, 3), (1, 480, 640, 3)]):
+            frames = rand_frames(shape, i)
+            got = be.infer(frames)
+            np.testing.assert_array_equal(got["labels"], ort_run(onnx_path, frames)["labels"])
+    assert trt_backend.open_engine_count() == 0
