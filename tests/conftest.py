@@ -2,6 +2,7 @@
 
 * ``fake_trt``: a strict fake ``tensorrt`` module (tests/fakes/fake_tensorrt.py) for each supported
   TensorRT release, installed as ``sys.modules["tensorrt"]`` for the duration of one test.
+* ``fake_cuda``: the strict cuda-python fake (tests/fakes/fixtures_cuda.py), one fake device.
 * Tests marked ``gpu`` are skipped unless a CUDA device AND the real ``tensorrt`` package are present.
 """
 
@@ -16,10 +17,7 @@ import pytest
 
 from tests.fakes.trt_api import SUPPORTED_VERSIONS, dump_dir
 
-try:  # fixtures of the CUDA fake (owned by the CUDA runtime layer's tests), when present
-    from tests.fakes.fixtures import *  # noqa: F401,F403
-except ImportError:  # pragma: no cover - until tests/fakes/fixtures.py exists
-    pass
+from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (the strict cuda-python fake, for every test)
 
 
 @pytest.fixture(params=SUPPORTED_VERSIONS, ids=lambda v: "trt" + v)

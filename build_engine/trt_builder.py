@@ -1,0 +1,617 @@
+"""Build a TensorRT engine from a pipeline ONNX graph: ``python -m build_engine build``.
+
+Precision is a property of the graph (fp32, fp16, or a Q/DQ int8 graph): the builder makes
+TensorRT honour it on every release (strongly typed networks on >= 10, FP16/INT8 builder flags on
+8.x; see :mod:`fcn_trt._trt_compat`). Next to the engine it writes the sidecar
+``<engine>.json`` (pipeline metadata, ONNX sha256, TensorRT version, GPU, flags, profile).
+
+Engines must be built on the GPU that will run them. Without a CUDA device the builder stops before
+creating any TensorRT object, with one line saying where the graph is and how to build it there.
+
+Example:
+    >>> from build_engine.trt_builder import BuildConfig, build_engine
+    >>> cfg = BuildConfig(precision="fp16", workspace_mib=1024, timing_cache="fcn.cache")
+    >>> build_engine("fcn8s.fp16.onnx", "fcn8s.engine", cfg)         # doctest: +SKIP
+    PosixPath('fcn8s.engine')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import shlex
+import threading
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from fcn_trt import _trt_compat as compat
+from fcn_trt.errors import (
+    BackendUnavailableError,
+    BuildError,
+    ConfigError,
+    ModelFormatError,
+    ModelNotFoundError,
+    NoCudaDeviceError,
+)
+from fcn_trt.metadata import PipelineMetadata, read_onnx_metadata
+from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
+
+__all__ = [
+    "BuildConfig",
+    "build_engine",
+    "read_pipeline_metadata",
+    "profile_shapes",
+    "parse_nhw",
+    "add_build_parser",
+    "run_build",
+    "PIPELINE_INPUT",
+]
+
+log = logging.getLogger("build_engine.trt_builder")
+
+#: Name of the pipeline graph's uint8 frame input.
+PIPELINE_INPUT = "frame"
+
+NHW = Tuple[int, int, int]
+_PRECISIONS = ("fp32", "fp16", "int8")
+_INSTALL_TRT = (
+    'install TensorRT\'s Python bindings on the target machine (pip install "fcn-trt[tensorrt]", '
+    "or the python3-libnvinfer package of JetPack)"
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# configuration
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class BuildConfig:
+    """Every option of an engine build.
+
+    Attributes:
+        precision: expected precision of the graph ("fp32", "fp16", "int8"); None = the graph's own
+            (from its fcn_trt metadata). A mismatch is a ConfigError: convert the graph first.
+        min_shape, opt_shape, max_shape: optimization profile of the frame input as (N, H, W) in
+            pixels (nv12 frames have H*3/2 rows; that is applied for you).
+        workspace_mib: limit of TensorRT's workspace memory pool (None = TensorRT's default).
+        optimization_level: builder optimization level 0..5 (None = TensorRT's default, 3).
+        timing_cache: file to load tactic timings from and save them to (faster rebuilds).
+        dla_core: build for this DLA core (Jetson Xavier/Orin); layers DLA cannot run fall back to
+            the GPU when ``gpu_fallback``. DLA runs fp16/int8 only.
+        hardware_compatibility: "none", "ampere_plus", "same_compute_capability" (where available).
+        version_compatible: engine loadable by later TensorRT releases of the same major version.
+        exclude_lean_runtime: with ``version_compatible``, leave the lean runtime out of the plan.
+        device: CUDA device index to build on.
+        progress: show a progress bar (TensorRT >= 10 reports build phases).
+        verbose: forward TensorRT's INFO/VERBOSE log to logging.DEBUG.
+    """
+
+    precision: Optional[str] = None
+    min_shape: NHW = (1, 240, 320)
+    opt_shape: NHW = (1, 480, 640)
+    max_shape: NHW = (1, 1080, 1920)
+    workspace_mib: Optional[int] = None
+    optimization_level: Optional[int] = None
+    timing_cache: Optional[str] = None
+    dla_core: Optional[int] = None
+    gpu_fallback: bool = True
+    hardware_compatibility: Optional[str] = None
+    version_compatible: bool = False
+    exclude_lean_runtime: bool = False
+    device: int = 0
+    progress: bool = True
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.precision is not None and self.precision not in _PRECISIONS:
+            raise ConfigError("precision", expected=" or ".join(_PRECISIONS), found=repr(self.precision))
+        shapes = {"min": self.min_shape, "opt": self.opt_shape, "max": self.max_shape}
+        for name, shape in shapes.items():
+            if len(tuple(shape)) != 3 or not all(isinstance(v, int) and v > 0 for v in shape):
+                raise ConfigError(
+                    "--%s profile shape" % name, expected="three positive ints N, H, W", found=repr(shape)
+                )
+        for i, axis in enumerate("NHW"):
+            lo, mid, hi = self.min_shape[i], self.opt_shape[i], self.max_shape[i]
+            if not lo <= mid <= hi:
+                raise ConfigError(
+                    "optimization profile %s" % axis,
+                    expected="min <= opt <= max",
+                    found="%d, %d, %d" % (lo, mid, hi),
+                    hint="e.g. --min 1x240x320 --opt 1x480x640 --max 1x1080x1920",
+                )
+        if self.workspace_mib is not None and (not isinstance(self.workspace_mib, int) or self.workspace_mib <= 0):
+            raise ConfigError("workspace", expected="a positive number of MiB", found=repr(self.workspace_mib))
+        if self.optimization_level is not None and self.optimization_level not in range(6):
+            raise ConfigError("builder optimization level", expected="0..5", found=repr(self.optimization_level))
+        if self.dla_core is not None:
+            if not isinstance(self.dla_core, int) or self.dla_core < 0:
+                raise ConfigError("DLA core", expected="a core index >= 0", found=repr(self.dla_core))
+            if self.precision == "fp32":
+                raise ConfigError(
+                    "DLA precision", expected="fp16 or int8 (DLA has no fp32)", found="fp32",
+                    hint="build an fp16 graph with --precision fp16",
+                )
+        if self.hardware_compatibility is not None:
+            key = self.hardware_compatibility.strip().lower().replace("-", "_")
+            if key not in compat.HARDWARE_COMPATIBILITY_LEVELS:
+                raise ConfigError(
+                    "hardware compatibility",
+                    expected=" or ".join(sorted(compat.HARDWARE_COMPATIBILITY_LEVELS)),
+                    found=repr(self.hardware_compatibility),
+                )
+        if self.exclude_lean_runtime and not self.version_compatible:
+            raise ConfigError(
+                "exclude_lean_runtime", expected="version_compatible=True", found="version_compatible=False",
+                hint="add --version-compatible",
+            )
+
+    def cli_args(self) -> List[str]:
+        """Command-line options of ``python -m build_engine build`` that reproduce this config."""
+        out: List[str] = []
+        if self.precision:
+            out += ["--precision", self.precision]
+        for flag, shape in (("--min", self.min_shape), ("--opt", self.opt_shape), ("--max", self.max_shape)):
+            out += [flag, "x".join(str(v) for v in shape)]
+        if self.workspace_mib is not None:
+            out += ["--workspace", str(self.workspace_mib)]
+        if self.optimization_level is not None:
+            out += ["--optimization-level", str(self.optimization_level)]
+        if self.timing_cache:
+            out += ["--timing-cache", str(self.timing_cache)]
+        if self.dla_core is not None:
+            out += ["--dla-core", str(self.dla_core)]
+            if not self.gpu_fallback:
+                out.append("--no-gpu-fallback")
+        if self.hardware_compatibility:
+            out += ["--hardware-compatibility", self.hardware_compatibility]
+        if self.version_compatible:
+            out.append("--version-compatible")
+        if self.exclude_lean_runtime:
+            out.append("--exclude-lean-runtime")
+        if self.device:
+            out += ["--device", str(self.device)]
+        return out
+
+
+def parse_nhw(text: str, what: str = "--opt") -> NHW:
+    """``"1x480x640"`` -> (1, 480, 640); ``"480x640"`` means N=1."""
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) == 2:
+        values = (1,) + values
+    if len(values) != 3 or min(values) <= 0:
+        raise ConfigError(what, expected="NxHxW such as 1x480x640 (or HxW)", found=repr(text))
+    return values  # type: ignore[return-value]
+
+
+def profile_shapes(meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tuple[int, ...]]:
+    """min/opt/max shapes of the uint8 frame input: [N,H,W,3] (bgr/rgb) or [N,H*3/2,W] (nv12)."""
+    out = {}
+    for key, (n, h, w) in (("min", config.min_shape), ("opt", config.opt_shape), ("max", config.max_shape)):
+        if meta.input_format == "nv12":
+            if h % 2 or w % 2:
+                raise ConfigError(
+                    "--%s for an nv12 pipeline" % key, expected="even H and W (4:2:0 chroma)",
+                    found="%dx%dx%d" % (n, h, w),
+                )
+            out[key] = (n, h * 3 // 2, w)
+        else:
+            out[key] = (n, h, w, 3)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs
+# ------------------------------------------------------------------------------------------------
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
+    """fcn_trt metadata of a pipeline ONNX file (weights are not loaded)."""
+    import onnx
+
+    if not onnx_path.is_file():
+        raise ModelNotFoundError(
+            "ONNX model %s" % onnx_path, expected="an existing .onnx file", found="no such file",
+            hint="export one with `python -m build_engine export ... --out %s`" % onnx_path.name,
+        )
+    try:
+        model = onnx.load(str(onnx_path), load_external_data=False)
+    except Exception as e:  # noqa: BLE001 - protobuf raises DecodeError and friends
+        raise ModelFormatError(
+            "ONNX model %s" % onnx_path, expected="a valid ONNX protobuf", found=str(e).splitlines()[0] if str(e) else type(e).__name__
+        ) from None
+    props = {p.key: p.value for p in model.metadata_props}
+    return read_onnx_metadata(props, source=str(onnx_path))
+
+
+def _build_command(onnx_path: Path, out_path: Path, config: BuildConfig) -> str:
+    args = ["python", "-m", "build_engine", "build", str(onnx_path), "--out", str(out_path)] + config.cli_args()
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _device_info(config: BuildConfig, onnx_path: Path, out_path: Path, precision: str) -> Any:
+    """CUDA device of the build; NoCudaDeviceError (one line, with the command to run on the GPU)."""
+    from fcn_trt.cuda import cuda_device_info
+
+    hint = "engines must be built on the target GPU; the %s ONNX graph was written to %s and can be built there " \
+           "with: %s" % (precision, onnx_path, _build_command(onnx_path, out_path, config))
+    try:
+        return cuda_device_info(config.device)
+    except NoCudaDeviceError as e:
+        raise NoCudaDeviceError("no CUDA device", found=e.found or str(e), hint=hint) from None
+    except BackendUnavailableError as e:
+        raise NoCudaDeviceError("no CUDA device", found="no CUDA runtime (%s)" % (e.found or e.what), hint=hint) from None
+
+
+def _import_tensorrt() -> Any:
+    try:
+        import tensorrt
+    except ImportError as e:
+        raise BackendUnavailableError(
+            "tensorrt", expected="TensorRT's Python bindings", found="import failed (%s)" % e, hint=_INSTALL_TRT
+        ) from None
+    return tensorrt
+
+
+# ------------------------------------------------------------------------------------------------
+# TensorRT callbacks
+# ------------------------------------------------------------------------------------------------
+def _make_logger(trt: Any, verbose: bool) -> Any:
+    """A ``trt.ILogger`` forwarding to :mod:`logging` and keeping the errors for BuildError."""
+    levels = {
+        trt.ILogger.INTERNAL_ERROR: logging.CRITICAL,
+        trt.ILogger.ERROR: logging.ERROR,
+        trt.ILogger.WARNING: logging.WARNING,
+        trt.ILogger.INFO: logging.DEBUG if verbose else logging.NOTSET,
+        trt.ILogger.VERBOSE: logging.DEBUG if verbose else logging.NOTSET,
+    }
+
+    class _Logger(trt.ILogger):
+        def __init__(self) -> None:
+            trt.ILogger.__init__(self)
+            self.errors: List[str] = []
+
+        def log(self, severity: Any, msg: str) -> None:
+            level = levels.get(severity, logging.WARNING)
+            if level >= logging.ERROR:
+                self.errors.append(str(msg))
+            if level != logging.NOTSET:
+                log.log(level, "TensorRT: %s", msg)
+
+    return _Logger()
+
+
+def _make_progress_monitor(trt: Any, enabled: bool) -> Any:
+    """An ``IProgressMonitor`` drawing one tqdm bar per build phase (nested phases below)."""
+    base = compat.get(trt, "IProgressMonitor")
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm is in the build extra; without it phases go to the log
+        tqdm = None
+
+    class _Monitor(base):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            base.__init__(self)
+            self._lock = threading.Lock()
+            self._bars: Dict[str, Any] = {}
+            self._depth: Dict[str, int] = {}
+            self.finished: List[str] = []
+
+        def phase_start(self, phase_name: str, parent_phase: Optional[str], num_steps: int) -> None:
+            with self._lock:
+                depth = self._depth.get(parent_phase, -1) + 1 if parent_phase else 0
+                self._depth[phase_name] = depth
+                log.debug("TensorRT build phase %r started (%d steps)", phase_name, num_steps)
+                if enabled and tqdm is not None:
+                    self._bars[phase_name] = tqdm(
+                        total=num_steps, desc=phase_name, position=depth, leave=depth == 0,
+                        disable=None, dynamic_ncols=True,
+                    )
+
+        def step_complete(self, phase_name: str, step: int) -> bool:
+            with self._lock:
+                bar = self._bars.get(phase_name)
+                if bar is not None:
+                    bar.update(max(0, step + 1 - bar.n))
+            return True
+
+        def phase_finish(self, phase_name: str) -> None:
+            with self._lock:
+                bar = self._bars.pop(phase_name, None)
+                if bar is not None:
+                    bar.close()
+                self._depth.pop(phase_name, None)
+                self.finished.append(phase_name)
+
+    return _Monitor()
+
+
+# ------------------------------------------------------------------------------------------------
+# the build
+# ------------------------------------------------------------------------------------------------
+def _parse(trt: Any, parser: Any, data: bytes, onnx_path: Path, logger: Any) -> None:
+    if parser.parse(data, str(onnx_path)):
+        return
+    errors = [compat.parser_error_text(trt, parser.get_error(i)) for i in range(parser.num_errors)]
+    if not errors:
+        errors = list(logger.errors) or ["the parser reported no details"]
+    listed = "; ".join("[%d] %s" % (i + 1, e) for i, e in enumerate(errors))
+    raise BuildError(
+        "TensorRT %s could not parse %s" % (compat.version_string(trt), onnx_path.name),
+        expected="an ONNX graph every node of which TensorRT supports",
+        found="%d parser error%s: %s" % (len(errors), "" if len(errors) == 1 else "s", listed),
+        hint="re-export the pipeline with `python -m build_engine export` (opset 17) or check the operator "
+        "support matrix of this TensorRT release",
+    )
+
+
+def _frame_profile(network: Any, meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tuple[int, ...]]:
+    """Profile of the single ``frame`` input; static dims of the graph win over the requested ones."""
+    names = [network.get_input(i).name for i in range(network.num_inputs)]
+    if names != [PIPELINE_INPUT]:
+        raise BuildError(
+            "pipeline graph inputs", expected="one uint8 input %r" % PIPELINE_INPUT, found=repr(names),
+            hint="build the pipeline graph from `python -m build_engine export`, not a bare network",
+        )
+    dims = tuple(network.get_input(0).shape)
+    shapes = profile_shapes(meta, config)
+    if len(dims) != len(shapes["opt"]):
+        raise BuildError(
+            "input %r" % PIPELINE_INPUT, expected="rank %d for a %s frame" % (len(shapes["opt"]), meta.input_format),
+            found="shape %s" % (dims,),
+        )
+    fixed = {i: d for i, d in enumerate(dims) if d >= 0}
+    if fixed:
+        log.info("input %r has fixed dims %s; the profile uses them", PIPELINE_INPUT, dims)
+        shapes = {k: tuple(fixed.get(i, v) for i, v in enumerate(s)) for k, s in shapes.items()}
+    return shapes
+
+
+def build_engine(
+    onnx_path: Any,
+    out_path: Any,
+    config: Optional[BuildConfig] = None,
+    *,
+    trt_module: Any = None,
+) -> Path:
+    """Build ``out_path`` (a TensorRT plan) + ``<out_path>.json`` (sidecar) from a pipeline ONNX graph.
+
+    Args:
+        onnx_path: pipeline graph from ``python -m build_engine export`` (fp32, fp16 or Q/DQ int8).
+        out_path: engine file to write (atomically, like the sidecar and the timing cache).
+        config: build options (:class:`BuildConfig`).
+        trt_module: the ``tensorrt`` module to use (tests pass a fake); default: import tensorrt.
+
+    Raises:
+        NoCudaDeviceError: no CUDA device: raised before any TensorRT object is created.
+        BackendUnavailableError: TensorRT's Python bindings are missing.
+        ConfigError: options that this graph, GPU or TensorRT release cannot honour.
+        BuildError: the parser (all its errors in one message) or the builder failed.
+    """
+    config = config or BuildConfig()
+    onnx_path, out_path = Path(onnx_path), Path(out_path)
+    meta = read_pipeline_metadata(onnx_path)
+    precision = meta.precision
+    if config.precision is not None and config.precision != precision:
+        raise ConfigError(
+            "precision of %s" % onnx_path.name, expected=config.precision, found="a %s graph" % precision,
+            hint="make the %s graph first (`python -m build_engine fp16 ...`, `python -m build_engine quantize ...`), "
+            "or run `python -m build_engine build --precision %s`, which converts an fp32 graph"
+            % (config.precision, config.precision),
+        )
+    if config.dla_core is not None and precision == "fp32":
+        raise ConfigError("DLA precision", expected="an fp16 or int8 graph (DLA has no fp32)", found="fp32 graph")
+    if not out_path.parent.is_dir():
+        raise ConfigError("--out %s" % out_path, expected="an existing folder", found="no folder %s" % out_path.parent)
+    device = _device_info(config, onnx_path, out_path, precision)  # before any TensorRT object
+    trt = trt_module if trt_module is not None else _import_tensorrt()
+    data = onnx_path.read_bytes()
+    onnx_sha256 = hashlib.sha256(data).hexdigest()
+    log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
+             device.compute_capability.replace(".", ""), compat.version_string(trt), onnx_path)
+
+    logger = _make_logger(trt, config.verbose)
+    builder = trt.Builder(logger)
+    network = builder.create_network(compat.network_creation_flags(trt))
+    if network is None:
+        raise BuildError("TensorRT create_network", expected="a network", found="None: %s" % "; ".join(logger.errors))
+    parser = trt.OnnxParser(network, logger)
+    _parse(trt, parser, data, onnx_path, logger)
+    shapes = _frame_profile(network, meta, config)
+
+    builder_config = builder.create_builder_config()
+    flags_set: List[str] = []
+
+    def set_flag(flag: Any) -> None:
+        builder_config.set_flag(flag)
+        flags_set.append(flag.name)
+
+    for flag in compat.precision_builder_flags(trt, precision):
+        set_flag(flag)
+    if config.workspace_mib is not None:
+        builder_config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, config.workspace_mib << 20)
+    if config.optimization_level is not None:
+        builder_config.builder_optimization_level = config.optimization_level
+    if config.dla_core is not None:
+        cores = int(builder.num_DLA_cores)
+        if config.dla_core >= cores:
+            raise ConfigError(
+                "DLA core %d" % config.dla_core, expected="a core below %d" % cores,
+                found="%s has %d DLA core%s" % (device.name, cores, "" if cores == 1 else "s"),
+                hint="omit --dla-core to build for the GPU",
+            )
+        builder_config.default_device_type = trt.DeviceType.DLA
+        builder_config.DLA_core = config.dla_core
+        if config.gpu_fallback:
+            set_flag(trt.BuilderFlag.GPU_FALLBACK)
+    if config.hardware_compatibility is not None:
+        builder_config.hardware_compatibility_level = compat.hardware_compatibility_level(
+            trt, config.hardware_compatibility
+        )
+    if config.version_compatible:
+        set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+        if config.exclude_lean_runtime:
+            set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
+
+    profile = builder.create_optimization_profile()
+    profile.set_shape(PIPELINE_INPUT, shapes["min"], shapes["opt"], shapes["max"])
+    if builder_config.add_optimization_profile(profile) < 0:
+        raise BuildError(
+            "optimization profile", expected="min <= opt <= max matching the frame input",
+            found="rejected by TensorRT: %s" % ("; ".join(logger.errors) or repr(shapes)),
+        )
+
+    cache_path = Path(config.timing_cache) if config.timing_cache else None
+    if cache_path is not None:
+        blob = cache_path.read_bytes() if cache_path.is_file() else b""
+        cache = builder_config.create_timing_cache(blob)
+        if cache is None and blob:
+            log.warning("timing cache %s is unusable; starting a new one", cache_path)
+            cache = builder_config.create_timing_cache(b"")
+        if cache is None or not builder_config.set_timing_cache(cache, False):
+            log.warning("timing cache %s does not match this GPU/TensorRT; building without it", cache_path)
+            cache_path = None
+
+    monitor = None
+    if compat.supports_progress_monitor(trt):
+        monitor = _make_progress_monitor(trt, config.progress)
+        builder_config.progress_monitor = monitor
+
+    serialized = builder.build_serialized_network(network, builder_config)
+    if serialized is None:
+        raise BuildError(
+            "TensorRT %s build of %s" % (compat.version_string(trt), onnx_path.name),
+            expected="a serialized engine", found="failure: %s" % ("; ".join(logger.errors) or "no error logged"),
+            hint="rerun with --verbose for TensorRT's log; lower --max or raise --workspace if it ran out of memory",
+        )
+    atomic_write_bytes(out_path, bytes(serialized))
+    if cache_path is not None:
+        atomic_write_bytes(cache_path, bytes(builder_config.get_timing_cache().serialize()))
+
+    info = EngineInfo(
+        tensorrt_version=compat.version_string(trt),
+        gpu_name=device.name,
+        compute_capability=device.compute_capability,
+        precision=precision,
+        onnx_sha256=onnx_sha256,
+        build_flags={
+            "onnx": str(onnx_path),
+            "command": _build_command(onnx_path, out_path, config),
+            "strongly_typed": compat.strongly_typed(trt),
+            "builder_flags": sorted(flags_set),
+            "workspace_mib": config.workspace_mib,
+            "optimization_level": config.optimization_level,
+            "timing_cache": str(cache_path) if cache_path else None,
+            "dla_core": config.dla_core,
+            "gpu_fallback": config.gpu_fallback if config.dla_core is not None else None,
+            "hardware_compatibility": (config.hardware_compatibility or "none").lower().replace("-", "_"),
+            "version_compatible": config.version_compatible,
+            "exclude_lean_runtime": config.exclude_lean_runtime,
+        },
+        profiles={PIPELINE_INPUT: {k: list(v) for k, v in shapes.items()}},
+    )
+    write_sidecar(out_path, EngineSidecar(pipeline=meta, engine=info))
+    log.info("wrote %s (%d bytes) and %s.json", out_path, len(bytes(serialized)), out_path.name)
+    del monitor
+    return out_path
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+# ------------------------------------------------------------------------------------------------
+def add_build_parser(subparsers: Any) -> Any:
+    """``build MODEL.onnx --out MODEL.engine [options]`` subcommand (handler: :func:`run_build`)."""
+    p = subparsers.add_parser(
+        "build",
+        help="build a TensorRT engine (+ .json sidecar) from a pipeline .onnx, on the target GPU",
+        description="Build a TensorRT engine from a pipeline ONNX graph on this machine's GPU. "
+        "--precision fp16 converts an fp32 graph first (written next to --out); int8 needs the Q/DQ graph "
+        "from `python -m build_engine quantize`.",
+    )
+    p.add_argument("model", help="pipeline .onnx (from `python -m build_engine export`)")
+    p.add_argument("--out", help="engine file to write (default: MODEL with suffix .engine)")
+    p.add_argument("--precision", choices=_PRECISIONS, help="engine precision (default: the graph's)")
+    d = BuildConfig()
+    p.add_argument("--min", default="x".join(map(str, d.min_shape)), help="smallest NxHxW frame (default %(default)s)")
+    p.add_argument("--opt", default="x".join(map(str, d.opt_shape)), help="NxHxW to tune for (default %(default)s)")
+    p.add_argument("--max", default="x".join(map(str, d.max_shape)), help="largest NxHxW frame (default %(default)s)")
+    p.add_argument("--workspace", type=int, metavar="MIB", help="workspace memory pool limit in MiB")
+    p.add_argument("--optimization-level", type=int, choices=range(6), metavar="0-5",
+                   help="builder optimization level (TensorRT default 3; higher builds longer)")
+    p.add_argument("--timing-cache", metavar="FILE", help="load/save tactic timings here (faster rebuilds)")
+    p.add_argument("--dla-core", type=int, metavar="N", help="build for DLA core N (Jetson), fp16/int8 graphs only")
+    p.add_argument("--no-gpu-fallback", action="store_true", help="with --dla-core: fail instead of falling back")
+    p.add_argument("--hardware-compatibility", choices=sorted(compat.HARDWARE_COMPATIBILITY_LEVELS),
+                   help="engine portable across GPUs (where this TensorRT supports it)")
+    p.add_argument("--version-compatible", action="store_true",
+                   help="engine loadable by later TensorRT releases of the same major version")
+    p.add_argument("--exclude-lean-runtime", action="store_true", help="with --version-compatible")
+    p.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_build)
+    return p
+
+
+def _config_from_args(args: Any) -> BuildConfig:
+    return BuildConfig(
+        precision=args.precision,
+        min_shape=parse_nhw(args.min, "--min"),
+        opt_shape=parse_nhw(args.opt, "--opt"),
+        max_shape=parse_nhw(args.max, "--max"),
+        workspace_mib=args.workspace,
+        optimization_level=args.optimization_level,
+        timing_cache=args.timing_cache,
+        dla_core=args.dla_core,
+        gpu_fallback=not args.no_gpu_fallback,
+        hardware_compatibility=args.hardware_compatibility,
+        version_compatible=args.version_compatible,
+        exclude_lean_runtime=args.exclude_lean_runtime,
+        device=args.device,
+        progress=not args.no_progress,
+        verbose=bool(getattr(args, "verbose", False)),
+    )
+
+
+def _prepare_graph(model: Path, out: Path, precision: Optional[str]) -> Path:
+    """The graph to build: ``model`` itself, or its fp16 conversion written next to ``out``."""
+    meta = read_pipeline_metadata(model)
+    if precision is None or precision == meta.precision:
+        return model
+    if meta.precision != "fp32":
+        raise ConfigError(
+            "--precision %s for %s" % (precision, model.name), expected="an fp32 graph to convert",
+            found="a %s graph" % meta.precision, hint="pass the fp32 pipeline graph, or omit --precision",
+        )
+    if precision == "int8":
+        raise ConfigError(
+            "--precision int8 for %s" % model.name, expected="a Q/DQ int8 graph (calibrated on real frames)",
+            found="an fp32 graph",
+            hint="run `python -m build_engine quantize %s ...` and build its output" % model.name,
+        )
+    from build_engine.precision import to_fp16_pipeline
+
+    graph = out.with_name(out.stem + ".fp16.onnx")
+    to_fp16_pipeline(model, graph)
+    print("wrote %s (fp16 graph)" % graph)
+    return graph
+
+
+def run_build(args: Any) -> int:
+    """Handler of ``python -m build_engine build``."""
+    model = Path(args.model)
+    out = Path(args.out) if args.out else model.with_suffix(".engine")
+    config = _config_from_args(args)
+    graph = _prepare_graph(model, out, config.precision)
+    build_engine(graph, out, config)
+    print("wrote %s and %s.json" % (out, out.name))
+    return 0
