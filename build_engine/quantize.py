@@ -253,6 +253,11 @@ def quantize_pipeline(
                 hint="check the model runs on ONNX Runtime with these frames (python -m build_engine compare)",
             ) from None
         result = onnx.load(str(dst))
+    # ONNX Runtime names Q/DQ nodes after the tensor they quantize ("pre/Transpose_4_QuantizeLinear" for
+    # the network's input): they belong to the network, so they get its namespace.
+    for node in result.graph.node:
+        if node.op_type in ("QuantizeLinear", "DequantizeLinear") and node.name.startswith(("pre/", "post/")):
+            node.name = "net/" + node.name
     summary = qdq_summary(result)
     if summary["nonzero_zero_points"]:
         raise BuildError("Q/DQ graph", expected="zero points 0 (TensorRT)",

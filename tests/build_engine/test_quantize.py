@@ -1,0 +1,187 @@
+"""INT8 Q/DQ pipelines: TensorRT's rules (zero points 0, per-channel weights, pre/post untouched),
+calibration from folders, videos and VOC roots through the in-graph preprocessing, and the cache."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import numpy_helper
+
+from build_engine.calibration import load_calibration_frames, load_eval_data, parse_size, source_kind
+from build_engine.pipeline import export_fcn_pipeline
+from build_engine.precision import pipeline_metadata, to_fp16_pipeline
+from build_engine.quantize import QuantizeConfig, add_quantize_parser, make_reader, qdq_summary, quantize_pipeline
+from fcn_trt.errors import ConfigError, SourceOpenError
+from tests.build_engine._precision_helpers import scene_frames, toy_pipeline, write_image_folder
+
+
+def _labels(path, frames):
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.run(["labels"], {"frame": frames})[0]
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return scene_frames(6, (64, 64))
+
+
+@pytest.fixture(scope="module")
+def fcn(tmp_path_factory):
+    return export_fcn_pipeline(tmp_path_factory.mktemp("q") / "fcn.onnx", "fcn8s", 5, 16)
+
+
+@pytest.fixture(scope="module")
+def calib_dir(tmp_path_factory, scenes):
+    return write_image_folder(tmp_path_factory.mktemp("calib") / "frames", [s.image for s in scenes[:4]])
+
+
+@pytest.fixture(scope="module")
+def int8(fcn, calib_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("q8") / "fcn.int8.onnx"
+    cfg = QuantizeConfig(method="minmax", num_frames=4, size=(64, 64), cache_dir=str(out.parent / "cache"))
+    quantize_pipeline(fcn, out, calib_dir, cfg, show_progress=False)
+    return out
+
+
+def test_qdq_graph_follows_tensorrt_rules(int8, fcn):
+    model = onnx.load(str(int8))
+    onnx.checker.check_model(model)
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    qdq = [n for n in model.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")]
+    assert qdq
+    for n in qdq:  # symmetric int8: every zero point is an int8 zero
+        assert len(n.input) == 3 and inits[n.input[2]].dtype == np.int8 and not inits[n.input[2]].any()
+    summary = qdq_summary(model)
+    convs = [n for n in model.graph.node if n.op_type in ("Conv", "ConvTranspose")]
+    assert summary["quantized_nodes"] == len(convs) == 21
+    for n in convs:  # per-channel weight scales; ConvTranspose on axis 1 (its output channels)
+        assert summary["weight_axes"][n.name] == (1 if n.op_type == "ConvTranspose" else 0), n.name
+        dq = next(d for d in qdq if d.output[0] == n.input[1])
+        scale = inits[dq.input[1]]
+        w = inits[dq.input[0]]
+        assert scale.ndim == 1 and scale.shape[0] == w.shape[summary["weight_axes"][n.name]] > 1
+    assert summary["nonzero_zero_points"] == 0 and summary["quantized_pipeline_nodes"] == []
+
+
+def test_pre_and_post_nodes_are_not_quantized(int8, fcn):
+    src, q = onnx.load(str(fcn)), onnx.load(str(int8))
+
+    def pipeline_nodes(m):
+        return [(n.op_type, list(n.input), list(n.output)) for n in m.graph.node if n.name.startswith(("pre/", "post/"))]
+
+    assert pipeline_nodes(q) == pipeline_nodes(src)  # same nodes, same (float) tensors
+    dq_out = {n.output[0] for n in q.graph.node if n.op_type == "DequantizeLinear"}
+    q_in = {n.input[0] for n in q.graph.node if n.op_type == "QuantizeLinear"}
+    pre_out = {o for n in q.graph.node if n.name.startswith("pre/") for o in n.output}
+    post_in = {i for n in q.graph.node if n.name.startswith("post/") for i in n.input}
+    assert not post_in & dq_out  # the argmax reads float scores, never a dequantized tensor
+    assert len(q_in & pre_out) == 1  # one Q/DQ pair: the network's input (first conv's activation)
+
+
+def test_int8_metadata_and_runs_on_onnxruntime(int8, fcn, scenes):
+    meta = pipeline_metadata(onnx.load(str(int8)))
+    assert meta.precision == "int8"
+    cal = meta.extra["calibration"]
+    assert cal["method"] == "minmax" and cal["frames"] == 4 and cal["size"] == [64, 64]
+    assert meta.class_names == pipeline_metadata(onnx.load(str(fcn))).class_names
+    held_out = np.stack([s.image for s in scenes[4:]])
+    l32, l8 = _labels(fcn, held_out), _labels(int8, held_out)
+    assert l8.shape == l32.shape and l8.dtype == np.uint8
+    assert (l8 == l32).mean() >= 0.9
+
+
+@pytest.mark.parametrize("method", ["entropy", "percentile"])
+def test_other_calibration_methods(fcn, scenes, tmp_path, method):
+    frames = np.stack([s.image for s in scenes[:2]])
+    out = quantize_pipeline(fcn, tmp_path / f"{method}.onnx", frames, QuantizeConfig(method=method),
+                            show_progress=False)
+    model = onnx.load(str(out))
+    assert qdq_summary(model)["nonzero_zero_points"] == 0
+    assert pipeline_metadata(model).extra["calibration"]["method"] == method
+    assert _labels(out, frames).shape == (2, 64, 64)
+
+
+def test_reader_feeds_uint8_frames_through_the_pipeline_input():
+    frames = np.arange(2 * 4 * 4 * 3, dtype=np.uint8).reshape(2, 4, 4, 3)
+    reader = make_reader(frames, show_progress=False)
+    first = reader.get_next()
+    assert list(first) == ["frame"] and first["frame"].dtype == np.uint8 and first["frame"].shape == (1, 4, 4, 3)
+    assert reader.get_next() is not None and reader.get_next() is None
+    reader.set_range(1, 2)
+    assert (reader.get_next()["frame"][0] == frames[1]).all() and reader.get_next() is None
+
+
+def test_calibration_cache(calib_dir, tmp_path, scenes):
+    cache = tmp_path / "cache"
+    a = load_calibration_frames(calib_dir, (32, 48), num_frames=3, cache_dir=cache, show_progress=False)
+    assert a.shape == (3, 32, 48, 3) and a.dtype == np.uint8
+    files = list(cache.glob("calib-*.npz"))
+    assert len(files) == 1
+    # a cache hit returns the cached array (prove it by tampering with the cache)
+    with np.load(files[0]) as d:
+        frames, key = d["frames"], d["key"]
+    np.savez(files[0], frames=np.zeros_like(frames), key=key)
+    b = load_calibration_frames(calib_dir, (32, 48), num_frames=3, cache_dir=cache, show_progress=False)
+    assert not b.any()
+    # another size or frame count is another key
+    c = load_calibration_frames(calib_dir, (32, 32), num_frames=3, cache_dir=cache, show_progress=False)
+    assert c.shape == (3, 32, 32, 3) and c.any() and len(list(cache.glob("calib-*.npz"))) == 2
+
+
+def test_calibration_from_video_and_voc(tmp_path, scenes):
+    import cv2
+
+    from fcn_trt.datasets import write_split, write_voc_sample
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))
+    for s in scenes:
+        writer.write(s.image)
+    writer.release()
+    assert source_kind(video) == "video"
+    v = load_calibration_frames(video, None, num_frames=3, use_cache=False, show_progress=False)
+    assert v.shape == (3, 64, 64, 3)
+
+    voc = tmp_path / "voc"
+    for i, s in enumerate(scenes):
+        write_voc_sample(voc, f"img_{i}", s.image, s.labels)
+    write_split(voc, "train", ["img_0", "img_1", "img_2"])
+    write_split(voc, "val", ["img_3", "img_4", "img_5"])
+    assert source_kind(voc) == "voc"
+    t = load_calibration_frames(voc, None, num_frames=10, split="train", use_cache=False, show_progress=False)
+    assert len(t) == 3
+    ev = load_eval_data(voc, split="val", show_progress=False)
+    assert len(ev) == 3 and ev.labels is not None and (ev.labels[0] == scenes[3].labels).all()
+
+
+def test_quantize_errors(fcn, tmp_path, calib_dir):
+    with pytest.raises(ConfigError):
+        QuantizeConfig(method="kl")
+    fp16 = tmp_path / "fp16.onnx"
+    to_fp16_pipeline(fcn, fp16)
+    with pytest.raises(ConfigError):
+        quantize_pipeline(fp16, tmp_path / "x.onnx", calib_dir, show_progress=False)
+    with pytest.raises(SourceOpenError):
+        quantize_pipeline(fcn, tmp_path / "x.onnx", tmp_path / "nowhere", show_progress=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SourceOpenError):
+        load_calibration_frames(empty, (8, 8), use_cache=False, show_progress=False)
+    with pytest.raises(ConfigError):
+        parse_size("big")
+
+
+def test_quantize_cli(tmp_path, calib_dir, capsys):
+    src = toy_pipeline(tmp_path / "toy.onnx", np.eye(3, dtype=np.float32))
+    parser = argparse.ArgumentParser()
+    add_quantize_parser(parser.add_subparsers())
+    out = tmp_path / "toy.int8.onnx"
+    args = parser.parse_args(["quantize", str(src), "--calib", str(calib_dir), "--method", "minmax", "--out", str(out),
+                              "--num-frames", "2", "--calib-size", "16x16", "--no-cache", "--no-progress"])
+    assert args.func(args) == 0
+    assert pipeline_metadata(onnx.load(str(out))).precision == "int8"
+    assert "zero points all 0" in capsys.readouterr().out
