@@ -156,13 +156,13 @@ def run_export(args) -> int:
         if not n:
             raise ConfigError("--class-names / --num-classes", expected="the number of classes of the wrapped network", found="neither")
         names = names or (["background", "foreground"] if args.output_kind != "logits" else [f"class_{i}" for i in range(n)])
-        from .pipeline import file_sha256
+        from .weights import weights_sha256
 
         meta = PipelineMetadata(
             class_names=tuple(names), palette=tuple(_read_palette(args.palette, len(names)) or get_palette(len(names))),
             input_format=args.input_format, channel_order=order, mean=mean, std=std, inference_size=size,
             resize_back=not args.no_resize_back, outputs=outputs, variant="custom", precision=args.precision,
-            weights_sha256=file_sha256(path), model_name=args.name or path.stem,
+            weights_sha256=weights_sha256(path), model_name=args.name or path.stem,
         )
         spec = NetworkSpec(
             input_name=args.input_name, output_name=args.output_name, input_layout=args.input_layout,
@@ -220,7 +220,9 @@ def make_parser() -> argparse.ArgumentParser:
             if e.name == module:
                 continue
             raise
-        getattr(mod, func)(sub)
+        add_parser = getattr(mod, func, None)
+        if add_parser is not None:
+            add_parser(sub)
     return parser
 
 

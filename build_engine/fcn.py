@@ -21,7 +21,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from fcn_trt.errors import ConfigError, ModelFormatError
+from fcn_trt.errors import ConfigError
 
 from .graph import GraphBuilder, make_model
 
@@ -124,23 +124,6 @@ def random_fcn_weights(variant: str = "fcn8s", num_classes: int = 21, width_divi
     return weights
 
 
-def _check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, Tuple[int, ...]], variant: str) -> None:
-    missing = [k for k in expected if k not in weights]
-    unexpected = [k for k in weights if k not in expected]
-    wrong = [f"{k} {tuple(np.shape(weights[k]))} (expected {expected[k]})" for k in expected
-             if k in weights and tuple(np.shape(weights[k])) != tuple(expected[k])]
-    if missing or unexpected or wrong:
-        found = "; ".join(p for p in (
-            "missing: " + ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "") if missing else "",
-            "unexpected: " + ", ".join(unexpected[:8]) + (" ..." if len(unexpected) > 8 else "") if unexpected else "",
-            "wrong shape: " + ", ".join(wrong[:8]) if wrong else "",
-        ) if p)
-        raise ModelFormatError(
-            f"weights for {variant}", expected="pytorch-fcn parameter names and shapes", found=found,
-            hint="check --variant, --num-classes and --width-divisor against the checkpoint",
-        )
-
-
 def build_fcn(
     variant: str = "fcn8s",
     num_classes: int = 21,
@@ -157,7 +140,9 @@ def build_fcn(
     expected = fcn_parameter_shapes(variant, num_classes, width_divisor)
     if weights is None:
         weights = random_fcn_weights(variant, num_classes, width_divisor, seed)
-    _check_weights(weights, expected, variant)
+    from .weights import check_weights
+
+    check_weights(weights, variant, num_classes, width_divisor)
     if dtype not in ("float32", "float16"):
         raise ConfigError("dtype", expected="float32 or float16", found=repr(dtype))
     np_dtype = np.float16 if dtype == "float16" else np.float32

@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Tuple, Union
@@ -38,7 +37,7 @@ from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 
 from .graph import OPSET, GraphBuilder, make_model
 
-__all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "decode_nv12_nodes", "file_sha256"]
+__all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "decode_nv12_nodes"]
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +69,6 @@ class NetworkSpec:
     output_layout: Optional[str] = None
     output_kind: str = "logits"
     threshold: float = 0.5
-
-
-def file_sha256(path: Union[str, Path]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dims(vi: onnx.ValueInfoProto) -> list:
@@ -202,7 +193,9 @@ def decode_nv12_nodes(g: GraphBuilder, frame: str) -> Tuple[str, str]:
     b = g.op("Add", [yy, g.op("Mul", [u, g.const(_CUB)])])
     chans = [g.op("Unsqueeze", [c, g.const([3], np.int64)]) for c in (r, gg, b)]
     rgb = g.op("Concat", chans, axis=3)
-    rgb = g.op("Clip", [rgb, g.const(0.0), g.const(255.0)])
+    # A decoder hands out integer pixels: round like OpenCV does (its fixed point rounds half up;
+    # ONNX Round is half-to-even, so the two differ only on exact .5 ties).
+    rgb = g.op("Round", [g.op("Clip", [rgb, g.const(0.0), g.const(255.0)])])
     return rgb, hw
 
 
@@ -429,12 +422,12 @@ def export_fcn_pipeline(
 
     weights_sha = ""
     if isinstance(weights, (str, Path)):
-        from .weights import infer_fcn_config, load_weights
+        from .weights import load_weights, weights_sha256
 
         path = Path(weights)
         if not path.exists():
             raise ModelNotFoundError("weights file", expected="an existing .npz or .pth", found=str(path))
-        weights_sha = file_sha256(path)
+        weights_sha = weights_sha256(path)
         weights = load_weights(path)
     if weights is not None:
         from .weights import infer_fcn_config

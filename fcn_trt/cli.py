@@ -176,7 +176,9 @@ def make_parser() -> argparse.ArgumentParser:
             if e.name == module:
                 continue
             raise
-        getattr(mod, func)(sub)
+        add_parser = getattr(mod, func, None)
+        if add_parser is not None:
+            add_parser(sub)
     return parser
 
 
