@@ -36,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import os
 import threading
 from collections import deque
 from pathlib import Path
@@ -44,11 +43,11 @@ from typing import Any, Deque, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..cuda import INSTALL_HINT, CudaError, CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream
-from ..cuda import cuda_device_info, set_device
+from ..cuda import INSTALL_HINT, CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream, cuda_device_info, set_device
 from ..errors import (
     BackendUnavailableError,
     ClosedError,
+    CudaError,
     EngineCorruptError,
     EngineMismatchError,
     FrameDtypeError,
@@ -255,13 +254,12 @@ class Ticket:
 
 
 class _Pending:
-    __slots__ = ("ticket", "out_shapes", "outputs", "retrieved")
+    __slots__ = ("ticket", "out_shapes", "outputs")
 
     def __init__(self, ticket: Ticket, out_shapes: Dict[str, Tuple[int, ...]]) -> None:
         self.ticket = ticket
         self.out_shapes = out_shapes
         self.outputs: Optional[Dict[str, np.ndarray]] = None
-        self.retrieved = False
 
 
 class TensorRTBackend(Backend):
@@ -275,8 +273,9 @@ class TensorRTBackend(Backend):
         precision: optional expected precision (``"fp32"``/``"fp16"``/``"int8"``), checked against the sidecar.
 
     Properties ``max_batch``, ``max_frame_hw`` and ``min_frame_hw`` come from the engine's
-    optimization profile. Not thread-safe across threads sharing one backend beyond the internal
-    lock; open one backend per thread for parallelism (the engine is shared).
+    optimization profile. One backend = one execution context + one stream; its calls are
+    serialised by an internal lock (safe to share between threads, but not parallel): open one
+    backend per thread for parallelism; backends on the same file share the deserialised engine.
     """
 
     name = "tensorrt"
