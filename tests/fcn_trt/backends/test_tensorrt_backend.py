@@ -458,3 +458,31 @@ def test_real_tensorrt_matches_onnxruntime(tmp_path):
             got = be.infer(frames)
             np.testing.assert_array_equal(got["labels"], ort_run(onnx_path, frames)["labels"])
     assert trt_backend.open_engine_count() == 0
+
+
+def test_backends_in_threads_share_one_engine(tmp_path, fake_trt, fake_cuda):
+    import threading
+
+    engine = make_engine(tmp_path, fake_trt)
+    onnx_path = tmp_path / "m.onnx"
+    frames = [rand_frames((1, 16, 16, 3), 300 + i) for i in range(4)]
+    want = [ort_run(onnx_path, f)["labels"] for f in frames]
+    failures = []
+
+    def worker(k):
+        try:
+            with TensorRTBackend(engine, cuda_graph=False) as be:  # opened and used in this thread
+                for f, w in zip(frames, want):
+                    if not np.array_equal(be.infer(f)["labels"], w):
+                        failures.append((k, "mismatch"))
+        except Exception as e:  # pragma: no cover - reported by the assert below
+            failures.append((k, repr(e)))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert fake_trt._fake.created.count("IExecutionContext") == 3
+    assert open_engine_count() == 0 and fake_cuda.DEVICE_MEMORY.live_allocations() == {}
