@@ -79,7 +79,6 @@ class QuantizeConfig:
         chunk: frames per calibration pass (bounds the memory the collector holds at once).
         cache_dir: where calibration frames are cached (default ``~/.cache/fcn_trt/calibration``).
         use_cache: read/write that cache.
-        threads: ONNX Runtime intra-op threads during calibration (0 = its default).
     """
 
     method: str = "entropy"
@@ -90,7 +89,6 @@ class QuantizeConfig:
     chunk: int = 4
     cache_dir: Optional[str] = None
     use_cache: bool = True
-    threads: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
