@@ -297,3 +297,18 @@ def test_cli_without_device_prints_one_line(fake_trt, fake_cuda, pipeline, tmp_p
     assert rc == NoCudaDeviceError.exit_code
     assert len(err.splitlines()) == 1 and "no CUDA device" in err and str(pipeline) in err
     assert fake_trt._fake.created == []
+
+
+@pytest.mark.gpu
+def test_real_tensorrt_builds_and_loads_the_tiny_pipeline(tmp_path):
+    """Only where a CUDA device and the real tensorrt exist (skipped elsewhere by tests/conftest.py)."""
+    import tensorrt as trt
+
+    graph = tiny_pipeline(tmp_path / "real.onnx")
+    out = build_engine(graph, tmp_path / "real.engine",
+                       BuildConfig(min_shape=(1, 32, 32), opt_shape=(1, 64, 64), max_shape=(1, 128, 128),
+                                   workspace_mib=256, progress=False))
+    engine = trt.Runtime(trt.Logger(trt.Logger.WARNING)).deserialize_cuda_engine(out.read_bytes())
+    assert engine is not None
+    assert [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)] == ["frame", "labels"]
+    assert read_sidecar(out).engine.tensorrt_version == trt.__version__
