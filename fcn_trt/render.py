@@ -1,0 +1,254 @@
+"""Drawing segmentation results for display or video: overlay, legend, FPS/latency text, smoothing.
+
+OpenCV is imported lazily, only by the functions that draw text or write video.
+
+Example:
+    >>> import numpy as np
+    >>> from fcn_trt.result import SegmentationResult
+    >>> r = SegmentationResult(labels=np.ones((48, 64), np.uint8), class_names=("bg", "road"),
+    ...                        palette=((0, 0, 0), (128, 64, 128)))
+    >>> frame = np.zeros((48, 64, 3), np.uint8)
+    >>> render(frame, r, legend=False).shape
+    (48, 64, 3)
+    >>> smoother = LabelSmoother("majority", k=3)
+    >>> smoother.update(r.labels).shape
+    (48, 64)
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Deque, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import BackendUnavailableError, ConfigError, InputError
+from .result import SegmentationResult
+
+__all__ = ["render", "draw_legend", "draw_text", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES"]
+
+RENDER_MODES = ("overlay", "labels", "side-by-side")
+
+
+def _cv2() -> Any:
+    try:
+        import cv2
+    except ImportError:
+        raise BackendUnavailableError(
+            "drawing text and writing video", expected="the opencv-python package", found="it is not installed",
+            hint='pip install "fcn-trt[cv]"',
+        ) from None
+    return cv2
+
+
+def draw_text(image: np.ndarray, lines: Sequence[str], origin: Tuple[int, int] = (8, 8), scale: float = 0.5) -> np.ndarray:
+    """Draw ``lines`` (top-left, white on a dark box) into ``image`` in place; returns ``image``."""
+    cv2 = _cv2()
+    if not lines:
+        return image
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    thickness = 1
+    sizes = [cv2.getTextSize(line, font, scale, thickness)[0] for line in lines]
+    line_h = max(h for _, h in sizes) + 6
+    box_w = max(w for w, _ in sizes) + 8
+    x, y = origin
+    x1, y1 = min(image.shape[1], x + box_w), min(image.shape[0], y + line_h * len(lines) + 4)
+    if x1 > x and y1 > y:
+        image[y:y1, x:x1] = (image[y:y1, x:x1].astype(np.uint16) // 3).astype(np.uint8)
+    for i, line in enumerate(lines):
+        cv2.putText(image, line, (x + 4, y + (i + 1) * line_h - 2), font, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return image
+
+
+def draw_legend(image: np.ndarray, class_names: Sequence[str], palette: Sequence[Tuple[int, int, int]],
+                classes: Optional[Sequence[int]] = None, scale: float = 0.45) -> np.ndarray:
+    """Draw a colour swatch + name per class at the top-right of ``image`` (in place); returns it.
+
+    ``classes`` limits the legend to those ids (e.g. the classes present in the frame).
+    """
+    cv2 = _cv2()
+    ids = list(range(len(class_names))) if classes is None else [int(c) for c in classes if 0 <= int(c) < len(class_names)]
+    if not ids:
+        return image
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    sizes = [cv2.getTextSize(class_names[i], font, scale, 1)[0] for i in ids]
+    row_h = max(max(h for _, h in sizes) + 8, 14)
+    box_w = max(w for w, _ in sizes) + row_h + 14
+    x0 = max(0, image.shape[1] - box_w - 8)
+    y0 = 8
+    y1 = min(image.shape[0], y0 + row_h * len(ids) + 4)
+    image[y0:y1, x0:x0 + box_w] = (image[y0:y1, x0:x0 + box_w].astype(np.uint16) // 3).astype(np.uint8)
+    for row, i in enumerate(ids):
+        top = y0 + 2 + row * row_h
+        if top + row_h > image.shape[0]:
+            break
+        r, g, b = palette[i] if i < len(palette) else (255, 255, 255)
+        cv2.rectangle(image, (x0 + 4, top + 2), (x0 + row_h, top + row_h - 2), (int(b), int(g), int(r)), -1)
+        cv2.putText(image, class_names[i], (x0 + row_h + 8, top + row_h - 5), font, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return image
+
+
+def render(
+    frame: np.ndarray,
+    result: SegmentationResult,
+    *,
+    mode: str = "overlay",
+    alpha: float = 0.5,
+    legend: bool = True,
+    legend_present_only: bool = True,
+    text: Sequence[str] = (),
+    skip_background: bool = False,
+) -> np.ndarray:
+    """A BGR image showing ``result`` for ``frame`` (a new array; ``frame`` is not modified).
+
+    Args:
+        mode: ``"overlay"`` (colours blended over the frame), ``"labels"`` (colours only, no frame
+            needed beyond its size), or ``"side-by-side"`` (frame | overlay).
+        alpha: weight of the colours in the overlay.
+        legend: draw the class legend (only the classes present, unless ``legend_present_only=False``).
+        text: lines drawn at the top-left (e.g. ``FpsMeter.text()``).
+        skip_background: leave class 0 unpainted in the overlay.
+    """
+    if mode not in RENDER_MODES:
+        raise ConfigError("render mode", expected=" or ".join(RENDER_MODES), found=repr(mode))
+    if mode == "labels":
+        out = result.colorize()
+    else:
+        out = result.overlay(frame, alpha=alpha, skip_background=skip_background)
+        if mode == "side-by-side":
+            out = np.concatenate([frame, out], axis=1)
+    if legend and result.class_names:
+        present = np.flatnonzero(np.bincount(result.labels.ravel(), minlength=len(result.class_names))) \
+            if legend_present_only else None
+        draw_legend(out, result.class_names, result.palette, present)
+    if text:
+        draw_text(out, list(text))
+    return out
+
+
+class FpsMeter:
+    """Frames per second and latency, smoothed with an exponential moving average.
+
+    Example:
+        >>> meter = FpsMeter()
+        >>> meter.tick(latency_ms=20.0); meter.latency_ms
+        20.0
+    """
+
+    def __init__(self, smoothing: float = 0.9) -> None:
+        if not 0.0 <= smoothing < 1.0:
+            raise ConfigError("FpsMeter smoothing", expected="a value in [0, 1)", found=repr(smoothing))
+        self._s = smoothing
+        self._last: Optional[float] = None
+        self.fps = 0.0
+        self.latency_ms = 0.0
+        self.count = 0
+
+    def tick(self, latency_ms: Optional[float] = None, now: Optional[float] = None) -> None:
+        """Record one frame (now), optionally with its latency."""
+        now = time.perf_counter() if now is None else now
+        if self._last is not None and now > self._last:
+            inst = 1.0 / (now - self._last)
+            self.fps = inst if self.count <= 1 else self._s * self.fps + (1 - self._s) * inst
+        self._last = now
+        if latency_ms is not None:
+            self.latency_ms = float(latency_ms) if self.count == 0 else self._s * self.latency_ms + (1 - self._s) * latency_ms
+        self.count += 1
+
+    def text(self, dropped: Optional[int] = None) -> Tuple[str, ...]:
+        """Lines for :func:`draw_text`: ``"12.3 FPS"``, ``"latency 45 ms"`` (+ dropped frames)."""
+        lines = [f"{self.fps:.1f} FPS", f"latency {self.latency_ms:.0f} ms"]
+        if dropped is not None:
+            lines.append(f"dropped {dropped}")
+        return tuple(lines)
+
+
+class LabelSmoother:
+    """Temporal smoothing of label maps across video frames (reduces flicker; adds some lag).
+
+    Methods:
+        ``"ema"``: exponential moving average of the one-hot labels, ``state = a*state + (1-a)*onehot``,
+            then argmax (``alpha`` = weight of the past).
+        ``"majority"``: per-pixel most frequent label over the last ``k`` frames (a tie that
+            includes the newest frame's label goes to it, other ties to the lowest id).
+
+    The state resets when the frame size changes. Use :meth:`smooth` to get a new
+    :class:`~fcn_trt.SegmentationResult` with smoothed labels.
+    """
+
+    def __init__(self, method: str = "ema", alpha: float = 0.6, k: int = 5, num_classes: Optional[int] = None) -> None:
+        if method not in ("ema", "majority"):
+            raise ConfigError("smoothing method", expected="'ema' or 'majority'", found=repr(method))
+        if not 0.0 <= alpha < 1.0:
+            raise ConfigError("smoothing alpha", expected="a value in [0, 1)", found=repr(alpha))
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ConfigError("smoothing k", expected="a positive integer", found=repr(k))
+        self.method = method
+        self.alpha = float(alpha)
+        self.k = k
+        self.num_classes = num_classes
+        self._ema: Optional[np.ndarray] = None
+        self._history: Deque[np.ndarray] = collections.deque(maxlen=k)
+
+    def reset(self) -> None:
+        self._ema = None
+        self._history.clear()
+
+    def _classes(self, labels: np.ndarray) -> int:
+        n = int(labels.max()) + 1 if labels.size else 1
+        if self.num_classes is not None:
+            n = max(n, self.num_classes)
+        return n
+
+    def update(self, labels: np.ndarray) -> np.ndarray:
+        """Add one label map (uint8 HxW); return the smoothed labels (uint8 HxW, a new array)."""
+        if not isinstance(labels, np.ndarray) or labels.ndim != 2:
+            raise InputError("labels", expected="a 2-D uint8 label map", found=f"{type(labels).__name__} {getattr(labels, 'shape', '')}")
+        labels = labels.astype(np.uint8, copy=False)
+        if self.method == "ema":
+            n = self._classes(labels)
+            if self._ema is not None and (self._ema.shape[1:] != labels.shape or self._ema.shape[0] < n):
+                self.reset()
+            if self._ema is None:
+                self._ema = np.zeros((n,) + labels.shape, np.float32)
+                self._ema[labels, np.arange(labels.shape[0])[:, None], np.arange(labels.shape[1])[None, :]] = 1.0
+            else:
+                self._ema *= self.alpha
+                rows = np.arange(labels.shape[0])[:, None]
+                cols = np.arange(labels.shape[1])[None, :]
+                self._ema[labels, rows, cols] += 1.0 - self.alpha
+            return np.argmax(self._ema, axis=0).astype(np.uint8)
+        if self._history and self._history[0].shape != labels.shape:
+            self.reset()
+        self._history.append(labels.copy())
+        n = max(self._classes(h) for h in self._history)
+        counts = np.zeros((n,) + labels.shape, np.uint16)
+        rows = np.arange(labels.shape[0])[:, None]
+        cols = np.arange(labels.shape[1])[None, :]
+        for h in self._history:
+            counts[h, rows, cols] += 2
+        counts[labels, rows, cols] += 1  # the newest frame breaks ties
+        return np.argmax(counts, axis=0).astype(np.uint8)
+
+    def smooth(self, result: SegmentationResult) -> SegmentationResult:
+        """``result`` with smoothed labels (confidence/logits unchanged)."""
+        return dataclasses.replace(result, labels=self.update(result.labels))
+
+
+def open_video_writer(path: Union[str, Path], fps: float, size_wh: Tuple[int, int], fourcc: str = "mp4v") -> Any:
+    """A ``cv2.VideoWriter`` for BGR frames of ``size_wh`` (width, height), checked to be open."""
+    cv2 = _cv2()
+    from .errors import SourceOpenError
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), float(fps or 30.0), (int(size_wh[0]), int(size_wh[1])))
+    if not writer.isOpened():
+        raise SourceOpenError(
+            str(path), expected=f"a video file OpenCV can write with fourcc {fourcc!r}", found="cv2.VideoWriter did not open",
+            hint="use a .mp4 path with fourcc 'mp4v' or an .avi path with 'MJPG'",
+        )
+    return writer
