@@ -535,12 +535,14 @@ def add_build_parser(subparsers: Any) -> Any:
         "build",
         help="build a TensorRT engine (+ .json sidecar) from a pipeline .onnx, on the target GPU",
         description="Build a TensorRT engine from a pipeline ONNX graph on this machine's GPU. "
-        "--precision fp16 converts an fp32 graph first (written next to --out); int8 needs the Q/DQ graph "
-        "from `python -m build_engine quantize`.",
+        "--precision fp16/int8 converts an fp32 graph first (written next to --out; int8 calibrates on --calib), "
+        "so the graph can be made on a CPU and built on the GPU.",
     )
     p.add_argument("model", help="pipeline .onnx (from `python -m build_engine export`)")
     p.add_argument("--out", help="engine file to write (default: MODEL with suffix .engine)")
     p.add_argument("--precision", choices=_PRECISIONS, help="engine precision (default: the graph's)")
+    p.add_argument("--calib", metavar="SRC", help="with --precision int8 on an fp32 graph: calibration frames "
+                   "(folder of images, video, VOC root); default method of `build_engine quantize`")
     d = BuildConfig()
     p.add_argument("--min", default="x".join(map(str, d.min_shape)), help="smallest NxHxW frame (default %(default)s)")
     p.add_argument("--opt", default="x".join(map(str, d.opt_shape)), help="NxHxW to tune for (default %(default)s)")
@@ -582,8 +584,10 @@ def _config_from_args(args: Any) -> BuildConfig:
     )
 
 
-def _prepare_graph(model: Path, out: Path, precision: Optional[str]) -> Path:
-    """The graph to build: ``model`` itself, or its fp16 conversion written next to ``out``."""
+def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Optional[str] = None,
+                   show_progress: bool = True) -> Path:
+    """The graph to build: ``model`` itself, or its fp16 / int8 (Q/DQ, calibrated on ``calib``)
+    conversion written next to ``out``."""
     meta = read_pipeline_metadata(model)
     if precision is None or precision == meta.precision:
         return model
@@ -593,11 +597,18 @@ def _prepare_graph(model: Path, out: Path, precision: Optional[str]) -> Path:
             found="a %s graph" % meta.precision, hint="pass the fp32 pipeline graph, or omit --precision",
         )
     if precision == "int8":
-        raise ConfigError(
-            "--precision int8 for %s" % model.name, expected="a Q/DQ int8 graph (calibrated on real frames)",
-            found="an fp32 graph",
-            hint="run `python -m build_engine quantize %s ...` and build its output" % model.name,
-        )
+        if not calib:
+            raise ConfigError(
+                "--precision int8 for %s" % model.name, expected="--calib SRC (frames to calibrate on)",
+                found="no --calib", hint="add --calib FOLDER|VIDEO|VOC_ROOT, or build the output of "
+                "`python -m build_engine quantize %s ...`" % model.name,
+            )
+        from build_engine.quantize import quantize_pipeline
+
+        graph = out.with_name(out.stem + ".int8.onnx")
+        quantize_pipeline(model, graph, calib, show_progress=show_progress)
+        print("wrote %s (int8 Q/DQ graph calibrated on %s)" % (graph, calib))
+        return graph
     from build_engine.precision import to_fp16_pipeline
 
     graph = out.with_name(out.stem + ".fp16.onnx")
@@ -611,7 +622,7 @@ def run_build(args: Any) -> int:
     model = Path(args.model)
     out = Path(args.out) if args.out else model.with_suffix(".engine")
     config = _config_from_args(args)
-    graph = _prepare_graph(model, out, config.precision)
+    graph = _prepare_graph(model, out, config.precision, args.calib, config.progress)
     build_engine(graph, out, config)
     print("wrote %s and %s.json" % (out, out.name))
     return 0

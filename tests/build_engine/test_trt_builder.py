@@ -312,3 +312,31 @@ def test_real_tensorrt_builds_and_loads_the_tiny_pipeline(tmp_path):
     assert engine is not None
     assert [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)] == ["frame", "labels"]
     assert read_sidecar(out).engine.tensorrt_version == trt.__version__
+
+
+def test_cli_int8_quantizes_on_calib_frames_then_builds(fake_trt, fake_cuda, pipeline, tmp_path, monkeypatch):
+    import cv2
+
+    monkeypatch.setenv("FCN_TRT_CACHE", str(tmp_path / "cache"))  # calibration frame cache stays in tmp
+
+    from build_engine.cli import main
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(2):
+        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (32, 48, 3), dtype=np.uint8))
+    out = tmp_path / "q.engine"
+    assert main(["build", str(pipeline), "--out", str(out), "--precision", "int8", "--calib", str(frames),
+                 "--no-progress"]) == 0
+    qdq = onnx.load(str(tmp_path / "q.int8.onnx"))
+    assert any(n.op_type == "QuantizeLinear" for n in qdq.graph.node)
+    assert read_sidecar(out).engine.precision == "int8"
+    assert _header(out)["precision_flags"] == (["INT8"] if _major(fake_trt) < 10 else [])
+
+
+def test_cli_int8_without_calib_is_a_config_error(fake_trt, fake_cuda, pipeline, tmp_path, capsys):
+    from build_engine.cli import main
+
+    assert main(["build", str(pipeline), "--out", str(tmp_path / "q.engine"), "--precision", "int8"]) == 2
+    assert "--calib" in capsys.readouterr().err
