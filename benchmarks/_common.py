@@ -1,0 +1,134 @@
+"""Shared helpers of the benchmark scripts: round-robin timing, the benchmark model, report headers.
+
+Run the scripts from the repository root as modules (``python -m benchmarks.bench_cpu``) or with the
+package installed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fcn_trt.sysinfo import system_info
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_sizes(text: str) -> List[Tuple[int, int]]:
+    from fcn_trt.profile import parse_size
+
+    return [parse_size(s, "--sizes") for s in text.split(",") if s.strip()]
+
+
+def round_robin(fns: Mapping[str, Callable[[], object]], reps: int, warmup: int = 1,
+                timers: Optional[Mapping[str, Callable[[], float]]] = None) -> Dict[str, List[float]]:
+    """Time every function once per round, ``reps`` rounds (after ``warmup`` untimed rounds), in ms.
+
+    Interleaving spreads machine noise (other processes, frequency changes) over every method
+    instead of biasing whichever ran during a noisy second. ``timers[name]``, when given, is a
+    function that runs one measurement itself and returns its milliseconds (for baselines that
+    time only part of their work).
+    """
+    timers = timers or {}
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    out: Dict[str, List[float]] = {k: [] for k in fns}
+    for r in range(reps):
+        names = list(fns)
+        if r % 2:  # alternate the order too, so no method always runs right after the same one
+            names.reverse()
+        for name in names:
+            if name in timers:
+                out[name].append(timers[name]())
+                continue
+            t0 = time.perf_counter()
+            fns[name]()
+            out[name].append((time.perf_counter() - t0) * 1e3)
+    return out
+
+
+def reps_for(seconds: float, round_ms: float, lo: int = 3, hi: int = 50) -> int:
+    """Rounds that fit in ``seconds`` when one round costs ``round_ms``."""
+    if round_ms <= 0:
+        return hi
+    return int(max(lo, min(hi, seconds * 1e3 / round_ms)))
+
+
+def median(v: Sequence[float]) -> float:
+    return float(np.median(np.asarray(v, dtype=np.float64)))
+
+
+def synthetic_frame(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A BGR frame of 8x8 noise blocks (structure at several scales, labels not all one class)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, size=(-(-h // 8), -(-w // 8), 3), dtype=np.uint8)
+    return np.ascontiguousarray(np.repeat(np.repeat(small, 8, 0), 8, 1)[:h, :w])
+
+
+def benchmark_model(model: Optional[str], workdir: Path, width_divisor: int = 8,
+                    num_classes: int = 21) -> Tuple[Path, str]:
+    """The pipeline .onnx to benchmark and a description of it.
+
+    ``model`` (a path or built-in name) wins; else the shipped demo model when present; else a
+    width/``width_divisor`` FCN-8s with random weights exported to ``workdir``.
+    """
+    from fcn_trt.errors import ModelNotFoundError
+    from fcn_trt.models import resolve_model
+
+    for candidate in ([model] if model else ["demo"]):
+        try:
+            path = resolve_model(candidate)
+            return path, f"{candidate} ({path.name})"
+        except ModelNotFoundError:
+            if model:
+                raise
+    from build_engine.pipeline import export_fcn_pipeline
+
+    path = export_fcn_pipeline(workdir / f"fcn8s_w{width_divisor}.onnx", "fcn8s", num_classes=num_classes,
+                               width_divisor=width_divisor, seed=0)
+    return path, (f"FCN-8s width/{width_divisor}, {num_classes} classes, random weights (no demo model shipped), "
+                  "exported by build_engine.pipeline.export_fcn_pipeline")
+
+
+def header(title: str, extra: Sequence[str] = ()) -> List[str]:
+    """Markdown lines: the exact command, date, machine, versions and load."""
+    info = system_info(device=None)
+    argv = [Path(sys.executable).name, "-m", "benchmarks." + Path(sys.argv[0]).stem] + sys.argv[1:]
+    lines = [
+        f"## {title}",
+        "",
+        f"- command: `{' '.join(shlex.quote(a) for a in argv)}` (from the repository root)",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
+        f"- machine: {info['cpu_model']}, {info['cpu_count']} cores, {info['os']}",
+        f"- versions: python {info['python']}, numpy {info['numpy']}, onnxruntime {info['onnxruntime']}, "
+        f"opencv {info['opencv']}, onnx {info['onnx']}, torch {_torch_version()}",
+        f"- load average at start (1/5/15 min): {load()}",
+    ]
+    lines += [f"- {e}" for e in extra]
+    return lines + [""]
+
+
+def load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _torch_version() -> str:
+    from fcn_trt.sysinfo import package_version
+
+    return package_version("torch") or "not installed"
+
+
+def write_markdown(path: Path, lines: Sequence[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    return path
