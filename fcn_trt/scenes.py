@@ -955,18 +955,29 @@ class Scene:
                 continue
             if max(abs(u).max(), abs(v).max()) > 1 << 26:
                 continue
-            uv = np.stack([np.round(u), np.round(v)], axis=1).astype(np.int32)
+            # draw into the object's bounding box: body parts make its mask (the label), details
+            # (stripes, windows, hair) only change image pixels inside that mask
+            rpx = f * prep["radius"] / depth * _ONE
+            x0 = max(0, int(np.floor((u - rpx).min() / _ONE)) - 2)
+            x1 = min(w, int(np.ceil((u + rpx).max() / _ONE)) + 3)
+            y0 = max(0, int(np.floor((v - rpx).min() / _ONE)) - 2)
+            y1 = min(h, int(np.ceil((v + rpx).max() / _ONE)) + 3)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            uv = np.stack([np.round(u) - x0 * _ONE, np.round(v) - y0 * _ONE], axis=1).astype(np.int32)
+            canvas = img[y0:y1, x0:x1].copy()
+            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
             items = prep["items"]
             nb = prep["n_body"]
             body = sorted(items[:nb], key=lambda it: -float(depth[it[1]:it[2]].mean()))
-            label = prep["label"]
             for kind, a, b, color, rad, normal, centre in body + items[nb:]:
+                in_body = kind in ("face", "hull", "sphere")
                 if kind in ("sphere", "sphere_detail"):
                     c = (int(uv[a, 0]), int(uv[a, 1]))
-                    r = max(1, int(round(f * rad / depth[a] * _ONE)))
-                    cv2.circle(img, c, r, color, -1, cv2.LINE_8, _SHIFT)
-                    if kind == "sphere":
-                        cv2.circle(labels, c, r, label, -1, cv2.LINE_8, _SHIFT)
+                    r = max(1, int(round(rpx[a])))
+                    cv2.circle(canvas, c, r, color, -1, cv2.LINE_8, _SHIFT)
+                    if in_body:
+                        cv2.circle(mask, c, r, 1, -1, cv2.LINE_8, _SHIFT)
                     continue
                 if kind in ("face", "window") and float(np.dot(normal, centre - pos)) >= 0.0:
                     continue  # back face
@@ -975,9 +986,12 @@ class Scene:
                 poly = uv[a:b].reshape(-1, 1, 2)
                 if kind not in ("face", "window"):
                     poly = cv2.convexHull(poly)
-                cv2.fillConvexPoly(img, poly, color, cv2.LINE_8, _SHIFT)
-                if kind in ("face", "hull"):
-                    cv2.fillConvexPoly(labels, poly, label, cv2.LINE_8, _SHIFT)
+                cv2.fillConvexPoly(canvas, poly, color, cv2.LINE_8, _SHIFT)
+                if in_body:
+                    cv2.fillConvexPoly(mask, poly, 1, cv2.LINE_8, _SHIFT)
+            sel = mask.view(bool)
+            img[y0:y1, x0:x1][sel] = canvas[sel]
+            labels[y0:y1, x0:x1][sel] = prep["label"]
 
     def _apply_shadows(self, cv2: Any, img: np.ndarray, cam: Camera, h: int, w: int) -> None:
         mask = None
