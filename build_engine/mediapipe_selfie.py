@@ -876,7 +876,7 @@ def selfie_metadata(bare_model, landscape: bool = False):
     props = {p.key: p.value for p in bare_model.metadata_props}
     return PipelineMetadata(
         class_names=("background", "person"),
-        palette=((0, 0, 0), (255, 64, 64)),
+        palette=((0, 0, 0), (64, 160, 255)),
         input_format="bgr",
         channel_order="rgb",
         mean=(0.0, 0.0, 0.0),
@@ -900,7 +900,9 @@ def export_selfie_pipeline(bare_onnx: Union[str, Path], out_path: Union[str, Pat
     dims = [d.dim_value for d in bare.graph.input[0].type.tensor_type.shape.dim]
     spec = NetworkSpec(input_layout="nhwc", input_size=(dims[1], dims[2]), output_layout="nhwc",
                        output_kind="probability", threshold=threshold)
-    model = wrap_network(bare, selfie_metadata(bare, landscape), spec)
+    meta = selfie_metadata(bare, landscape)
+    meta = meta.replace(extra={**dict(meta.extra), "network_sha256": _sha256_file(bare_onnx)})
+    model = wrap_network(bare, meta, spec)
     model.graph.name = "selfie_segmentation_pipeline"
     return save_model(model, out_path)
 
