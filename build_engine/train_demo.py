@@ -43,6 +43,8 @@ __all__ = [
     "estimate_class_weights",
     "train",
     "export_weights",
+    "export_demo_pipeline",
+    "store_weights_fp16",
     "main",
 ]
 
@@ -239,6 +241,74 @@ def export_weights(state_path: Path, npz_path: Path) -> Path:
 
     weights = load_weights(state_path)
     return save_npz(weights, npz_path, dtype=np.float16)
+
+
+def store_weights_fp16(model, min_elements: int = 1024):
+    """Store the float32 initializers of ``model`` that are exactly representable in float16 as
+    float16 + a ``Cast`` to float32 (weight storage only: compute stays fp32, the values are
+    unchanged, the file halves). Returns a new ModelProto."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    casts = []
+    kept = []
+    for init in g.initializer:
+        if init.data_type == TensorProto.FLOAT:
+            arr = numpy_helper.to_array(init)
+            if arr.size >= min_elements:
+                half = arr.astype(np.float16)
+                if np.array_equal(half.astype(np.float32), arr):
+                    stored = init.name + "/fp16"
+                    kept.append(numpy_helper.from_array(half, stored))
+                    casts.append(helper.make_node("Cast", [stored], [init.name], name=init.name + "/cast",
+                                                  to=TensorProto.FLOAT))
+                    continue
+        kept.append(init)
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(out)
+    return out
+
+
+def export_demo_pipeline(npz_path: Path, out_path: Path, summary: Optional[Dict[str, object]] = None) -> Path:
+    """The demo pipeline ONNX from the fp16 ``.npz``: weights -> :func:`build_engine.weights.load_weights`
+    -> :func:`build_engine.fcn.build_fcn` -> pipeline (BGR uint8 frames in, labels out), with
+    RGB ImageNet preprocessing and the scene classes/palette in the metadata, weights stored fp16
+    (:func:`store_weights_fp16`). Deterministic: the same npz gives the same bytes."""
+    import tempfile
+
+    import onnx
+    from onnx import helper
+
+    from fcn_trt.metadata import METADATA_KEY, read_onnx_metadata
+
+    from .pipeline import export_fcn_pipeline, save_model
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = export_fcn_pipeline(
+            Path(d) / "pipeline.onnx", "fcn8s", scenes.NUM_CLASSES, None, weights=Path(npz_path),
+            class_names=scenes.CLASS_NAMES, palette=scenes.PALETTE, input_format="bgr",
+            channel_order=PREPROCESSING["channel_order"], mean=PREPROCESSING["mean"], std=PREPROCESSING["std"],
+            model_name="demo: FCN-8s width/8 on fcn_trt.scenes",
+        )
+        model = onnx.load(str(tmp))
+    model = store_weights_fp16(model)
+    props = {p.key: p.value for p in model.metadata_props}
+    meta = read_onnx_metadata(props, str(out_path))
+    extra = dict(meta.extra)
+    extra.update({"weight_storage": "float16 initializers + Cast (fp32 compute)",
+                  "dataset": "fcn_trt.scenes procedural scenes", "model_card": "DEMO_MODEL_CARD.md"})
+    if summary:
+        extra["training"] = {k: summary[k] for k in ("seed", "steps", "frames_seen", "wall_time_s") if k in summary}
+    del model.metadata_props[:]
+    helper.set_model_props(model, {METADATA_KEY: meta.replace(extra=extra).to_json()})
+    return save_model(model, out_path)
 
 
 def _parse_sizes(text: str) -> List[Tuple[int, int, int]]:
