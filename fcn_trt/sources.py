@@ -25,7 +25,7 @@ Example:
     >>> src = open_source("frames/*.png")                          # doctest: +SKIP
     >>> with src:                                                   # doctest: +SKIP
     ...     frame = src.read()                                      # None at the end
-    >>> jetson_csi_pipeline(sensor_id=0, width=1280, height=720, fps=30)[:36]
+    >>> jetson_csi_pipeline(sensor_id=0, width=1280, height=720, fps=30)[:37]
     'nvarguscamerasrc sensor-id=0 ! video/'
 """
 
@@ -206,26 +206,49 @@ class _IterReader:
 
 
 class _SyntheticCamera:
-    """A live camera over :func:`fcn_trt.scenes.generate_clip`, paced at ``fps`` like real hardware."""
+    """A live camera over a :func:`fcn_trt.scenes.generate_clip` moving-camera clip, paced at ``fps``.
 
-    def __init__(self, seed: int, size: Tuple[int, int], fps: float) -> None:
+    The clip (``loop_frames`` long) is rendered on its first pass, then replayed forwards and
+    backwards from memory, so a slow CPU still delivers ``fps`` after the first pass.
+    """
+
+    def __init__(self, seed: int, size: Tuple[int, int], fps: float, loop_frames: int = 48) -> None:
         from .scenes import generate_clip
 
-        self._clip = generate_clip(seed, 1_000_000, size, fps=fps)
+        self._clip: Optional[Iterator[Any]] = generate_clip(seed, loop_frames, size, fps=fps)
+        self._cache: List[np.ndarray] = []
+        self._loop = loop_frames
+        self._i = 0
         self._period = 1.0 / fps
         self._next = time.perf_counter()
 
+    def _frame(self) -> np.ndarray:
+        if self._clip is not None and len(self._cache) < self._loop:
+            self._cache.append(next(self._clip).image)
+            if len(self._cache) == self._loop:
+                self._clip = None
+                self._i = self._loop  # continue backwards from the last frame
+            return self._cache[-1]
+        n = len(self._cache)
+        k = self._i % (2 * n - 2) if n > 1 else 0
+        self._i += 1
+        return self._cache[k if k < n else 2 * n - 2 - k]
+
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:
+        frame = self._frame()
         self._next += self._period
         wait = self._next - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
         else:
             self._next = time.perf_counter()
-        return True, next(self._clip).image
+        return True, frame
 
     def release(self) -> None:
-        self._clip.close()
+        clip, self._clip = self._clip, None
+        if clip is not None:
+            clip.close()  # type: ignore[attr-defined]
+        self._cache = []
 
 
 def _configure_capture(cap: Any, width: Optional[int], height: Optional[int], fps: Optional[float],
