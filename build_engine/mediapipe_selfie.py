@@ -76,6 +76,7 @@ __all__ = [
     "verify_selfie",
     "selfie_metadata",
     "export_selfie_pipeline",
+    "extract_bare_network",
     "add_convert_selfie_parser",
     "run_convert_selfie",
 ]
@@ -905,6 +906,52 @@ def export_selfie_pipeline(bare_onnx: Union[str, Path], out_path: Union[str, Pat
     model = wrap_network(bare, meta, spec)
     model.graph.name = "selfie_segmentation_pipeline"
     return save_model(model, out_path)
+
+
+def extract_bare_network(pipeline) -> "onnx.ModelProto":
+    """Recover the bare converted network from a selfie pipeline graph (path or ModelProto).
+
+    Uses the wrapper's naming (``pre/*``, ``post/*`` and the output Identity nodes are the pipeline's)
+    and the provenance in its metadata, then :func:`canonicalize`: for a pipeline written by
+    :func:`export_selfie_pipeline` the result is byte-identical to the converted network, whose
+    sha256 the pipeline records as ``extra["network_sha256"]``.
+    """
+    import copy
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    from fcn_trt.metadata import METADATA_KEY, read_onnx_metadata
+
+    model = pipeline if isinstance(pipeline, onnx.ModelProto) else onnx.load(str(pipeline))
+    meta = read_onnx_metadata({p.key: p.value for p in model.metadata_props}, "selfie pipeline")
+    outputs = {"labels", "confidence", "logits"}
+    net = [n for n in model.graph.node if not n.name.startswith(("pre/", "post/")) and n.name not in outputs]
+    inits = [t for t in model.graph.initializer if not t.name.startswith(("pre/", "post/"))]
+    produced = {o for n in net for o in n.output} | {t.name for t in inits}
+    external = sorted({i for n in net for i in n.input if i and i not in produced})
+    if len(external) != 1 or not meta.inference_size:
+        raise ModelFormatError("selfie pipeline", expected="one network input fed by pre/ nodes and an inference size",
+                               found=f"inputs {external}, inference size {meta.inference_size}",
+                               hint=f"export it with export_selfie_pipeline() ({METADATA_KEY} metadata)")
+    nodes = []
+    for n in net:
+        c = onnx.NodeProto()
+        c.CopyFrom(n)
+        for k, name in enumerate(c.input):
+            if name == external[0]:
+                c.input[k] = "input"
+        nodes.append(c)
+    h, w = meta.inference_size
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, h, w, 3])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, [1, h, w, 1])], [copy.deepcopy(t) for t in inits],
+    )
+    bare = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    bare.ir_version = model.ir_version
+    props = {k: str(v) for k, v in meta.extra.items() if k not in ("output_kind", "max_batch", "network_sha256")}
+    name = "selfie_segmentation_landscape" if (h, w) == (144, 256) else "selfie_segmentation"
+    return canonicalize(bare, graph_name=name, metadata=props)
 
 
 # --- command line --------------------------------------------------------------------------------
