@@ -317,12 +317,15 @@ class Source:
         name: what was opened, for messages (``"camera 0"``, ``"clip.mp4"``...).
         live: whether frames arrive in real time (sample the newest) or on demand (use every frame).
         fps: the source's nominal frame rate, if it reports one.
+        finite: whether the source has a natural end (file, folder, list): reaching it ends the
+            stream normally even when it is sampled live (unless a retry policy reopens it: a loop).
         frames_read: frames delivered so far.
         reconnects: successful reconnections so far.
     """
 
     def __init__(self, reader: Any, name: str, live: bool, *, reopen: Optional[Callable[[], Any]] = None,
-                 retry: Optional[RetryPolicy] = None, owns_reader: bool = True, fps: Optional[float] = None) -> None:
+                 retry: Optional[RetryPolicy] = None, owns_reader: bool = True, fps: Optional[float] = None,
+                 finite: bool = False) -> None:
         if not callable(getattr(reader, "read", None)):
             raise ConfigError("source reader", expected="an object with read() -> (ok, frame)", found=type(reader).__name__)
         self._reader: Any = reader
@@ -332,6 +335,7 @@ class Source:
         self.live = bool(live)
         self.retry = retry
         self.fps = fps
+        self.finite = finite
         self.frames_read = 0
         self.reconnects = 0
         self._stop = threading.Event()
@@ -418,8 +422,8 @@ class Source:
             return frame
         if self._stop.is_set():
             return None
-        if not self.live:
-            return None  # end of file / folder
+        if not self.live or (self.finite and not (self.retry and self._reopen)):
+            return None  # end of a file, folder or list (a live-sampled file with a retry policy loops)
         attempts = 0
         for delay in (self.retry.delays() if self.retry else ()):
             attempts += 1
@@ -505,19 +509,19 @@ def _open_string(spec: str, live: Optional[bool], retry: Optional[RetryPolicy], 
         if not paths:
             raise SourceOpenError(str(path), expected="a folder with images (" + ", ".join(IMAGE_EXTENSIONS[:4]) + "...)",
                                   found="no image files")
-        return Source(_ImageListReader(paths), str(path), bool(live), retry=retry)
+        return Source(_ImageListReader(paths), str(path), bool(live), retry=retry, finite=True)
     if any(c in text for c in "*?["):
         paths = _glob_paths(os.path.expanduser(text))
         if not paths:
             raise SourceOpenError(text, expected="a glob matching image files", found="no matches",
                                   hint="quote the pattern in the shell so it reaches fcn_trt unexpanded")
-        return Source(_ImageListReader(paths), text, bool(live), retry=retry)
+        return Source(_ImageListReader(paths), text, bool(live), retry=retry, finite=True)
     if path.is_file():
         if path.suffix.lower() in IMAGE_EXTENSIONS:
-            return Source(_ImageListReader([str(path)]), str(path), bool(live), retry=retry)
+            return Source(_ImageListReader([str(path)]), str(path), bool(live), retry=retry, finite=True)
         opener = _file_opener(str(path))
         cap = _open_capture(opener, str(path), "check that it is a video file FFmpeg can decode (ffprobe FILE)")
-        return Source(cap, str(path), bool(live), reopen=opener if live else None, retry=retry, fps=_capture_fps(cap))
+        return Source(cap, str(path), bool(live), reopen=opener, retry=retry, fps=_capture_fps(cap), finite=True)
     raise SourceOpenError(
         "source", expected="a camera index, /dev/videoN, a video/image file, a folder, a glob, a URL or a GStreamer pipeline",
         found=f"{spec!r} (no such file or folder)", hint="check the path",
@@ -571,7 +575,7 @@ def open_source(
         raise ConfigError("source", expected="a camera, video, folder or reader object",
                           found="a numpy array", hint="use Segmenter.run(frame) for one image, or pass a list of frames")
     if isinstance(source, Iterable):
-        return Source(_IterReader(source), type(source).__name__, bool(live), retry=retry)
+        return Source(_IterReader(source), type(source).__name__, bool(live), retry=retry, finite=True)
     raise ConfigError(
         "source", expected="a camera index, /dev/videoN, path, glob, URL, GStreamer pipeline, reader object or list of frames",
         found=type(source).__name__,
