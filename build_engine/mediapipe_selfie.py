@@ -36,7 +36,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -61,6 +60,7 @@ __all__ = [
     "extract_selfie_tflite",
     "read_custom_options",
     "run_tf2onnx",
+    "converter_versions",
     "repair_transpose_conv_bias",
     "cancel_inverse_transposes",
     "remove_identity_reshapes",
