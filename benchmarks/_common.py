@@ -28,13 +28,17 @@ def parse_sizes(text: str) -> List[Tuple[int, int]]:
 
 
 def round_robin(fns: Mapping[str, Callable[[], object]], reps: int, warmup: int = 1,
-                timers: Optional[Mapping[str, Callable[[], float]]] = None) -> Dict[str, List[float]]:
+                timers: Optional[Mapping[str, Callable[[], float]]] = None, gap_s: float = 0.02) -> Dict[str, List[float]]:
     """Time every function once per round, ``reps`` rounds (after ``warmup`` untimed rounds), in ms.
 
     Interleaving spreads machine noise (other processes, frequency changes) over every method
     instead of biasing whichever ran during a noisy second. ``timers[name]``, when given, is a
     function that runs one measurement itself and returns its milliseconds (for baselines that
     time only part of their work).
+
+    ``gap_s`` of idle time before each measurement lets the previous method's worker threads stop:
+    ONNX Runtime's intra-op pool spin-waits after a run, and on a small machine those spinning
+    threads would slow whichever *other* session runs next (an order artefact, not a cost of it).
     """
     timers = timers or {}
     for _ in range(warmup):
@@ -46,6 +50,8 @@ def round_robin(fns: Mapping[str, Callable[[], object]], reps: int, warmup: int 
         if r % 2:  # alternate the order too, so no method always runs right after the same one
             names.reverse()
         for name in names:
+            if gap_s:
+                time.sleep(gap_s)
             if name in timers:
                 out[name].append(timers[name]())
                 continue

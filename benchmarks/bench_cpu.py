@@ -172,6 +172,23 @@ def build_runners(pipeline: Path, bare_path: Path, frame: np.ndarray, precision:
     return {k: fns[k] for k in METHODS if k in fns and k in want}, timers, errors, (seg, agree)
 
 
+def node_breakdown(seg: Any, frame: np.ndarray, runs: int = 3) -> Dict[str, float]:
+    """Share of in-graph time per part of the SDK graph (ONNX Runtime per-node profiling):
+    ``pre`` (cast/mean/transpose), ``net``, ``post`` (argmax/casts), ``layout`` (ORT's NCHWc reorders).
+
+    Per-node kernel times do not include the scheduler's waits, so they are much less sensitive to
+    other processes than wall-clock medians on a loaded machine."""
+    from fcn_trt.profile import profile
+
+    rep = profile(seg, size=frame.shape[:2], frames=1, warmup=0, layers=100000, layer_runs=runs, render=False,
+                  show_progress=False)
+    out: Dict[str, float] = {}
+    for layer in rep.layers:
+        part = layer.name.split("/")[0] if "/" in layer.name else ("layout" if layer.op_type.startswith("Reorder") else "other")
+        out[part] = out.get(part, 0.0) + layer.mean_ms
+    return out
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", help="pipeline .onnx or built-in name (default: demo, else width/8 FCN-8s)")
@@ -181,6 +198,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--seconds", type=float, default=3.0, help="time budget per configuration (interleaved rounds)")
     ap.add_argument("--core-seconds", type=float, default=4.0,
                     help="extra interleaved rounds of sdk/bare/hand only (the acceptance ratios), per configuration")
+    ap.add_argument("--no-breakdown", dest="breakdown", action="store_false",
+                    help="skip the per-node profile of the SDK graph (pre / net / post shares)")
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads for ORT and torch (0 = default)")
     ap.add_argument("--out", default=str(RESULTS / "cpu.md"), help="markdown section to write ('' = none)")
     args = ap.parse_args(argv)
@@ -189,6 +208,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     start_load = load()
     rows: List[Dict[str, Any]] = []
     notes: List[str] = []
+    breakdown: List[str] = []
     with tempfile.TemporaryDirectory(prefix="fcn_trt_bench.") as tmp:
         work = Path(tmp)
         fp32, desc = benchmark_model(args.model, work)
@@ -218,6 +238,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     extra = reps_for(args.core_seconds, core_ms, lo=0, hi=100) if args.core_seconds > 0 else 0
                     for k, v in round_robin(core, extra, warmup=0, timers=timers).items():
                         res[k] += v
+                    parts = node_breakdown(seg, frame) if args.breakdown else {}
                 finally:
                     seg.close()
                 med = {k: median(v) for k, v in res.items()}
@@ -236,6 +257,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                       + (f"; label agreement SDK vs bare argmax {agree:.4f}" if agree is not None else ""), flush=True)
                 if agree is not None:
                     rows.append({"size": f"{h}x{w}", "precision": prec, "method": "_agree", "agree": agree})
+                if parts:
+                    tot = sum(parts.values()) or 1.0
+                    breakdown.append(f"- {prec} {h}x{w}: " + ", ".join(
+                        f"{k} {v:.1f} ms ({100 * v / tot:.1f}%)" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+                        + f"; pipeline nodes (pre + post) = {100 * (parts.get('pre', 0) + parts.get('post', 0)) / tot:.1f}% "
+                        "of the in-graph time")
+                    print(breakdown[-1], flush=True)
     lines = header("CPU: SDK vs baselines (ONNX Runtime)", [
         f"model: {desc}",
         f"budget per configuration: {args.seconds} s of rounds of every method + {args.core_seconds} s of extra "
@@ -245,6 +273,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"load average at end (1/5/15 min): {load()}",
     ] + notes)
     lines += table(rows)
+    if breakdown:
+        lines += ["", "Where the SDK graph's time goes (ONNX Runtime per-node kernel times of the SDK pipeline graph, "
+                  "mean of 3 profiled runs; `pre/` = uint8->float, mean/std, NHWC->NCHW; `post/` = ArgMax + casts; "
+                  "`layout` = ORT's NCHWc reorders):", ""] + breakdown
     print("\n".join(lines))
     if args.out:
         print(f"wrote {write_markdown(Path(args.out), lines)}")
