@@ -210,8 +210,12 @@ class LabelSmoother:
         labels = labels.astype(np.uint8, copy=False)
         if self.method == "ema":
             n = self._classes(labels)
-            if self._ema is not None and (self._ema.shape[1:] != labels.shape or self._ema.shape[0] < n):
+            if self._ema is not None and self._ema.shape[1:] != labels.shape:
                 self.reset()
+            if self._ema is not None and self._ema.shape[0] < n:  # a class seen for the first time
+                grown = np.zeros((n,) + labels.shape, np.float32)
+                grown[: self._ema.shape[0]] = self._ema
+                self._ema = grown
             if self._ema is None:
                 self._ema = np.zeros((n,) + labels.shape, np.float32)
                 self._ema[labels, np.arange(labels.shape[0])[:, None], np.arange(labels.shape[1])[None, :]] = 1.0
