@@ -450,8 +450,22 @@ class Source:
 
 
 # --- open_source --------------------------------------------------------------------------------
+def _quiet_open(opener: Callable[[], Any]) -> Any:
+    """Run ``opener`` with OpenCV's own warnings muted: a failure is reported once, as a SourceOpenError."""
+    cv2 = _cv2()
+    logging_api = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging_api is None:
+        return opener()
+    level = logging_api.getLogLevel()
+    logging_api.setLogLevel(min(level, logging_api.LOG_LEVEL_ERROR))
+    try:
+        return opener()
+    finally:
+        logging_api.setLogLevel(level)
+
+
 def _open_capture(opener: Callable[[], Any], name: str, hint: str) -> Any:
-    cap = opener()
+    cap = _quiet_open(opener)
     if not cap.isOpened():
         cap.release()
         raise SourceOpenError(name, expected="a source OpenCV can open", found="cv2.VideoCapture could not open it", hint=hint)

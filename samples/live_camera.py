@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Live camera segmentation with a window (or --headless, writing a video).
+
+Examples:
+    python samples/live_camera.py                                   # camera 0, the demo model
+    python samples/live_camera.py --source /dev/video2 --width 1280 --height 720 --fourcc MJPG
+    python samples/live_camera.py --model fcn8s.engine --source "$(python -c 'import fcn_trt.sources as s; print(s.jetson_csi_pipeline())')"
+    python samples/live_camera.py --source synthetic --headless --output seg.mp4 --max-frames 300
+
+The newest camera frame is always the one segmented: when inference is slower than the camera,
+stale frames are dropped (and counted) instead of queueing up, so the picture never lags.
+Press q or Esc in the window to quit; Ctrl-C works everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import List, Optional
+
+import numpy as np
+
+import fcn_trt
+from fcn_trt.errors import FcnTrtError
+from fcn_trt.render import RENDER_MODES, FpsMeter, LabelSmoother, open_video_writer, render
+from fcn_trt.sources import RetryPolicy
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="demo", help="pipeline .onnx, TensorRT .engine, or built-in name (default: demo)")
+    p.add_argument("--backend", choices=["onnxruntime", "tensorrt"], help="default: from the model's suffix")
+    p.add_argument("--source", default="0", help="camera index, /dev/videoN, URL, GStreamer pipeline, video file, "
+                                                 "folder, or 'synthetic' (default: 0)")
+    p.add_argument("--width", type=int, help="capture width")
+    p.add_argument("--height", type=int, help="capture height")
+    p.add_argument("--fps", type=float, help="capture frame rate")
+    p.add_argument("--fourcc", help="capture pixel format, e.g. MJPG for USB cameras at high resolution")
+    p.add_argument("--retries", type=int, default=0, help="reconnect attempts when the camera drops out (default: 0)")
+    p.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to show (default: overlay)")
+    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
+    p.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
+                   help="temporal smoothing of labels across frames (default: none)")
+    p.add_argument("--no-legend", action="store_true", help="hide the class legend")
+    p.add_argument("--headless", action="store_true", help="no window: write the rendered frames to --output")
+    p.add_argument("--output", default="live_camera.mp4", help="video written in --headless mode (default: live_camera.mp4)")
+    p.add_argument("--max-frames", type=int, help="stop after this many frames")
+    return p.parse_args(argv)
+
+
+def to_bgr(frame: np.ndarray, input_format: str) -> np.ndarray:
+    """The frame as BGR for drawing (nv12/rgb pipelines take other layouts)."""
+    if input_format == "bgr":
+        return frame
+    import cv2
+
+    if input_format == "nv12":
+        return cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_NV12)
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+
+
+def run(args: argparse.Namespace) -> int:
+    import cv2
+
+    smoother = None if args.smooth == "none" else LabelSmoother(args.smooth)
+    meter = FpsMeter()
+    ages: List[float] = []
+    writer = None
+    window = "fcn_trt live (q to quit)"
+    t0 = time.perf_counter()
+    with fcn_trt.Segmenter(args.model, backend=args.backend) as seg:
+        fmt = seg.metadata.input_format
+        retry = RetryPolicy(max_retries=args.retries) if args.retries > 0 else None
+        frames = seg.stream(args.source, retry=retry, max_frames=args.max_frames, width=args.width, height=args.height,
+                            fps=args.fps, fourcc=args.fourcc)
+        print(f"model {seg.model_path.name} on {seg.backend.name}; source {frames.source.name} "
+              f"({'live: newest frame wins' if frames.live else 'every frame'})")
+        try:
+            with frames:
+                for r in frames:
+                    result = smoother.smooth(r.result) if smoother else r.result
+                    meter.tick(latency_ms=r.age_ms)
+                    ages.append(r.age_ms)
+                    image = render(to_bgr(r.frame, fmt), result, mode=args.mode, alpha=args.alpha,
+                                   legend=not args.no_legend, text=meter.text(dropped=r.dropped))
+                    if args.headless:
+                        if writer is None:
+                            writer = open_video_writer(args.output, frames.source.fps or 30.0, (image.shape[1], image.shape[0]))
+                        writer.write(image)
+                        continue
+                    try:
+                        cv2.imshow(window, image)
+                        key = cv2.waitKey(1) & 0xFF
+                    except cv2.error:
+                        print("error: this OpenCV cannot open windows (opencv-python-headless?). "
+                              "Hint: use --headless --output out.mp4", file=sys.stderr)
+                        return 2
+                    if key in (ord("q"), 27):
+                        break
+        except KeyboardInterrupt:
+            print("interrupted")
+        finally:
+            if writer is not None:
+                writer.release()
+            if not args.headless:
+                try:
+                    cv2.destroyAllWindows()
+                except cv2.error:
+                    pass
+        elapsed = time.perf_counter() - t0
+        n = len(ages)
+        print(f"frames {n}, dropped {frames.dropped}, {n / elapsed if elapsed > 0 else 0:.1f} FPS, "
+              f"end: {frames.end_reason}")
+        if n:
+            print(f"frame age ms: p50 {np.percentile(ages, 50):.1f}, p95 {np.percentile(ages, 95):.1f}")
+        if args.headless and writer is not None:
+            print(f"wrote {args.output}")
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except FcnTrtError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
