@@ -15,7 +15,9 @@ from ..errors import ModelNotFoundError
 __all__ = ["BUILTIN_MODELS", "resolve_model", "models_dir"]
 
 #: name -> file in this folder (added as the models are shipped).
-BUILTIN_MODELS: Dict[str, str] = {}
+BUILTIN_MODELS: Dict[str, str] = {
+    "selfie": "selfie_segmentation.onnx",
+}
 
 
 def models_dir() -> Path:
