@@ -151,6 +151,19 @@ def test_live_camera_newest_frame_wins_without_backlog(model):
     assert last.dropped >= seqs[-1] + 1 - len(results) - 1 and last.dropped > 0
 
 
+def test_short_live_benchmark_has_no_backlog_unlike_the_naive_loop(model):
+    # The benchmark's live comparison (benchmarks/bench_stream.py), 2 s per method instead of 60.
+    from benchmarks.bench_stream import live_comparison
+
+    with SlowSegmenter(model, threads=1) as slow:
+        out = live_comparison(slow, [_frame(i) for i in range(4)], seconds=2.0, fps=30.0, buffers=4)
+        infer = float(np.median(slow.durations_ms))
+    s, naive = out["stream"], out["naive"]
+    assert s["age_p95"] <= 2.5 * infer, (s, infer)
+    assert s["dropped"] > 0 and s["results"] >= 10
+    assert naive["age_p50"] > s["age_p95"]  # the naive loop works through the driver's stale frames
+
+
 def test_non_live_source_never_drops_even_when_slow(model):
     frames = [_frame(i) for i in range(8)]
     with SlowSegmenter(model, threads=1) as slow:
