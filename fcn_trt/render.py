@@ -28,7 +28,7 @@ import numpy as np
 from .errors import BackendUnavailableError, ConfigError, InputError
 from .result import SegmentationResult
 
-__all__ = ["render", "draw_legend", "draw_text", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES"]
+__all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES"]
 
 RENDER_MODES = ("overlay", "labels", "side-by-side")
 
@@ -42,6 +42,18 @@ def _cv2() -> Any:
             hint='pip install "fcn-trt[cv]"',
         ) from None
     return cv2
+
+
+def to_bgr(frame: np.ndarray, input_format: str) -> np.ndarray:
+    """A frame in a model's input format (``bgr``, ``rgb``, ``nv12``) as BGR HxWx3, for drawing."""
+    if input_format == "bgr":
+        return frame
+    cv2 = _cv2()
+    if input_format == "nv12":
+        return cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_NV12)
+    if input_format == "rgb":
+        return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+    raise ConfigError("input_format", expected="'bgr', 'rgb' or 'nv12'", found=repr(input_format))
 
 
 def draw_text(image: np.ndarray, lines: Sequence[str], origin: Tuple[int, int] = (8, 8), scale: float = 0.5) -> np.ndarray:

@@ -53,6 +53,7 @@ __all__ = [
     "gstreamer_available",
     "jetson_csi_pipeline",
     "rtsp_pipeline",
+    "to_input_format",
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
 ]
@@ -126,6 +127,31 @@ def rtsp_pipeline(url: str, latency_ms: int = 0, codec: str = "h264", jetson: bo
         f"rtspsrc location={url} latency={int(latency_ms)} drop-on-latency=true ! {depay} ! {decode} ! "
         "video/x-raw, format=BGR ! appsink drop=true max-buffers=1 sync=false"
     )
+
+
+def to_input_format(frame: np.ndarray, input_format: str) -> np.ndarray:
+    """A BGR HxWx3 frame (what OpenCV sources give) in a model's input format: ``bgr`` (unchanged),
+    ``rgb``, or ``nv12`` ((H*3/2)xW: Y plane, then interleaved UV; H and W must be even)."""
+    if input_format == "bgr":
+        return frame
+    cv2 = _cv2()
+    if input_format == "rgb":
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    if input_format != "nv12":
+        raise ConfigError("input_format", expected="'bgr', 'rgb' or 'nv12'", found=repr(input_format))
+    h, w = frame.shape[:2]
+    if h % 2 or w % 2:
+        raise ConfigError("frame size for nv12", expected="even height and width", found=f"{h}x{w}",
+                          hint="crop or resize the frame to even dimensions")
+    i420 = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)  # Y, then U plane, then V plane
+    out = np.empty_like(i420)
+    out[:h] = i420[:h]
+    quarter = (h // 2) * (w // 2)
+    uv = out[h:].reshape(-1)
+    chroma = i420[h:].reshape(-1)
+    uv[0::2] = chroma[:quarter]
+    uv[1::2] = chroma[quarter:]
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

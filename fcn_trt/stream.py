@@ -32,7 +32,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Any, Deque, Iterator, Optional, Tuple
+from typing import Any, Callable, Deque, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -138,7 +138,8 @@ class _Channel:
             return _END
 
 
-def _capture_loop(source: Source, channel: _Channel, stop: threading.Event) -> None:
+def _capture_loop(source: Source, channel: _Channel, stop: threading.Event,
+                  transform: Optional[Callable[[np.ndarray], np.ndarray]]) -> None:
     sequence = 0
     reason, error = "end of source", None  # type: Tuple[str, Optional[BaseException]]
     try:
@@ -148,6 +149,8 @@ def _capture_loop(source: Source, channel: _Channel, stop: threading.Event) -> N
             if frame is None:
                 reason = "stopped" if stop.is_set() else "end of source"
                 break
+            if transform is not None:
+                frame = transform(frame)
             if not channel.put(_Frame(sequence, t, frame), stop):
                 reason = "stopped"
                 break
@@ -319,7 +322,7 @@ def _close_after(thread: threading.Thread, source: Source) -> None:
 
 
 def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: int, max_frames: Optional[int],
-         on_source_error: str) -> Iterator[StreamResult]:
+         on_source_error: str, transform: Optional[Callable[[np.ndarray], np.ndarray]]) -> Iterator[StreamResult]:
     channel = state.channel = _Channel(latest=live, maxsize=queue_size)
     pending: Deque[Tuple[_Frame, Any]] = collections.deque()
     done = False
@@ -329,7 +332,7 @@ def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: 
         else:
             state.runner = _ThreadRunner(segmenter, state.stop)
         runner = state.runner
-        state.capture = threading.Thread(target=_capture_loop, args=(state.source, channel, state.stop),
+        state.capture = threading.Thread(target=_capture_loop, args=(state.source, channel, state.stop, transform),
                                          name="fcn_trt-capture", daemon=True)
         state.capture.start()
 
@@ -389,12 +392,13 @@ class Stream:
     """
 
     def __init__(self, segmenter: Any, source: Source, *, live: bool, queue_size: int, in_flight: int,
-                 max_frames: Optional[int], on_source_error: str, close_source: bool, join_timeout_s: float) -> None:
+                 max_frames: Optional[int], on_source_error: str, close_source: bool, join_timeout_s: float,
+                 transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
         self.source = source
         self.live = live
         self.in_flight = in_flight
         self._state = _State(source, close_source, join_timeout_s)
-        self._gen = _run(self._state, segmenter, live, queue_size, in_flight, max_frames, on_source_error)
+        self._gen = _run(self._state, segmenter, live, queue_size, in_flight, max_frames, on_source_error, transform)
 
     def __iter__(self) -> "Stream":
         return self
@@ -448,6 +452,7 @@ def stream(
     on_source_error: str = "raise",
     close_source: bool = True,
     join_timeout_s: float = 1.0,
+    transform: Optional[Callable[[np.ndarray], np.ndarray]] = None,
     **source_options: Any,
 ) -> Stream:
     """Segment every frame of ``source`` (files, folders) or the newest one (live sources).
@@ -468,6 +473,9 @@ def stream(
         close_source: release the source when the stream ends (a ``read()`` object you passed in is
             never released; only the wrapper is closed).
         join_timeout_s: how long shutdown waits for each thread.
+        transform: applied to each frame on the capture thread, e.g.
+            ``functools.partial(fcn_trt.sources.to_input_format, input_format="nv12")`` to feed a
+            BGR camera to an nv12 model; :attr:`StreamResult.frame` is the transformed frame.
         **source_options: ``width``, ``height``, ``fps``, ``fourcc``, ``timeout_s`` for :func:`open_source`.
 
     Raises:
@@ -477,6 +485,8 @@ def stream(
         raise ConfigError("on_source_error", expected="'raise' or 'stop'", found=repr(on_source_error))
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
         raise ConfigError("max_frames", expected="a positive integer or None", found=repr(max_frames))
+    if transform is not None and not callable(transform):
+        raise ConfigError("transform", expected="a function frame -> frame", found=type(transform).__name__)
     if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
         raise ConfigError("queue_size", expected="a positive integer", found=repr(queue_size))
     if in_flight is not None and (isinstance(in_flight, bool) or not isinstance(in_flight, int) or not 1 <= in_flight <= 2):
@@ -487,4 +497,5 @@ def stream(
     if in_flight is None:
         in_flight = 2 if (hasattr(segmenter.backend, "submit") or not is_live) else 1
     return Stream(segmenter, src, live=is_live, queue_size=queue_size, in_flight=in_flight, max_frames=max_frames,
-                  on_source_error=on_source_error, close_source=close_source, join_timeout_s=join_timeout_s)
+                  on_source_error=on_source_error, close_source=close_source, join_timeout_s=join_timeout_s,
+                  transform=transform)

@@ -15,6 +15,7 @@ Press q or Esc in the window to quit; Ctrl-C works everywhere.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from typing import List, Optional
@@ -23,8 +24,8 @@ import numpy as np
 
 import fcn_trt
 from fcn_trt.errors import FcnTrtError
-from fcn_trt.render import RENDER_MODES, FpsMeter, LabelSmoother, open_video_writer, render
-from fcn_trt.sources import RetryPolicy
+from fcn_trt.render import RENDER_MODES, FpsMeter, LabelSmoother, open_video_writer, render, to_bgr
+from fcn_trt.sources import RetryPolicy, to_input_format
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -38,6 +39,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--height", type=int, help="capture height")
     p.add_argument("--fps", type=float, help="capture frame rate")
     p.add_argument("--fourcc", help="capture pixel format, e.g. MJPG for USB cameras at high resolution")
+    p.add_argument("--native", action="store_true",
+                   help="the source already delivers the model's input format (e.g. nv12 from a CSI pipeline)")
     p.add_argument("--retries", type=int, default=0, help="reconnect attempts when the camera drops out (default: 0)")
     p.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to show (default: overlay)")
     p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
@@ -48,17 +51,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--output", default="live_camera.mp4", help="video written in --headless mode (default: live_camera.mp4)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
     return p.parse_args(argv)
-
-
-def to_bgr(frame: np.ndarray, input_format: str) -> np.ndarray:
-    """The frame as BGR for drawing (nv12/rgb pipelines take other layouts)."""
-    if input_format == "bgr":
-        return frame
-    import cv2
-
-    if input_format == "nv12":
-        return cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_NV12)
-    return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
     with fcn_trt.Segmenter(args.model, backend=args.backend) as seg:
         fmt = seg.metadata.input_format
         retry = RetryPolicy(max_retries=args.retries) if args.retries > 0 else None
+        # BGR camera frames are converted to the model's format (rgb, nv12) on the capture thread;
+        # a source that already gives nv12 (jetson_csi_pipeline(output="nv12")) needs --native.
+        transform = None if fmt == "bgr" or args.native else functools.partial(to_input_format, input_format=fmt)
         frames = seg.stream(args.source, retry=retry, max_frames=args.max_frames, width=args.width, height=args.height,
-                            fps=args.fps, fourcc=args.fourcc)
+                            fps=args.fps, fourcc=args.fourcc, transform=transform)
         print(f"model {seg.model_path.name} on {seg.backend.name}; source {frames.source.name} "
               f"({'live: newest frame wins' if frames.live else 'every frame'})")
         try:

@@ -12,6 +12,7 @@ Every frame is processed, in order. Decoding runs on its own thread and overlaps
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from typing import List, Optional
@@ -20,7 +21,8 @@ import numpy as np
 
 import fcn_trt
 from fcn_trt.errors import FcnTrtError
-from fcn_trt.render import RENDER_MODES, LabelSmoother, open_video_writer, render
+from fcn_trt.render import RENDER_MODES, LabelSmoother, open_video_writer, render, to_bgr
+from fcn_trt.sources import to_input_format
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -48,14 +50,13 @@ def run(args: argparse.Namespace) -> int:
     infer_ms: List[float] = []
     t0 = time.perf_counter()
     with fcn_trt.Segmenter(args.model, backend=args.backend) as seg:
-        if seg.metadata.input_format != "bgr":
-            print(f"error: this sample feeds BGR frames; the model takes {seg.metadata.input_format}", file=sys.stderr)
-            return 2
-        with seg.stream(args.input, live=False, max_frames=args.max_frames) as frames:
+        fmt = seg.metadata.input_format
+        transform = None if fmt == "bgr" else functools.partial(to_input_format, input_format=fmt)
+        with seg.stream(args.input, live=False, max_frames=args.max_frames, transform=transform) as frames:
             try:
                 for r in frames:
                     result = smoother.smooth(r.result) if smoother else r.result
-                    image = render(r.frame, result, mode=args.mode, alpha=args.alpha, legend=not args.no_legend)
+                    image = render(to_bgr(r.frame, fmt), result, mode=args.mode, alpha=args.alpha, legend=not args.no_legend)
                     if writer is None:
                         size = (image.shape[1], image.shape[0])
                         writer = open_video_writer(args.output, args.fps or frames.source.fps or 30.0, size, args.fourcc)

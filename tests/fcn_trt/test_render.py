@@ -161,3 +161,15 @@ def test_video_writer_round_trip(tmp_path, scene):
     assert n == 5
     with pytest.raises(SourceOpenError):
         open_video_writer(tmp_path / "x.mp4", 15.0, (160, 120), fourcc="ZZZZ")
+
+
+def test_to_bgr_inverts_input_formats():
+    from fcn_trt.render import to_bgr
+
+    bgr = np.random.default_rng(1).integers(0, 255, (8, 10, 3), dtype=np.uint8)
+    assert to_bgr(bgr, "bgr") is bgr
+    assert np.array_equal(to_bgr(np.ascontiguousarray(bgr[..., ::-1]), "rgb"), bgr)
+    nv12 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)  # same shape as nv12
+    assert to_bgr(nv12, "nv12").shape == (8, 10, 3)
+    with pytest.raises(ConfigError):
+        to_bgr(bgr, "hsv")

@@ -251,3 +251,20 @@ def test_synthetic_camera_is_paced_and_live():
         elapsed = time.perf_counter() - t0
     assert all(f.shape == (48, 64, 3) for f in frames)
     assert elapsed >= 3 / 50 * 0.9
+
+
+def test_to_input_format_nv12_matches_opencv_i420():
+    from fcn_trt.sources import to_input_format
+
+    rng = np.random.default_rng(0)
+    bgr = cv2.GaussianBlur(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8), (7, 7), 0)
+    nv12 = to_input_format(bgr, "nv12")
+    assert nv12.shape == (72, 64) and nv12.dtype == np.uint8
+    via_i420 = cv2.cvtColor(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420), cv2.COLOR_YUV2BGR_I420)
+    assert np.array_equal(cv2.cvtColor(nv12, cv2.COLOR_YUV2BGR_NV12), via_i420)
+    assert np.array_equal(to_input_format(bgr, "rgb"), bgr[..., ::-1])
+    assert to_input_format(bgr, "bgr") is bgr
+    with pytest.raises(ConfigError, match="even"):
+        to_input_format(bgr[:47], "nv12")
+    with pytest.raises(ConfigError):
+        to_input_format(bgr, "yuv")

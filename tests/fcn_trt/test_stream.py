@@ -347,6 +347,26 @@ def test_ctrl_c_in_a_real_process_exits_cleanly(model, tmp_path):
     assert elapsed < 1.0 + 0.5  # + interpreter teardown
 
 
+def test_transform_runs_before_inference(seg):
+    frames = [_frame(i) for i in range(3)]
+    flipped = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
+    results = list(seg.stream(frames, transform=lambda f: np.ascontiguousarray(f[:, ::-1])))
+    for r, f in zip(results, flipped):
+        assert np.array_equal(r.frame, f)
+        assert np.array_equal(r.labels, seg.run(f).labels)
+    with pytest.raises(ConfigError):
+        seg.stream(frames, transform="rgb")
+
+
+def test_transform_errors_end_the_stream_with_that_error(seg):
+    def broken(frame):
+        raise ValueError("bad conversion")
+
+    with pytest.raises(ValueError, match="bad conversion"):
+        list(seg.stream([_frame(0)], transform=broken))
+    assert not _stream_threads()
+
+
 def test_stream_is_a_stream_instance(seg):
     s = seg.stream([_frame(0)])
     assert isinstance(s, Stream) and "Stream(" in repr(s)

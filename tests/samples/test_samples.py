@@ -116,3 +116,13 @@ def test_default_demo_model_runs_or_fails_clearly(assets):
     else:
         assert proc.returncode == 3
         assert proc.stderr.startswith("error: model") and "Traceback" not in proc.stderr
+
+
+def test_segment_video_with_an_nv12_model(assets):
+    # BGR video frames are converted to nv12 on the capture thread and back to BGR for drawing.
+    model = export_fcn_pipeline(assets["dir"] / "tiny_nv12.onnx", "fcn8s", num_classes=5, width_divisor=16,
+                                input_format="nv12")
+    out = assets["dir"] / "seg_nv12.mp4"
+    proc = _run("segment_video.py", assets["video"], str(out), "--model", str(model), "--max-frames", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert _count_frames(out) == 3
