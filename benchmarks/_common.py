@@ -104,8 +104,9 @@ def benchmark_model(model: Optional[str], workdir: Path, width_divisor: int = 8,
                   "exported by build_engine.pipeline.export_fcn_pipeline")
 
 
-def header(title: str, extra: Sequence[str] = ()) -> List[str]:
-    """Markdown lines: the exact command, date, machine, versions and load."""
+def header(title: str, extra: Sequence[str] = (), start_load: Optional[str] = None) -> List[str]:
+    """Markdown lines: the exact command, date, machine, versions and load (``start_load``: the
+    :func:`load` string taken when the run started; header() itself runs at the end)."""
     info = system_info(device=None)
     argv = [Path(sys.executable).name, "-m", "benchmarks." + Path(sys.argv[0]).stem] + sys.argv[1:]
     lines = [
@@ -116,7 +117,7 @@ def header(title: str, extra: Sequence[str] = ()) -> List[str]:
         f"- machine: {info['cpu_model']}, {info['cpu_count']} cores, {info['os']}",
         f"- versions: python {info['python']}, numpy {info['numpy']}, onnxruntime {info['onnxruntime']}, "
         f"opencv {info['opencv']}, onnx {info['onnx']}, torch {_torch_version()}",
-        f"- load average at start (1/5/15 min): {load()}",
+        f"- load average at start (1/5/15 min): {start_load or 'not recorded'}",
     ]
     lines += [f"- {e}" for e in extra]
     return lines + [""]

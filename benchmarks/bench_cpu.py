@@ -271,7 +271,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "round first; medians (and minima) over the rounds",
         f"threads: {args.threads or 'ONNX Runtime / torch defaults (all cores)'}",
         f"load average at end (1/5/15 min): {load()}",
-    ] + notes)
+    ] + notes, start_load=start_load)
     lines += table(rows)
     if breakdown:
         lines += ["", "Where the SDK graph's time goes (ONNX Runtime per-node kernel times of the SDK pipeline graph, "
@@ -280,7 +280,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("\n".join(lines))
     if args.out:
         print(f"wrote {write_markdown(Path(args.out), lines)}")
-    del start_load
     return 0
 
 

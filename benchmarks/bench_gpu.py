@@ -179,11 +179,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--seconds", type=float, default=5.0, help="time budget per configuration")
     ap.add_argument("--out", help=f"markdown section to write (default when measured: {RESULTS / 'gpu.md'})")
     args = ap.parse_args(argv)
+    start_load = load()
     reason = gpu_unavailable()
     if reason is not None:
         print(f"bench_gpu: not measured: no usable GPU ({reason})")
         if args.out:
-            write_markdown(Path(args.out), header("GPU: SDK vs baselines (TensorRT)") + [
+            write_markdown(Path(args.out), header("GPU: SDK vs baselines (TensorRT)", start_load=start_load) + [
                 "not measured: no GPU in this session (" + reason + ")."])
         return 1
     import tensorrt as trt
@@ -259,7 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"spanning {args.sizes}",
         f"budget: {args.seconds} s per configuration, interleaved round-robin; medians",
         f"load average at end: {load()}",
-    ])
+    ], start_load=start_load)
     lines += ["| size | precision | method | median ms | min ms | rounds | x bare_trt | x SDK |",
               "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:

@@ -51,6 +51,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sizes = parse_sizes(args.sizes)
     batches = [int(b) for b in args.batches.split(",")]
     (bh, bw), = parse_sizes(args.batch_size)
+    start_load = load()
     with tempfile.TemporaryDirectory(prefix="fcn_trt_scaling.") as tmp:
         path, desc = benchmark_model(args.model, Path(tmp))
         with fcn_trt.Segmenter(path, threads=args.threads) as seg:
@@ -76,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"model: {desc}" + (f" (inference size {meta.inference_size}: the graph resizes)" if meta.inference_size else ""),
         f"budget: {args.seconds} s per sweep, points interleaved round-robin; medians",
         f"load average at end (1/5/15 min): {load()}",
-    ])
+    ], start_load=start_load)
     lines += ["| frame | megapixels | padded megapixels | median ms | rounds |", "|---|---:|---:|---:|---:|"]
     for (h, w), a, b, m in zip(sizes, mp, mp_pad, ms):
         lines.append(f"| {h}x{w} | {a:.4f} | {b:.4f} | {m:.2f} | {len(res[f'{h}x{w}'])} |")
