@@ -164,13 +164,19 @@ def _resolve_spec(network: onnx.ModelProto, spec: NetworkSpec) -> Tuple[NetworkS
 
 
 def decode_nv12_nodes(g: GraphBuilder, frame: str) -> Tuple[str, str]:
-    """Add nodes decoding uint8 nv12 [N,H*3/2,W] to float RGB [N,H,W,3]; returns (rgb, hw int64[2])."""
+    """Add nodes decoding uint8 nv12 [N,H*3/2,W] to float RGB [N,H,W,3]; returns (rgb, hw int64[2]).
+
+    BT.601 limited range with OpenCV's coefficients, chroma replicated 2x2 (what
+    ``cv2.COLOR_YUV2BGR_NV12`` does), rounded to integers like a decoder's output.
+    """
     rows = g.shape(frame, 1, 2)
     width = g.shape(frame, 2, 3)
     h = g.op("Div", [g.op("Mul", [rows, g.const([2], np.int64)]), g.const([3], np.int64)])
     axis1 = g.const([1], np.int64)
-    y = g.cast(g.op("Slice", [frame, g.const([0], np.int64), h, axis1]), TensorProto.FLOAT)
-    uv = g.op("Slice", [frame, h, rows, axis1])
+    # Cast first: TensorRT 8.x accepts uint8 tensors only at the I/O boundary and in Cast.
+    planes = g.cast(frame, TensorProto.FLOAT)
+    y = g.op("Slice", [planes, g.const([0], np.int64), h, axis1])
+    uv = g.op("Slice", [planes, h, rows, axis1])
     uv = g.op("Reshape", [uv, g.const([0, 0, -1, 2], np.int64)])  # [N, H/2, W/2, 2]
     hw = g.op("Concat", [h, width], axis=0)
 
@@ -184,7 +190,7 @@ def decode_nv12_nodes(g: GraphBuilder, frame: str) -> Tuple[str, str]:
 
     def chroma(index: int) -> str:
         plane = g.op("Gather", [uv, g.const(index, np.int64)], axis=3)
-        return g.op("Sub", [upsample(g.cast(plane, TensorProto.FLOAT)), g.const(128.0)])
+        return g.op("Sub", [upsample(plane), g.const(128.0)])
 
     u, v = chroma(0), chroma(1)
     yy = g.op("Mul", [g.op("Max", [g.op("Sub", [y, g.const(16.0)]), g.const(0.0)]), g.const(_CY)])
