@@ -107,6 +107,36 @@ def validate(model, n_frames: int, size: Tuple[int, int]) -> Tuple[float, List[f
     return miu, [float(v) for v in iu]
 
 
+def add_train_batchnorm(model) -> None:
+    """Insert a BatchNorm2d after every body conv and fc6/fc7 (in place), for training only.
+
+    The canonical FCN has no normalisation, and a 16-layer plain network trained from scratch on
+    two CPU cores stalls for hundreds of steps on a position prior; batch normalisation removes the
+    stall. :func:`fold_batchnorm` folds each BN into its conv afterwards, which gives back the exact
+    canonical topology and parameter names."""
+    from torch import nn
+
+    for name, m in list(model.named_children()):
+        if isinstance(m, nn.Conv2d) and (name.startswith("conv") or name in ("fc6", "fc7")):
+            setattr(model, name, nn.Sequential(m, nn.BatchNorm2d(m.out_channels)))
+
+
+def fold_batchnorm(model) -> None:
+    """Fold the BatchNorm layers of :func:`add_train_batchnorm` into their convs (in place):
+    ``w' = w * g / sqrt(var + eps)``, ``b' = (b - mean) * g / sqrt(var + eps) + beta``."""
+    import torch
+    from torch import nn
+
+    with torch.no_grad():
+        for name, m in list(model.named_children()):
+            if isinstance(m, nn.Sequential) and len(m) == 2 and isinstance(m[1], nn.BatchNorm2d):
+                conv, bn = m[0], m[1]
+                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                conv.weight.mul_(scale[:, None, None, None])
+                conv.bias.copy_((conv.bias - bn.running_mean) * scale + bn.bias)
+                setattr(model, name, conv)
+
+
 def _lr_at(step: int, steps: int, lr: float, warmup: int) -> float:
     if step < warmup:
         return lr * (step + 1) / warmup
@@ -135,6 +165,7 @@ def train(
     threads: int = 2,
     resume: bool = False,
     dropout: float = 0.0,
+    batchnorm: bool = True,
 ) -> Dict[str, object]:
     """Train and return the summary dict (also written to ``out/train_summary.json``)."""
     import torch
@@ -148,6 +179,8 @@ def train(
                            random_upsampling=False)
     model.drop6.p = dropout
     model.drop7.p = dropout
+    if batchnorm:
+        add_train_batchnorm(model)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     class_w = estimate_class_weights()
     log.info("class weights %s", dict(zip(scenes.CLASS_NAMES, np.round(class_w, 3).tolist())))
@@ -211,6 +244,11 @@ def train(
             last_ckpt = time.time()
             log.info("checkpoint saved at step %d", step)
     save_ckpt()
+    if batchnorm:
+        miu_bn, _ = validate(model, val_frames, (240, 320))
+        fold_batchnorm(model)
+        miu_folded, _ = validate(model, val_frames, (240, 320))
+        log.info("batchnorm folded: validation mean IU %.4f before, %.4f after", miu_bn, miu_folded)
     torch.save(model.state_dict(), out / "final_state.pt")
     summary = {
         "seed": seed,
@@ -224,6 +262,7 @@ def train(
         "lr": lr,
         "optimizer": "AdamW(weight_decay=1e-4), warmup 30 steps, cosine to 1e-5, grad-norm clip 5",
         "dropout": dropout,
+        "train_batchnorm_folded": batchnorm,
         "width_divisor": width_divisor,
         "class_weights": [float(v) for v in class_w],
         "preprocessing": {"channel_order": "rgb", "mean": list(IMAGENET_RGB_MEAN), "std": list(IMAGENET_RGB_STD)},
@@ -337,6 +376,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--no-batchnorm", action="store_true", help="train the plain network (no BN to fold)")
     p.add_argument("--export-npz", type=Path, default=None, help="also write fp16 weights here")
     a = p.parse_args(argv)
     out: Path = a.out
@@ -351,7 +391,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     log.info("argv: %s", " ".join(sys.argv))
     summary = train(out, steps=a.steps, sizes=sizes, width_divisor=a.width_divisor, lr=a.lr, seed=a.seed,
                     max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every, val_every=a.val_every,
-                    val_frames=a.val_frames, threads=a.threads, resume=a.resume, dropout=a.dropout)
+                    val_frames=a.val_frames, threads=a.threads, resume=a.resume, dropout=a.dropout,
+                    batchnorm=not a.no_batchnorm)
     if a.export_npz:
         export_weights(out / "final_state.pt", a.export_npz)
         log.info("wrote %s", a.export_npz)
