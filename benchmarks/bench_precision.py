@@ -9,7 +9,8 @@ against the fp32 labels and the scenes' exact ground truth. Writes a markdown ta
 Usage::
 
     python -m benchmarks.bench_precision --canonical --size 128x128 \
-        --calib-frames 16 --eval-frames 16 --out benchmarks/results/precision.md
+        --calib-frames 16 --eval-frames 16 --keep-float 'score_*' 'upscore*' \
+        --out benchmarks/results/precision.md
     python -m benchmarks.bench_precision --model fcn_trt/models/demo.onnx --size 240x320 ...
 
 Every fp16 number here is ONNX Runtime CPU: fp16 *storage* of weights and activations, not fp16
@@ -127,9 +128,17 @@ def bench_model(name: str, fp32: Path, work: Path, args) -> dict:
     opts = {"threads": args.threads}
     r16 = compare_models(fp32, fp16, data.frames, data.labels, backend_options=opts)
     r8 = compare_models(fp32, int8, data.frames, data.labels, backend_options=opts)
+    r8k = None
+    if args.keep_float:
+        int8k = work / f"{name}.int8k.onnx"
+        quantize_pipeline(fp32, int8k, calib_dir, QuantizeConfig(method=args.method, num_frames=args.calib_frames,
+                                                                 size=size, use_cache=False,
+                                                                 keep_float=tuple(args.keep_float)),
+                          show_progress=False)
+        r8k = compare_models(fp32, int8k, data.frames, data.labels, backend_options=opts)
     majority, distinct = _label_stats(fp32, data.frames, args.threads)
     ms = {k: _time_per_frame(p, data.frames, args.threads) for k, p in (("fp32", fp32), ("fp16", fp16), ("int8", int8))}
-    return {"name": name, "r16": r16, "r8": r8, "majority": majority, "distinct": distinct, "ms": ms,
+    return {"name": name, "r16": r16, "r8": r8, "r8k": r8k, "majority": majority, "distinct": distinct, "ms": ms,
             "t_fp16": t_fp16, "t_int8": t_int8}
 
 
@@ -165,6 +174,9 @@ def write_markdown(results, args, out: Path, command: str) -> None:
     for res in results:
         lines.append(f"| {res['name']} | fp16 | {_fmt(res['r16'])} |")
         lines.append(f"| {res['name']} | int8 ({args.method}) | {_fmt(res['r8'])} |")
+        if res["r8k"] is not None:
+            lines.append(f"| {res['name']} | int8 ({args.method}), float: {' '.join(args.keep_float)} | "
+                         f"{_fmt(res['r8k'])} |")
     lines += ["", "| model | fp32 majority-class share | distinct labels | ms/frame fp32 / fp16 / int8 (ORT CPU) | "
               "convert fp16 s | quantize s |", "|---|---|---|---|---|---|"]
     for res in results:
@@ -202,8 +214,10 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=parse_size, default=(128, 128), help="frame size HxW (default 128x128)")
     p.add_argument("--calib-frames", type=int, default=16)
     p.add_argument("--eval-frames", type=int, default=16)
-    p.add_argument("--method", default="entropy", choices=("entropy", "percentile", "minmax"))
+    p.add_argument("--method", default="percentile", choices=("entropy", "percentile", "minmax"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--keep-float", nargs="+", default=[], metavar="PATTERN",
+                   help="also bench an int8 graph with these network nodes left float (e.g. 'score_*' 'upscore*')")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/precision.md"))
     args = p.parse_args(argv)
     if not args.canonical and not args.model:

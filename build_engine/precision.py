@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Set, Tuple, Union
 
@@ -131,7 +132,14 @@ def network_to_fp16(network: onnx.ModelProto, op_block_list: Optional[Sequence[s
         op for op in _FP16_BLOCK_LIST if op not in float16.DEFAULT_OP_BLOCK_LIST
     ]
     try:
-        converted = float16.convert_float_to_float16(network, keep_io_types=True, op_block_list=blocked)
+        with warnings.catch_warnings(record=True) as caught:
+            # The converter warns once per weight it clamps into fp16's range (|w| < 1e-7 -> +-1e-7,
+            # |w| > 1e4 -> +-1e4): millions of lines for a VGG. Count them instead.
+            warnings.simplefilter("always", UserWarning)
+            converted = float16.convert_float_to_float16(network, keep_io_types=True, op_block_list=blocked)
+        clamped = sum(1 for w in caught if "truncated" in str(w.message))
+        if clamped:
+            log.info("fp16: %d weights clamped into fp16 range (|w| < 1e-7 -> 1e-7, |w| > 1e4 -> 1e4)", clamped)
     except Exception as e:  # the converter raises bare ValueError/KeyError/... on unusual graphs
         raise BuildError(
             "fp16 conversion of the network", expected="a float32 ONNX network onnxconverter-common can convert",

@@ -1,6 +1,6 @@
 """INT8 as a graph property: a Q/DQ pipeline graph calibrated on real frames (DESIGN.md §1, §6).
 
-``python -m build_engine quantize MODEL.onnx --calib DIR|VIDEO|VOC --method entropy --out MODEL.int8.onnx``
+``python -m build_engine quantize MODEL.onnx --calib DIR|VIDEO|VOC --method percentile --out MODEL.int8.onnx``
 
 What it produces, and why (TensorRT's explicit-quantization rules):
 
@@ -23,11 +23,17 @@ What it produces, and why (TensorRT's explicit-quantization rules):
 * The result keeps the fcn_trt metadata with ``precision="int8"`` and a ``calibration`` record in
   ``extra`` (method, number of frames, frame size, source).
 
-Calibration methods: ``entropy`` (KL divergence, TensorRT's default for its legacy calibrator),
-``percentile`` (99.999th percentile of |x| by default) and ``minmax``.
+Calibration methods: ``percentile`` (default: the 99.999th percentile of |x| over a 2048-bin
+histogram), ``minmax`` and ``entropy``. Measured caveat (onnxruntime 1.31): ``quantize_static``
+builds its entropy calibrator with 128 histogram bins and 128 quantized bins, for which the KL
+search has a single candidate, the full range, so ``entropy`` gives exactly the ``minmax`` scales
+(``quantize_static`` does not forward ``num_bins``; onnxruntime PR #10261 discusses this default).
+Running ONNX Runtime's entropy calibrator directly with 4096/255 bins clipped activations ~16x
+harder and dropped agreement to 25 % on a width/16 toy, and took ~100x longer, so it is not used.
+On the toys measured, percentile agrees best with fp32 (see benchmarks/results/precision.md).
 
 Example:
-    >>> quantize_pipeline("fcn8s.onnx", "fcn8s.int8.onnx", calib="frames/", method="entropy")  # doctest: +SKIP
+    >>> quantize_pipeline("fcn8s.onnx", "fcn8s.int8.onnx", "frames/", QuantizeConfig(method="percentile"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-METHODS = ("entropy", "percentile", "minmax")
+METHODS = ("percentile", "minmax", "entropy")
 ModelLike = Union[str, Path, onnx.ModelProto]
 
 
@@ -70,7 +76,7 @@ class QuantizeConfig:
     """Options of :func:`quantize_pipeline` (defaults are what TensorRT needs).
 
     Attributes:
-        method: ``"entropy"``, ``"percentile"`` or ``"minmax"``.
+        method: ``"percentile"`` (default), ``"minmax"`` or ``"entropy"`` (see the module docstring).
         num_frames: calibration frames sampled from the source.
         size: (h, w) calibration frames are resized to; ``None``: the model's inference size, else
             512x512.
@@ -79,9 +85,12 @@ class QuantizeConfig:
         chunk: frames per calibration pass (bounds the memory the collector holds at once).
         cache_dir: where calibration frames are cached (default ``~/.cache/fcn_trt/calibration``).
         use_cache: read/write that cache.
+        keep_float: network node names or glob patterns (matched with and without the ``net/``
+            prefix, e.g. ``("score_*", "upscore*")``) left unquantized: TensorRT runs them in
+            fp32/fp16. For layers whose error reaches the scores directly; they are cheap in FCN.
     """
 
-    method: str = "entropy"
+    method: str = "percentile"
     num_frames: int = 64
     size: Optional[Tuple[int, int]] = None
     percentile: float = 99.999
@@ -89,6 +98,7 @@ class QuantizeConfig:
     chunk: int = 4
     cache_dir: Optional[str] = None
     use_cache: bool = True
+    keep_float: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -207,11 +217,13 @@ def quantize_pipeline(
     if meta.channel_order != "bgr" and meta.input_format == "rgb":
         frames = np.ascontiguousarray(frames[..., ::-1])  # the graph wants RGB frames
 
-    exclude = [n.name for n in pipeline.graph.node if is_pipeline_node(n)]
     unnamed = [n for n in pipeline.graph.node if not n.name]
     if unnamed:  # quantize_static needs node names to exclude/identify nodes
         for i, n in enumerate(unnamed):
             n.name = f"net/{n.op_type}_{i}"
+    exclude = [n.name for n in pipeline.graph.node if is_pipeline_node(n)]
+    kept = _match_nodes(pipeline, config.keep_float)
+    exclude += kept
     method = {"entropy": q.CalibrationMethod.Entropy, "percentile": q.CalibrationMethod.Percentile,
               "minmax": q.CalibrationMethod.MinMax}[config.method]
     extra = {
@@ -266,7 +278,7 @@ def quantize_pipeline(
     calibration = {
         "method": config.method, "frames": int(len(frames)), "size": [int(frames.shape[1]), int(frames.shape[2])],
         "source": calib_desc, "percentile": config.percentile if config.method == "percentile" else None,
-        "ops": ["Conv", "ConvTranspose"], "per_channel": True, "symmetric": True,
+        "ops": ["Conv", "ConvTranspose"], "per_channel": True, "symmetric": True, "kept_float": kept,
     }
     set_pipeline_metadata(result, meta.replace(precision="int8", extra={**dict(meta.extra), "calibration": calibration}))
     try:
@@ -280,11 +292,33 @@ def quantize_pipeline(
     return out
 
 
+def _match_nodes(model: onnx.ModelProto, patterns) -> list:
+    """Names of network nodes matching any glob pattern (with or without their ``net/`` prefix)."""
+    import fnmatch
+
+    if not patterns:
+        return []
+    names = [n.name for n in model.graph.node if not is_pipeline_node(n)]
+    out, unmatched = [], []
+    for pat in patterns:
+        hits = [n for n in names if fnmatch.fnmatchcase(n, pat) or
+                (n.startswith("net/") and fnmatch.fnmatchcase(n[4:], pat))]
+        if not hits:
+            unmatched.append(pat)
+        out += [h for h in hits if h not in out]
+    if unmatched:
+        raise ConfigError(
+            "--keep-float", expected="patterns matching network node names", found=f"no match for {unmatched}",
+            hint="node names look like " + ", ".join(names[:4]),
+        )
+    return out
+
+
 def qdq_summary(model: onnx.ModelProto) -> dict:
     """Facts about a Q/DQ graph that TensorRT cares about (used by the tests and the CLI).
 
     Returns a dict: ``quantize_nodes``, ``dequantize_nodes``, ``quantized_nodes`` (Conv/ConvTranspose
-    whose inputs come from DequantizeLinear), ``nonzero_zero_points`` (count), ``weight_axes``
+    whose activation and weight both come from DequantizeLinear), ``nonzero_zero_points`` (count), ``weight_axes``
     ({node name: axis of its per-channel weight scale, or None for per-tensor}),
     ``quantized_pipeline_nodes`` (pre/ or post/ nodes reading a DequantizeLinear output: must be
     empty apart from the network's own output).
@@ -304,9 +338,9 @@ def qdq_summary(model: onnx.ModelProto) -> dict:
     dq_outputs = {n.output[0]: n for n in dqs}
     quantized, axes = [], {}
     for n in model.graph.node:
-        if n.op_type in ("Conv", "ConvTranspose") and n.input and n.input[0] in dq_outputs:
+        w_dq = dq_outputs.get(n.input[1]) if len(n.input) > 1 else None
+        if n.op_type in ("Conv", "ConvTranspose") and n.input[0] in dq_outputs and w_dq is not None:
             quantized.append(n.name)
-            w_dq = dq_outputs.get(n.input[1]) if len(n.input) > 1 else None
             if w_dq is not None:
                 scale = inits.get(w_dq.input[1])
                 per_channel = scale is not None and len(scale.dims) == 1 and scale.dims[0] > 1
@@ -339,7 +373,8 @@ def add_quantize_parser(subparsers):
     )
     p.add_argument("model", help="fp32 pipeline .onnx")
     p.add_argument("--calib", required=True, help="calibration frames: folder of images, video file or VOC root")
-    p.add_argument("--method", choices=METHODS, default="entropy", help="calibration method (default: entropy)")
+    p.add_argument("--method", choices=METHODS, default="percentile",
+                   help="calibration method (default: percentile; with onnxruntime's defaults 'entropy' equals minmax)")
     p.add_argument("--out", required=True, help="output .onnx (e.g. MODEL.int8.onnx)")
     p.add_argument("--num-frames", type=int, default=64, help="calibration frames sampled evenly (default 64)")
     p.add_argument("--calib-size", type=parse_size, default=None, metavar="HxW",
@@ -348,6 +383,8 @@ def add_quantize_parser(subparsers):
     p.add_argument("--split", default="train", help="VOC split to calibrate on (VOC roots only; default train)")
     p.add_argument("--cache-dir", default=None, help="calibration frame cache (default ~/.cache/fcn_trt/calibration)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the frame cache")
+    p.add_argument("--keep-float", nargs="+", default=(), metavar="PATTERN",
+                   help="network nodes (names or globs, e.g. 'score_*' 'upscore*') left unquantized")
     p.add_argument("--chunk", type=int, default=4, help="frames per calibration pass (memory bound; default 4)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_quantize)
@@ -359,6 +396,7 @@ def run_quantize(args) -> int:
     config = QuantizeConfig(
         method=args.method, num_frames=args.num_frames, size=args.calib_size, percentile=args.percentile,
         split=args.split, chunk=args.chunk, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+        keep_float=tuple(args.keep_float),
     )
     out = quantize_pipeline(args.model, args.out, args.calib, config, show_progress=not args.no_progress)
     s = qdq_summary(onnx.load(str(out), load_external_data=False))

@@ -185,3 +185,16 @@ def test_quantize_cli(tmp_path, calib_dir, capsys):
     assert args.func(args) == 0
     assert pipeline_metadata(onnx.load(str(out))).precision == "int8"
     assert "zero points all 0" in capsys.readouterr().out
+
+
+def test_keep_float_leaves_named_layers_unquantized(fcn, scenes, tmp_path):
+    frames = np.stack([s.image for s in scenes[:2]])
+    out = quantize_pipeline(fcn, tmp_path / "k.onnx", frames,
+                            QuantizeConfig(method="minmax", keep_float=("score_*", "upscore8")), show_progress=False)
+    model = onnx.load(str(out))
+    s = qdq_summary(model)
+    kept = {"net/score_fr", "net/score_pool4", "net/score_pool3", "net/upscore8"}
+    assert kept.isdisjoint(s["weight_axes"]) and s["quantized_nodes"] == 21 - 4
+    assert sorted(pipeline_metadata(model).extra["calibration"]["kept_float"]) == sorted(kept)
+    with pytest.raises(ConfigError):
+        quantize_pipeline(fcn, tmp_path / "x.onnx", frames, QuantizeConfig(keep_float=("nope*",)), show_progress=False)
