@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import resource
 import tempfile
 import threading
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
 
@@ -203,32 +201,70 @@ def file_comparison(seg: Any, video: Path, rounds: int = 6) -> Dict[str, Any]:
     }
 
 
-def tiling_check(seg: Any, image: np.ndarray, tile: int, overlap: int, margin: int = 64) -> Dict[str, float]:
-    """Tiled vs whole-image labels on ``image``; peak traced host memory of each (tiled first)."""
-    from fcn_trt.tiling import segment_tiled
+_TILE_WORKER = """
+import json, sys, time, tracemalloc
+import numpy as np
+import fcn_trt
+from fcn_trt.tiling import segment_tiled
 
+def status_kb(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+
+model, image_path, mode, tile, overlap, out = sys.argv[1:7]
+image = np.load(image_path)
+with fcn_trt.Segmenter(model, threads=int(sys.argv[7])) as seg:
+    seg.run(image[:64, :64])
+    try:  # reset the peak-RSS mark (VmHWM) to the current RSS (Linux >= 4.0)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    base = status_kb("VmRSS")
     tracemalloc.start()
     t0 = time.perf_counter()
-    tiled = segment_tiled(seg, image, tile=tile, overlap=overlap)
-    t_tiled = time.perf_counter() - t0
-    _, peak_tiled = tracemalloc.get_traced_memory()
-    rss_after_tiled = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.reset_peak()
-    t0 = time.perf_counter()
-    whole = seg.run(image)
-    t_whole = time.perf_counter() - t0
-    _, peak_whole = tracemalloc.get_traced_memory()
+    if mode == "tiled":
+        result = segment_tiled(seg, image, tile=int(tile), overlap=int(overlap))
+    else:
+        result = seg.run(image)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    rss_after_whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    hwm = status_kb("VmHWM")
+np.save(out, result.labels)
+print(json.dumps(dict(seconds=seconds, peak_traced_mb=peak / 2 ** 20, rss_base_mb=base / 1024, rss_peak_mb=hwm / 1024)))
+"""
+
+
+def tiling_check(model: Path, image: np.ndarray, tile: int, overlap: int, workdir: Path, threads: int = 0,
+                 margin: int = 64) -> Dict[str, Any]:
+    """Tiled vs whole-image labels on ``image``, each in a fresh process so that its peak memory
+    (max RSS above the process's baseline after loading the model and image, and peak traced numpy
+    memory) is its own."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    image_path = workdir / "big.npy"
+    np.save(image_path, image)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out: Dict[str, Any] = {}
+    labels = {}
+    for mode in ("tiled", "whole"):
+        lab = workdir / f"{mode}.npy"
+        proc = subprocess.run([sys.executable, "-c", _TILE_WORKER, str(model), str(image_path), mode, str(tile),
+                               str(overlap), str(lab), str(threads)], capture_output=True, text=True, env=env, check=True)
+        out[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
+        labels[mode] = np.load(lab)
+    t, w = labels["tiled"], labels["whole"]
     m = margin
-    return {
-        "agreement_all": float((tiled.labels == whole.labels).mean()),
-        "agreement_interior": float((tiled.labels[m:-m, m:-m] == whole.labels[m:-m, m:-m]).mean()),
-        "classes_present": int(len(np.unique(whole.labels))),
-        "peak_traced_mb_tiled": peak_tiled / 2 ** 20, "peak_traced_mb_whole": peak_whole / 2 ** 20,
-        "max_rss_mb_after_tiled": rss_after_tiled / 1024, "max_rss_mb_after_whole": rss_after_whole / 1024,
-        "seconds_tiled": t_tiled, "seconds_whole": t_whole,
-    }
+    out["agreement_all"] = float((t == w).mean())
+    out["agreement_interior"] = float((t[m:-m, m:-m] == w[m:-m, m:-m]).mean())
+    out["classes_present"] = int(len(np.unique(w)))
+    return out
 
 
 def shutdown_times(seg: Any, frames: Sequence[np.ndarray]) -> Dict[str, float]:
@@ -277,9 +313,88 @@ def bench_model(workdir: Path, model: Optional[str]) -> Path:
                                outputs=("labels", "logits"))
 
 
+def _live_section(seg: Any, frames: Sequence[np.ndarray], args: argparse.Namespace) -> List[str]:
+    lines: List[str] = []
+    print(f"live comparison, {args.seconds:g} s each ...", flush=True)
+    live = live_comparison(seg, frames, args.seconds, 30.0, args.camera_buffers)
+    s, n = live["stream"], live["naive"]
+    verdict = "PASS" if s["age_p95"] <= 2.5 * s["infer_p50"] else "FAIL"
+    lines += [
+        "### 1. Live camera (30 fps) while inference takes longer than 33 ms", "",
+        "| method | results | results/s | frame age p50 ms | p95 | max | p50 in the last second | inference p50 ms | dropped (driver + stream) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, v in (("stream() (newest wins)", s), ("naive read -> run", n)):
+        lines.append(f"| {name} | {v['results']} | {v['fps']:.1f} | {v['age_p50']:.0f} | {v['age_p95']:.0f} | "
+                     f"{v['age_max']:.0f} | {v['age_last_second_p50']:.0f} | {v['infer_p50']:.1f} | "
+                     f"{v['dropped']} ({v['dropped'] - v['stream_dropped']} + {v['stream_dropped']}) |")
+    lines += ["", f"stream() frame-age p95 / median inference = {s['age_p95'] / s['infer_p50']:.2f} "
+              f"(acceptance <= 2.5): **{verdict}**; naive: {n['age_p95'] / n['infer_p50']:.2f}.", ""]
+    return lines
+
+
+def _file_section(seg: Any, video: Path, args: argparse.Namespace) -> List[str]:
+    lines: List[str] = []
+    print(f"file comparison ({args.video_frames} frames) ...", flush=True)
+    fc = file_comparison(seg, video, args.rounds)
+    ok = fc["fps"]["stream"] >= fc["fps"]["sequential"] and fc["in_order"] \
+        and fc["frames"]["stream"] == args.video_frames
+    lines += [
+        "### 2. Video file: every frame, in order", "",
+        f"| method | frames | frames/s (median of {args.rounds}, alternating order) | all runs |", "|---|---|---|---|",
+    ]
+    for name in ("stream", "sequential"):
+        lines.append(f"| {'stream()' if name == 'stream' else 'sequential read -> run -> render'} | "
+                     f"{fc['frames'][name]} | {fc['fps'][name]:.2f} | "
+                     + ", ".join(f"{v:.2f}" for v in fc["fps_all"][name]) + " |")
+    lines += ["", f"stream() processed every frame in order: {fc['in_order']}; throughput ratio "
+              f"{fc['fps']['stream'] / fc['fps']['sequential']:.2f} (acceptance >= 1.0): "
+              f"**{'PASS' if ok else 'FAIL'}**.", ""]
+    return lines
+
+
+def _shutdown_section(seg: Any, frames: Sequence[np.ndarray]) -> List[str]:
+    lines: List[str] = []
+    print("shutdown ...", flush=True)
+    sd = shutdown_times(seg, frames)
+    lines += [
+        "### 4. Shutdown", "",
+        f"- camera killed mid-stream -> iteration ended in {sd['kill_to_end_ms']:.0f} ms, camera released: "
+        f"{bool(sd['kill_released'])}",
+        f"- break + close() -> returned in {sd['close_ms']:.0f} ms, camera released: {bool(sd['close_released'])}, "
+        f"fcn_trt threads left: {int(sd['threads_left'])}", "",
+    ]
+    return lines
+
+
+def _tiling_section(model: Path, tmp: Path, args: argparse.Namespace) -> List[str]:
+    lines: List[str] = []
+    th, tw = (int(v) for v in args.tile_image.split("x"))
+    print(f"tiling {th}x{tw} ...", flush=True)
+    from fcn_trt.scenes import generate_frame
+
+    big = generate_frame(11, (th, tw)).image
+    tc = tiling_check(model, big, args.tile, args.overlap, tmp, args.threads)
+    tt, tw_ = tc["tiled"], tc["whole"]
+    verdict_t = "PASS" if tc["agreement_interior"] >= 0.99 else "FAIL"
+    lines += [
+        f"### 3. Tiled inference, {th}x{tw}, tiles {args.tile} with overlap {args.overlap} (logit merge)", "",
+        f"- label agreement with whole-image inference: interior (64 px margin) "
+        f"{100 * tc['agreement_interior']:.3f}%, whole image {100 * tc['agreement_all']:.3f}% "
+        f"({tc['classes_present']} classes present): **{verdict_t}** (acceptance >= 99%)",
+        f"- peak RSS above the baseline (VmHWM after a reset, each in a fresh process with the model and image "
+        f"loaded, ONNX Runtime included): tiled {tt['rss_peak_mb'] - tt['rss_base_mb']:.0f} MB, whole image "
+        f"{tw_['rss_peak_mb'] - tw_['rss_base_mb']:.0f} MB",
+        f"- peak traced numpy memory (tracemalloc; ONNX Runtime's own buffers are not traced): tiled "
+        f"{tt['peak_traced_mb']:.0f} MB, whole image {tw_['peak_traced_mb']:.0f} MB",
+        f"- time: tiled {tt['seconds']:.1f} s, whole image {tw_['seconds']:.1f} s", "",
+    ]
+    return lines
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     import fcn_trt
-    from fcn_trt.scenes import generate_clip, generate_frame
+    from fcn_trt.scenes import generate_clip
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=60.0, help="duration of each live run (default: 60)")
@@ -290,9 +405,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (default: 0 = all cores)")
     p.add_argument("--rounds", type=int, default=6, help="alternated runs per method over the video (default: 6)")
     p.add_argument("--tile-image", default="3000x4000", help="tiling test image HxW (default: 3000x4000)")
-    p.add_argument("--tile", type=int, default=512)
-    p.add_argument("--overlap", type=int, default=192)
-    p.add_argument("--no-tiling", action="store_true")
+    p.add_argument("--tile", type=int, default=1024)
+    p.add_argument("--overlap", type=int, default=416, help="default: fcn_trt.tiling.FCN_CONTEXT_OVERLAP")
+    p.add_argument("--parts", default="live,file,shutdown,tiling", help="comma-separated parts to run (default: all)")
+    p.add_argument("--no-tiling", action="store_true", help="same as leaving 'tiling' out of --parts")
     p.add_argument("--out", default=str(RESULTS / "stream.md"))
     args = p.parse_args(argv)
     h, w = (int(v) for v in args.size.split("x"))
@@ -301,71 +417,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"live: simulated 30 fps camera, {args.camera_buffers}-frame driver FIFO, {args.seconds:g} s per method, "
         f"frames {h}x{w}",
     ])
+    parts = set(args.parts.split(","))
+    if args.no_tiling:
+        parts.discard("tiling")
     with tempfile.TemporaryDirectory() as tmp:
         model = bench_model(Path(tmp), args.model)
+        lines.insert(3, f"- model: {model.name} (ONNX Runtime CPU, intra-op threads {args.threads or 'default'})")
+        lines.insert(4, f"- parts: {', '.join(sorted(parts))}")
         frames = [f.image for f in generate_clip(5, 24, (h, w))]
         video = _write_video(Path(tmp) / "clip.mp4", frames, args.video_frames)
         with fcn_trt.Segmenter(model, threads=args.threads) as seg:
-            lines.insert(3, f"- model: {model.name} (ONNX Runtime CPU, intra-op threads {args.threads or 'default'})")
             for _ in range(3):
                 seg.run(frames[0])
-            print(f"live comparison, {args.seconds:g} s each ...", flush=True)
-            live = live_comparison(seg, frames, args.seconds, 30.0, args.camera_buffers)
-            s, n = live["stream"], live["naive"]
-            verdict = "PASS" if s["age_p95"] <= 2.5 * s["infer_p50"] else "FAIL"
-            lines += [
-                "### 1. Live camera (30 fps) while inference takes longer than 33 ms", "",
-                "| method | results | results/s | frame age p50 ms | p95 | max | p50 in the last second | inference p50 ms | dropped (driver + stream) |",
-                "|---|---|---|---|---|---|---|---|---|",
-            ]
-            for name, v in (("stream() (newest wins)", s), ("naive read -> run", n)):
-                lines.append(f"| {name} | {v['results']} | {v['fps']:.1f} | {v['age_p50']:.0f} | {v['age_p95']:.0f} | "
-                             f"{v['age_max']:.0f} | {v['age_last_second_p50']:.0f} | {v['infer_p50']:.1f} | "
-                             f"{v['dropped']} ({v['dropped'] - v['stream_dropped']} + {v['stream_dropped']}) |")
-            lines += ["", f"stream() frame-age p95 / median inference = {s['age_p95'] / s['infer_p50']:.2f} "
-                      f"(acceptance <= 2.5): **{verdict}**; naive: {n['age_p95'] / n['infer_p50']:.2f}.", ""]
-            print(f"file comparison ({args.video_frames} frames) ...", flush=True)
-            fc = file_comparison(seg, video, args.rounds)
-            ok = fc["fps"]["stream"] >= fc["fps"]["sequential"] and fc["in_order"] \
-                and fc["frames"]["stream"] == args.video_frames
-            lines += [
-                "### 2. Video file: every frame, in order", "",
-                f"| method | frames | frames/s (median of {args.rounds}, alternating order) | all runs |", "|---|---|---|---|",
-            ]
-            for name in ("stream", "sequential"):
-                lines.append(f"| {'stream()' if name == 'stream' else 'sequential read -> run -> render'} | "
-                             f"{fc['frames'][name]} | {fc['fps'][name]:.2f} | "
-                             + ", ".join(f"{v:.2f}" for v in fc["fps_all"][name]) + " |")
-            lines += ["", f"stream() processed every frame in order: {fc['in_order']}; throughput ratio "
-                      f"{fc['fps']['stream'] / fc['fps']['sequential']:.2f} (acceptance >= 1.0): "
-                      f"**{'PASS' if ok else 'FAIL'}**.", ""]
-            print("shutdown ...", flush=True)
-            sd = shutdown_times(seg, frames)
-            lines += [
-                "### 4. Shutdown", "",
-                f"- camera killed mid-stream -> iteration ended in {sd['kill_to_end_ms']:.0f} ms, camera released: "
-                f"{bool(sd['kill_released'])}",
-                f"- break + close() -> returned in {sd['close_ms']:.0f} ms, camera released: {bool(sd['close_released'])}, "
-                f"fcn_trt threads left: {int(sd['threads_left'])}", "",
-            ]
-            if not args.no_tiling:
-                th, tw = (int(v) for v in args.tile_image.split("x"))
-                print(f"tiling {th}x{tw} ...", flush=True)
-                big = generate_frame(11, (th, tw)).image
-                tc = tiling_check(seg, big, args.tile, args.overlap)
-                verdict_t = "PASS" if tc["agreement_interior"] >= 0.99 else "FAIL"
-                lines += [
-                    f"### 3. Tiled inference, {th}x{tw}, tiles {args.tile} with overlap {args.overlap} (logit merge)", "",
-                    f"- label agreement with whole-image inference: interior (64 px margin) "
-                    f"{100 * tc['agreement_interior']:.3f}%, whole image {100 * tc['agreement_all']:.3f}% "
-                    f"({tc['classes_present']} classes present): **{verdict_t}** (acceptance >= 99%)",
-                    f"- peak traced host memory (numpy, tracemalloc): tiled {tc['peak_traced_mb_tiled']:.0f} MB, "
-                    f"whole image {tc['peak_traced_mb_whole']:.0f} MB (outputs alone: labels "
-                    f"{th * tw / 2 ** 20:.0f} MB + logits {5 * th * tw * 4 / 2 ** 20:.0f} MB for the whole image)",
-                    f"- process max RSS after tiled: {tc['max_rss_mb_after_tiled']:.0f} MB; after whole-image: "
-                    f"{tc['max_rss_mb_after_whole']:.0f} MB (ONNX Runtime's activations are not traced)",
-                    f"- time: tiled {tc['seconds_tiled']:.1f} s, whole image {tc['seconds_whole']:.1f} s", "",
-                ]
+            if "live" in parts:
+                lines += _live_section(seg, frames, args)
+            if "file" in parts:
+                lines += _file_section(seg, video, args)
+            if "shutdown" in parts:
+                lines += _shutdown_section(seg, frames)
+        if "tiling" in parts:
+            lines += _tiling_section(model, Path(tmp), args)
     lines.append(f"Load average at start / end (1/5/15 min): {load_start} / {load()} (shared 2-core machine).")
     path = write_markdown(Path(args.out), lines)
     print("\n".join(lines))

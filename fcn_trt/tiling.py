@@ -3,9 +3,9 @@
 The image is cut into overlapping tiles whose origins sit on the network's output stride (32 for
 FCN-8s), each tile is segmented, and the tiles are merged without seams:
 
-* ``merge="logits"`` (model with a ``"logits"`` output): per-class scores are averaged, with a
-  linear cross-fade (``overlap / 2`` wide) centred in each overlap, then argmax; the pixels nearest
-  a tile's inner edge (which saw zero padding instead of image) get no weight;
+* ``merge="logits"`` (model with a ``"logits"`` output): per-class scores are averaged with a
+  narrow linear cross-fade (``overlap / 8`` wide) centred in each overlap, then argmax; the pixels
+  nearest a tile's inner edge (which saw zero padding instead of image) get no weight;
 * ``merge="labels"`` (any model): each pixel takes the label of the tile in whose centre region it
   lies (the overlap is split at its middle).
 
@@ -16,7 +16,7 @@ Only the uint8 label image (and float confidence, if the model has it) is image-
 Example:
     >>> tile_grid(600, 800, tile=(256, 256), overlap=64)[:2]
     [(0, 0, 256, 256), (0, 192, 256, 448)]
-    >>> result = segment_tiled(seg, big_image, tile=512, overlap=96)    # doctest: +SKIP
+    >>> result = segment_tiled(seg, big_image, tile=1024)               # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,12 +31,16 @@ from .errors import ConfigError, FrameShapeError
 from .result import SegmentationResult
 from .validation import validate_frame
 
-__all__ = ["tile_grid", "tile_starts", "segment_tiled", "MERGE_MODES"]
+__all__ = ["tile_grid", "tile_starts", "segment_tiled", "MERGE_MODES", "FCN_CONTEXT_OVERLAP"]
 
 log = logging.getLogger(__name__)
 
 MERGE_MODES = ("auto", "logits", "labels")
-_DEFAULT_TILE = 512
+_DEFAULT_TILE = 1024
+#: FCN-8s/16s/32s see ~404 px (VGG16 to pool5 + the 7x7 fc6 at stride 32): with this much overlap,
+#: every pixel a tile owns lies >= 208 px from the tile's inner edges, so it sees its full context.
+FCN_CONTEXT_OVERLAP = 416
+_DEFAULT_OVERLAP = 64
 
 
 def _pair(value: Union[int, Sequence[int]], what: str) -> Tuple[int, int]:
@@ -116,7 +120,7 @@ def segment_tiled(
     segmenter: Any,
     frame: np.ndarray,
     tile: Union[int, Sequence[int], None] = None,
-    overlap: int = 64,
+    overlap: Optional[int] = None,
     merge: str = "auto",
     align: int = 32,
 ) -> SegmentationResult:
@@ -125,8 +129,11 @@ def segment_tiled(
     Args:
         segmenter: an open :class:`fcn_trt.Segmenter` (BGR or RGB pipeline).
         frame: uint8 HxWx3 image, any size.
-        tile: tile size (int or (h, w)); default: the engine's maximum frame size, else 512.
-        overlap: minimum overlap of neighbouring tiles in pixels (context for the borders).
+        tile: tile size (int or (h, w)); default: the engine's maximum frame size, else 1024.
+        overlap: minimum overlap of neighbouring tiles in pixels (context for the owned pixels);
+            default: for FCN variants :data:`FCN_CONTEXT_OVERLAP` (416) capped at half the tile,
+            else 64. Less overlap is faster but pixels near the seams see less context than in
+            whole-image inference.
         merge: ``"logits"``, ``"labels"`` or ``"auto"`` (logits when the model outputs them).
         align: tile origins are multiples of this (the network's output stride keeps tiles
             consistent with whole-image inference).
@@ -151,6 +158,8 @@ def segment_tiled(
     if (max_h and th > max_h) or (max_w and tw > max_w) or th < min_h or tw < min_w:
         raise ConfigError("tile", expected=f"between {min_h}x{min_w} and {max_h}x{max_w} (the engine's profile)",
                           found=f"{th}x{tw}")
+    if overlap is None:
+        overlap = min(FCN_CONTEXT_OVERLAP, min(th, tw) // 2) if meta.variant.startswith("fcn") else _DEFAULT_OVERLAP
     if h <= th and w <= tw:
         return segmenter.run(image)
     want_logits = merge == "logits" or (merge == "auto" and "logits" in meta.outputs)
@@ -165,7 +174,8 @@ def segment_tiled(
     confidence = np.zeros((h, w), np.float32) if has_conf else None
     infer_ms = 0.0
     y_cores, x_cores = _cores(ys, y_ends, h), _cores(xs, x_ends, w)
-    merger = _LogitBands(h, w, labels, confidence, overlap // 2) if want_logits else None
+    merger = _LogitBands(h, w, labels, confidence, overlap // 8, max(y_ends[i] - ys[i] for i in range(len(ys)))) \
+        if want_logits else None
     for r, (y0, y1) in enumerate(zip(ys, y_ends)):
         if merger is not None:
             merger.start_row(y0, y1, y_cores[r])
@@ -195,15 +205,23 @@ def segment_tiled(
 
 
 class _LogitBands:
-    """Weighted logit sums for one band of tile rows; rows no later tile touches become labels."""
+    """Weighted logit sums for one band of tile rows; rows no later tile touches become labels.
 
-    def __init__(self, h: int, w: int, labels: np.ndarray, confidence: Optional[np.ndarray], blend: int) -> None:
+    One buffer of ``classes x tile_h x W`` floats is allocated once and reused: when a new row of
+    tiles starts, the rows it overlaps move to the top of the buffer and the rest is cleared.
+    """
+
+    _CHUNK = 64  # rows turned into labels at a time (bounds the temporaries of the division)
+
+    def __init__(self, h: int, w: int, labels: np.ndarray, confidence: Optional[np.ndarray], blend: int,
+                 band_rows: int) -> None:
         self.h, self.w = h, w
         self.labels = labels
         self.confidence = confidence
         self.blend = blend
-        self.acc: Optional[np.ndarray] = None  # [C, rows, W] weighted sums
-        self.weight: Optional[np.ndarray] = None  # [rows, W] weight sums
+        self.band_rows = band_rows
+        self.acc: Optional[np.ndarray] = None  # [C, band_rows, W] weighted sums
+        self.weight = np.zeros((band_rows, w), np.float32)  # weight sums
         self.top = 0  # image row of acc[:, 0]
         self.rows = 0  # rows of the current band
         self.row_w = np.ones(0, np.float32)
@@ -212,38 +230,37 @@ class _LogitBands:
         """Turn rows [top, upto) into labels (and confidence)."""
         if self.acc is None or upto <= self.top:
             return
-        n = upto - self.top
-        scores = self.acc[:, :n] / np.maximum(self.weight[:n], 1e-12)[None]
-        self.labels[self.top:upto] = np.argmax(scores, axis=0).astype(np.uint8)
-        if self.confidence is not None:
-            self.confidence[self.top:upto] = _softmax_max(scores)
+        for r0 in range(0, upto - self.top, self._CHUNK):
+            r1 = min(r0 + self._CHUNK, upto - self.top)
+            scores = self.acc[:, r0:r1] / np.maximum(self.weight[r0:r1], 1e-12)[None]
+            self.labels[self.top + r0:self.top + r1] = np.argmax(scores, axis=0).astype(np.uint8)
+            if self.confidence is not None:
+                self.confidence[self.top + r0:self.top + r1] = _softmax_max(scores)
 
     def start_row(self, y0: int, y1: int, core: Tuple[int, int]) -> None:
-        """Finish the rows above ``y0``; carry the overlap rows into a new band ``[y0, y1)``."""
+        """Finish the rows above ``y0``; move the overlapping rows up and clear the rest."""
         self._flush(y0)
-        old_acc, old_w, old_top = self.acc, self.weight, self.top
+        keep = max(0, self.top + self.rows - y0) if self.rows else 0
+        shift = y0 - self.top
+        if keep and shift:
+            for r0 in range(0, keep, self._CHUNK):  # forward chunks: sources lie below destinations
+                r1 = min(r0 + self._CHUNK, keep)
+                if self.acc is not None:
+                    self.acc[:, r0:r1] = self.acc[:, shift + r0:shift + r1]
+                self.weight[r0:r1] = self.weight[shift + r0:shift + r1]
+        if self.acc is not None:
+            self.acc[:, keep:] = 0.0
+        self.weight[keep:] = 0.0
         self.top, self.rows = y0, y1 - y0
         self.row_w = _crossfade(y0, y1, core[0], core[1], self.h, self.blend)
-        self.acc = self.weight = None
-        if old_acc is not None:
-            self._allocate(old_acc.shape[0])
-            keep = old_top + old_acc.shape[1] - y0
-            if keep > 0:
-                self.acc[:, :keep] = old_acc[:, y0 - old_top:]
-                self.weight[:keep] = old_w[y0 - old_top:]
-
-    def _allocate(self, classes: int) -> None:
-        self.acc = np.zeros((classes, self.rows, self.w), np.float32)
-        self.weight = np.zeros((self.rows, self.w), np.float32)
 
     def add(self, logits: np.ndarray, x0: int, x1: int, core: Tuple[int, int]) -> None:
         if self.acc is None:
-            self._allocate(logits.shape[0])
+            self.acc = np.zeros((logits.shape[0], self.band_rows, self.w), np.float32)
         wgt = self.row_w[:, None] * _crossfade(x0, x1, core[0], core[1], self.w, self.blend)[None, :]
-        self.acc[:, :, x0:x1] += logits.astype(np.float32, copy=False) * wgt[None]
-        self.weight[:, x0:x1] += wgt
+        self.acc[:, :self.rows, x0:x1] += logits.astype(np.float32, copy=False) * wgt[None]
+        self.weight[:self.rows, x0:x1] += wgt
 
     def finish(self) -> None:
-        if self.acc is not None:
-            self._flush(self.top + self.rows)
-        self.acc = self.weight = None
+        self._flush(self.top + self.rows)
+        self.acc = None
