@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
-import os
 import tempfile
 from pathlib import Path
 from typing import Optional, Tuple, Union
