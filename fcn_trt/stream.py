@@ -322,7 +322,8 @@ def _close_after(thread: threading.Thread, source: Source) -> None:
 
 
 def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: int, max_frames: Optional[int],
-         on_source_error: str, transform: Optional[Callable[[np.ndarray], np.ndarray]]) -> Iterator[StreamResult]:
+         on_source_error: str, transform: Optional[Callable[[np.ndarray], np.ndarray]],
+         stall_timeout_s: Optional[float]) -> Iterator[StreamResult]:
     channel = state.channel = _Channel(latest=live, maxsize=queue_size)
     pending: Deque[Tuple[_Frame, Any]] = collections.deque()
     done = False
@@ -336,6 +337,8 @@ def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: 
                                          name="fcn_trt-capture", daemon=True)
         state.capture.start()
 
+        last_frame = [time.perf_counter()]
+
         def top_up(block: bool) -> bool:
             """Submit frames until ``in_flight`` are pending; False once the source has ended."""
             while len(pending) < in_flight:
@@ -343,9 +346,19 @@ def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: 
                 if item is None:
                     if pending or not block:
                         return True
+                    if stall_timeout_s is not None and time.perf_counter() - last_frame[0] > stall_timeout_s:
+                        stalled = SourceEndedError(
+                            state.source.name, expected=f"a frame at least every {stall_timeout_s:g} s",
+                            found=f"no frame for {time.perf_counter() - last_frame[0]:.1f} s (read() is blocked)",
+                            hint="check the camera/stream; pass stall_timeout_s=None to wait forever",
+                        )
+                        channel.finish(str(stalled), stalled)
+                        state.source.interrupt()
+                        continue
                     continue  # nothing in flight: keep waiting (in slices, so Ctrl-C is seen)
                 if item is _END:
                     return False
+                last_frame[0] = time.perf_counter()
                 pending.append((item, runner.submit(item.frame)))
             return True
 
@@ -393,12 +406,14 @@ class Stream:
 
     def __init__(self, segmenter: Any, source: Source, *, live: bool, queue_size: int, in_flight: int,
                  max_frames: Optional[int], on_source_error: str, close_source: bool, join_timeout_s: float,
-                 transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+                 transform: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                 stall_timeout_s: Optional[float] = None) -> None:
         self.source = source
         self.live = live
         self.in_flight = in_flight
         self._state = _State(source, close_source, join_timeout_s)
-        self._gen = _run(self._state, segmenter, live, queue_size, in_flight, max_frames, on_source_error, transform)
+        self._gen = _run(self._state, segmenter, live, queue_size, in_flight, max_frames, on_source_error, transform,
+                         stall_timeout_s)
 
     def __iter__(self) -> "Stream":
         return self
@@ -453,6 +468,7 @@ def stream(
     close_source: bool = True,
     join_timeout_s: float = 1.0,
     transform: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+    stall_timeout_s: Optional[float] = 10.0,
     **source_options: Any,
 ) -> Stream:
     """Segment every frame of ``source`` (files, folders) or the newest one (live sources).
@@ -473,6 +489,9 @@ def stream(
         close_source: release the source when the stream ends (a ``read()`` object you passed in is
             never released; only the wrapper is closed).
         join_timeout_s: how long shutdown waits for each thread.
+        stall_timeout_s: a live source whose ``read()`` delivers nothing for this long (a camera
+            hung in its driver) ends the stream like a dead source (``None``: wait forever; files
+            and folders never stall).
         transform: applied to each frame on the capture thread, e.g.
             ``functools.partial(fcn_trt.sources.to_input_format, input_format="nv12")`` to feed a
             BGR camera to an nv12 model; :attr:`StreamResult.frame` is the transformed frame.
@@ -485,6 +504,8 @@ def stream(
         raise ConfigError("on_source_error", expected="'raise' or 'stop'", found=repr(on_source_error))
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
         raise ConfigError("max_frames", expected="a positive integer or None", found=repr(max_frames))
+    if stall_timeout_s is not None and not stall_timeout_s > 0:
+        raise ConfigError("stall_timeout_s", expected="a positive number of seconds or None", found=repr(stall_timeout_s))
     if transform is not None and not callable(transform):
         raise ConfigError("transform", expected="a function frame -> frame", found=type(transform).__name__)
     if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
@@ -498,4 +519,4 @@ def stream(
         in_flight = 2 if (hasattr(segmenter.backend, "submit") or not is_live) else 1
     return Stream(segmenter, src, live=is_live, queue_size=queue_size, in_flight=in_flight, max_frames=max_frames,
                   on_source_error=on_source_error, close_source=close_source, join_timeout_s=join_timeout_s,
-                  transform=transform)
+                  transform=transform, stall_timeout_s=stall_timeout_s if is_live else None)

@@ -242,6 +242,25 @@ def test_hung_camera_does_not_hang_close(seg):
     assert cam.released
 
 
+def test_a_stalled_live_source_ends_the_stream(seg):
+    cam = Camera(fps=60.0)
+    frames = seg.stream(open_source(cam, release=True), stall_timeout_s=0.3, join_timeout_s=0.2)
+    next(frames)
+    cam.hang.set()
+    t0 = time.perf_counter()
+    with pytest.raises(SourceEndedError, match="no frame for"):
+        for _ in frames:
+            pass
+    assert time.perf_counter() - t0 < 1.5
+    assert "read() is blocked" in frames.end_reason
+    deadline = time.perf_counter() + 5.0  # the daemon capture thread releases the camera when read() returns
+    while not cam.released and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert cam.released
+    with pytest.raises(ConfigError):
+        seg.stream([_frame(0)], stall_timeout_s=0)
+
+
 def test_bad_frames_from_the_source_raise_typed_errors(seg):
     cam_frames = [np.zeros((48, 64), np.uint8)]  # grayscale camera
     with pytest.raises(FrameShapeError, match="cvtColor"):
