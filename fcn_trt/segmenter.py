@@ -26,7 +26,7 @@ from .models import resolve_model
 from .result import SegmentationResult
 from .validation import frame_hw, validate_batch, validate_frame
 
-__all__ = ["Segmenter", "BACKENDS", "backend_for_path"]
+__all__ = ["Segmenter", "BACKENDS", "backend_for_path", "results_from_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,29 @@ def _nearest_resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
     rows = (np.arange(h) * a.shape[-2] // h).astype(np.intp)
     cols = (np.arange(w) * a.shape[-1] // w).astype(np.intp)
     return a[..., rows[:, None], cols[None, :]]
+
+
+def results_from_outputs(
+    outs: Dict[str, np.ndarray], meta: PipelineMetadata, h: int, w: int, timings: Dict[str, float]
+) -> List[SegmentationResult]:
+    """One :class:`SegmentationResult` per batch item of a backend's outputs, at frame size (H, W)."""
+    labels = outs["labels"]
+    confidence = outs.get("confidence")
+    if labels.shape[-2:] != (h, w):  # graph without resize-back: labels at inference size
+        labels = _nearest_resize(labels, h, w)
+        confidence = _nearest_resize(confidence, h, w) if confidence is not None else None
+    logits = outs.get("logits")
+    return [
+        SegmentationResult(
+            labels=labels[i],
+            confidence=None if confidence is None else confidence[i],
+            logits=None if logits is None else logits[i],
+            class_names=meta.class_names,
+            palette=meta.palette,
+            timings=dict(timings),
+        )
+        for i in range(len(labels))
+    ]
 
 
 class Segmenter:
@@ -153,30 +176,19 @@ class Segmenter:
             chunks = [backend.infer(batch[i:i + limit]) for i in range(0, len(batch), limit)]
         t1 = time.perf_counter()
         outs = {k: np.concatenate([c[k] for c in chunks]) if len(chunks) > 1 else chunks[0][k] for k in chunks[0]}
-        labels = outs["labels"]
-        confidence = outs.get("confidence")
-        if labels.shape[-2:] != (h, w):  # graph without resize-back: labels at inference size
-            labels = _nearest_resize(labels, h, w)
-            confidence = _nearest_resize(confidence, h, w) if confidence is not None else None
-        logits = outs.get("logits")
         n = len(batch)
         timings = {
             "validate": validate_ms / n,
             "infer": (t1 - t0) * 1e3 / n,
-            "postprocess": (time.perf_counter() - t1) * 1e3 / n,
-            "total": (time.perf_counter() - t_start) * 1e3 / n,
+            "postprocess": 0.0,
+            "total": 0.0,
         }
-        return [
-            SegmentationResult(
-                labels=labels[i],
-                confidence=None if confidence is None else confidence[i],
-                logits=None if logits is None else logits[i],
-                class_names=meta.class_names,
-                palette=meta.palette,
-                timings=dict(timings),
-            )
-            for i in range(n)
-        ]
+        results = results_from_outputs(outs, meta, h, w, timings)
+        post_ms = (time.perf_counter() - t1) * 1e3 / n
+        total_ms = (time.perf_counter() - t_start) * 1e3 / n
+        for r in results:
+            r.timings.update(postprocess=post_ms, total=total_ms)  # type: ignore[attr-defined]
+        return results
 
     def run(self, frame: np.ndarray) -> SegmentationResult:
         """Segment one frame (uint8 HxWx3 in the model's input format, default BGR)."""

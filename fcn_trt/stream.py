@@ -38,6 +38,7 @@ import numpy as np
 
 from .errors import ConfigError, SourceEndedError
 from .result import SegmentationResult
+from .segmenter import results_from_outputs
 from .sources import RetryPolicy, Source, open_source
 from .validation import frame_hw, validate_frame
 
@@ -221,12 +222,6 @@ class _ThreadRunner:
         return not self._thread.is_alive()
 
 
-def _nearest_resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
-    rows = (np.arange(h) * a.shape[-2] // h).astype(np.intp)
-    cols = (np.arange(w) * a.shape[-1] // w).astype(np.intp)
-    return a[..., rows[:, None], cols[None, :]]
-
-
 class _SubmitRunner:
     """Keeps frames in flight on a backend with ``submit(frames) -> ticket`` / ``result(ticket)``."""
 
@@ -246,24 +241,12 @@ class _SubmitRunner:
         ticket, t0, t1, h, w = handle
         outs = self._backend.result(ticket)
         t2 = time.perf_counter()
-        labels = outs["labels"][0]
-        confidence = outs.get("confidence")
-        confidence = None if confidence is None else confidence[0]
-        if labels.shape != (h, w):  # graph without resize-back: labels at inference size
-            labels = _nearest_resize(labels, h, w)
-            confidence = None if confidence is None else _nearest_resize(confidence, h, w)
-        logits = outs.get("logits")
+        timings = {"validate": (t1 - t0) * 1e3, "infer": (t2 - t1) * 1e3, "postprocess": 0.0, "total": 0.0}
+        # "infer": submit -> outputs on the host (includes queueing behind the other frame in flight)
+        result = results_from_outputs(outs, self._meta, h, w, timings)[0]
         t3 = time.perf_counter()
-        timings = {
-            "validate": (t1 - t0) * 1e3,
-            "infer": (t2 - t1) * 1e3,  # submit -> outputs on the host (includes queueing behind the other frame)
-            "postprocess": (t3 - t2) * 1e3,
-            "total": (t3 - t0) * 1e3,
-        }
-        return SegmentationResult(
-            labels=labels, confidence=confidence, logits=None if logits is None else logits[0],
-            class_names=self._meta.class_names, palette=self._meta.palette, timings=timings,
-        )
+        result.timings.update(postprocess=(t3 - t2) * 1e3, total=(t3 - t0) * 1e3)  # type: ignore[attr-defined]
+        return result
 
     def join(self, timeout: float) -> bool:
         return True
