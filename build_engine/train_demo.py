@@ -137,10 +137,14 @@ def fold_batchnorm(model) -> None:
                 setattr(model, name, conv)
 
 
-def _lr_at(step: int, steps: int, lr: float, warmup: int) -> float:
+def _lr_at(step: int, steps: int, lr: float, warmup: int, time_fraction: Optional[float] = None) -> float:
+    """Linear warm-up, then cosine decay to 1e-5 over the steps (or over the wall-time budget when
+    ``time_fraction`` is given: the schedule then ends on time however busy the machine is)."""
     if step < warmup:
         return lr * (step + 1) / warmup
     p = min(1.0, (step - warmup) / max(1, steps - warmup))
+    if time_fraction is not None:
+        p = min(1.0, max(0.0, time_fraction))
     return 1e-5 + (lr - 1e-5) * 0.5 * (1.0 + math.cos(math.pi * p))
 
 
@@ -166,6 +170,7 @@ def train(
     resume: bool = False,
     dropout: float = 0.0,
     batchnorm: bool = True,
+    schedule: str = "steps",
 ) -> Dict[str, object]:
     """Train and return the summary dict (also written to ``out/train_summary.json``)."""
     import torch
@@ -218,7 +223,8 @@ def train(
                   for i in range(batch)]
         x = preprocess_batch([f.image for f in frames])
         y = torch.from_numpy(np.stack([f.labels for f in frames]).astype(np.int64))
-        cur_lr = _lr_at(step, steps, lr, warmup=30)
+        frac = (elapsed_before + time.time() - t0) / (max_minutes * 60.0) if schedule == "time" else None
+        cur_lr = _lr_at(step, steps, lr, warmup=30, time_fraction=frac)
         for gparam in opt.param_groups:
             gparam["lr"] = cur_lr
         loss = crit(model(x), y)
@@ -263,6 +269,8 @@ def train(
         "optimizer": "AdamW(weight_decay=1e-4), warmup 30 steps, cosine to 1e-5, grad-norm clip 5",
         "dropout": dropout,
         "train_batchnorm_folded": batchnorm,
+        "schedule": schedule,
+        "max_minutes": max_minutes,
         "width_divisor": width_divisor,
         "class_weights": [float(v) for v in class_w],
         "preprocessing": {"channel_order": "rgb", "mean": list(IMAGENET_RGB_MEAN), "std": list(IMAGENET_RGB_STD)},
@@ -376,6 +384,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--schedule", choices=("steps", "time"), default="steps",
+                   help="cosine decay over --steps, or over --max-minutes of wall time (busy machines)")
     p.add_argument("--no-batchnorm", action="store_true", help="train the plain network (no BN to fold)")
     p.add_argument("--export-npz", type=Path, default=None, help="also write fp16 weights here")
     a = p.parse_args(argv)
@@ -392,7 +402,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary = train(out, steps=a.steps, sizes=sizes, width_divisor=a.width_divisor, lr=a.lr, seed=a.seed,
                     max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every, val_every=a.val_every,
                     val_frames=a.val_frames, threads=a.threads, resume=a.resume, dropout=a.dropout,
-                    batchnorm=not a.no_batchnorm)
+                    batchnorm=not a.no_batchnorm, schedule=a.schedule)
     if a.export_npz:
         export_weights(out / "final_state.pt", a.export_npz)
         log.info("wrote %s", a.export_npz)
