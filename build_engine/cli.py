@@ -7,13 +7,12 @@ Every subcommand prints one readable line and exits non-zero on a user mistake (
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
-import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from fcn_trt.errors import ConfigError, FcnTrtError
+from fcn_trt.cli import add_plugin_parsers, run_parsed
+from fcn_trt.errors import ConfigError
 
 __all__ = ["main", "parse_hw", "parse_floats"]
 
@@ -213,35 +212,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _add_export_parser(sub)
-    for module, func in _PLUGINS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name == module:
-                continue
-            raise
-        add_parser = getattr(mod, func, None)
-        if add_parser is not None:
-            add_parser(sub)
+    add_plugin_parsers(sub, _PLUGINS)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except FcnTrtError as e:
-        if args.verbose:
-            raise
-        print(f"build_engine: error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("build_engine: interrupted", file=sys.stderr)
-        return 130
-    except OSError as e:
-        if args.verbose:
-            raise
-        print(f"build_engine: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 1
+    return run_parsed(make_parser(), argv, "build_engine", logging.INFO)

@@ -485,24 +485,3 @@ def run_compare(args) -> int:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
     report.check()
     return 0
-
-
-def _main(argv=None) -> int:  # `python -m build_engine.compare ...` until the lead wires the CLI
-    import argparse
-    import sys
-
-    from fcn_trt.errors import FcnTrtError
-
-    parser = argparse.ArgumentParser(prog="python -m build_engine.compare")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_compare_parser(sub)
-    args = parser.parse_args(["compare"] + list(sys.argv[1:] if argv is None else argv))
-    try:
-        return args.func(args)
-    except FcnTrtError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

@@ -321,24 +321,3 @@ def run_fp16(args) -> int:
     to_fp16_pipeline(args.model, args.out)
     print(f"wrote {args.out} (fp16 network, fp32 pre/post)")
     return 0
-
-
-def _main(argv=None) -> int:  # `python -m build_engine.precision ...` until the lead wires the CLI
-    import argparse
-    import sys
-
-    from fcn_trt.errors import FcnTrtError
-
-    parser = argparse.ArgumentParser(prog="python -m build_engine.precision")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_fp16_parser(sub)
-    args = parser.parse_args(["fp16"] + list(sys.argv[1:] if argv is None else argv))
-    try:
-        return args.func(args)
-    except FcnTrtError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

@@ -402,24 +402,3 @@ def run_quantize(args) -> int:
     print(f"wrote {out}: {s['quantized_nodes']} int8 Conv/ConvTranspose ({per_channel} with per-channel weight "
           f"scales), {s['quantize_nodes']} QuantizeLinear, zero points all 0; method {args.method}")
     return 0
-
-
-def _main(argv=None) -> int:  # `python -m build_engine.quantize ...` until the lead wires the CLI
-    import argparse
-    import sys
-
-    from fcn_trt.errors import FcnTrtError
-
-    parser = argparse.ArgumentParser(prog="python -m build_engine.quantize")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_quantize_parser(sub)
-    args = parser.parse_args(["quantize"] + list(sys.argv[1:] if argv is None else argv))
-    try:
-        return args.func(args)
-    except FcnTrtError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

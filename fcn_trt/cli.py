@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -160,16 +160,9 @@ def _add_run_parser(sub) -> None:
     p.set_defaults(func=run_command)
 
 
-def make_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(prog="fcn-trt", description="FCN semantic segmentation with TensorRT (ONNX Runtime on CPU).")
-    parser.add_argument("--version", action="version", version=f"fcn-trt {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    _add_run_parser(sub)
-    for module, func in _PLUGINS:
+def add_plugin_parsers(sub, plugins: Sequence[Tuple[str, str]]) -> None:
+    """Add the subcommands that live in their own modules (``(module, add_parser function)``)."""
+    for module, func in plugins:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
@@ -179,28 +172,44 @@ def make_parser() -> argparse.ArgumentParser:
         add_parser = getattr(mod, func, None)
         if add_parser is not None:
             add_parser(sub)
-    return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = make_parser()
+def run_parsed(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]], prog: str, level: int) -> int:
+    """Parse, run ``args.func``; user mistakes become one ``<prog>: error: ...`` line and an exit code."""
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
     except FcnTrtError as e:
         if args.verbose:
             raise
-        print(f"fcn-trt: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("fcn-trt: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except OSError as e:
         if args.verbose:
             raise
-        print(f"fcn-trt: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(f"{prog}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="fcn-trt", description="FCN semantic segmentation with TensorRT (ONNX Runtime on CPU).")
+    parser.add_argument("--version", action="version", version=f"fcn-trt {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _add_run_parser(sub)
+    add_plugin_parsers(sub, _PLUGINS)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    return run_parsed(make_parser(), argv, "fcn-trt", logging.WARNING)
 
 
 if __name__ == "__main__":  # pragma: no cover
