@@ -106,3 +106,15 @@ def test_export_wraps_an_existing_onnx(tmp_path):
     with fcn_trt.Segmenter(out) as seg:
         assert seg.run(np.zeros((30, 40, 3), np.uint8)).labels.shape == (30, 40)
         assert seg.metadata.inference_size == (64, 64)
+
+
+def test_every_subcommand_is_wired():
+    from build_engine.cli import make_parser as build_parser
+    from fcn_trt.cli import make_parser as runtime_parser
+
+    def commands(parser):
+        sub = next(a for a in parser._actions if a.dest == "command")
+        return set(sub.choices)
+
+    assert commands(runtime_parser()) == {"run", "eval", "demo", "inspect", "selfcheck", "profile"}
+    assert commands(build_parser()) >= {"export", "quantize", "compare", "fp16", "build", "convert-selfie"}
