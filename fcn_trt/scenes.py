@@ -691,14 +691,16 @@ class Scene:
             t_hit = np.take_along_axis(stack, which[None], 0)[0]
             t_hit = np.where(np.isfinite(t_hit), t_hit, 1e3).astype(np.float32)
             is_floor = which == 0
-            # walls / ceiling: coordinates along the plane for texture
-            X = cam.x + t_hit * dx
-            Y = cam.height + t_hit * dy
-            Z = cam.z + t_hit * dz
-            along = np.where((which == 1) | (which == 2), Z, X)
-            wall = np.empty((h, w, 3), np.float32)
+            # walls / ceiling (only where no floor is seen): plane coordinates for the texture
+            wy, wx = np.nonzero(~is_floor)
+            wh = which[wy, wx]
+            th = t_hit[wy, wx]
+            X = cam.x + th * dx[wy, wx]
+            Y = cam.height + th * dy[wy, wx]
+            Z = cam.z + th * dz[wy, wx]
+            along = np.where((wh == 1) | (wh == 2), Z, X)
             base = lk["wall_color"]
-            shade = np.select([which == 1, which == 2, which == 3, which == 4], [0.85, 0.95, 1.0, 0.9], 1.0)
+            shade = np.select([wh == 1, wh == 2, wh == 3, wh == 4], [0.85, 0.95, 1.0, 0.9], 1.0)
             mod = shade.astype(np.float32)
             if lk["wall_tex"] is not None:
                 tex = lk["wall_tex"]
@@ -708,31 +710,34 @@ class Scene:
                 mod = mod * (1.0 + 0.06 * tex[iv, iu])
             panel = (along / lk["panel"]) % 1.0
             mod = np.where(panel < 0.015, mod * 0.8, mod)
-            wall[:] = base[None, None, :] * mod[..., None]
+            wall = base[None, :] * mod[:, None]
             low = Y < lk["baseboard"]
             wall[low] = lk["wall_color2"]
-            ceil = which == 5
-            cmod = np.where(((X % 1.2) < 0.03) | ((Z % 1.2) < 0.03), 0.8, 1.0).astype(np.float32)
-            light = (((X % 4.8) < 1.2) & ((Z % 4.8) < 0.6))
+            ceil = wh == 5
+            Xc, Zc = X[ceil], Z[ceil]
+            cmod = np.where(((Xc % 1.2) < 0.03) | ((Zc % 1.2) < 0.03), 0.8, 1.0).astype(np.float32)
+            light = (((Xc % 4.8) < 1.2) & ((Zc % 4.8) < 0.6))
             cmod = np.where(light, 1.35, cmod)
-            wall[ceil] = (lk["ceiling_color"][None, :] * cmod[ceil][:, None])
-            img[:] = wall
+            wall[ceil] = (lk["ceiling_color"][None, :] * cmod[:, None])
+            img[wy, wx] = wall
             haze_t = t_hit
         else:
-            # sky
-            norm = np.sqrt(dx * dx + dy * dy + dz * dz)
-            elev = dy / norm
-            a = np.clip(elev * 2.5, 0.0, 1.0)[..., None]
-            sky = lk["sky_horizon"][None, None, :] * (1 - a) + lk["sky_zenith"][None, None, :] * a
+            # sky (only where no ground is seen)
+            is_floor = np.isfinite(t_floor)
+            sy, sx = np.nonzero(~is_floor)
+            sdx, sdy, sdz = dx[sy, sx], dy[sy, sx], dz[sy, sx]
+            norm = np.sqrt(sdx * sdx + sdy * sdy + sdz * sdz)
+            elev = sdy / norm
+            a = np.clip(elev * 2.5, 0.0, 1.0)[:, None]
+            sky = lk["sky_horizon"][None, :] * (1 - a) + lk["sky_zenith"][None, :] * a
             if lk["clouds"] is not None and lk["cloud_amount"] > 0:
                 n = lk["clouds"].shape[0]
-                az = np.arctan2(dx, dz)
+                az = np.arctan2(sdx, sdz)
                 iu = (np.floor(az / (2 * np.pi) * n * 4).astype(np.int64)) % n
                 iv = (np.floor(np.clip(elev, 0, 1) * n * 1.5).astype(np.int64)) % n
-                c = np.clip(lk["clouds"][iv, iu] * lk["cloud_amount"], 0, 1)[..., None]
+                c = np.clip(lk["clouds"][iv, iu] * lk["cloud_amount"], 0, 1)[:, None]
                 sky = sky * (1 - c) + 235.0 * c
-            img[:] = sky
-            is_floor = np.isfinite(t_floor)
+            img[sy, sx] = sky
             haze_t = np.where(is_floor, t_floor, 1e3).astype(np.float32)
         # ground plane
         fy, fx = np.nonzero(is_floor)
@@ -753,17 +758,21 @@ class Scene:
         gcol = np.empty((len(t), 3), np.float32)
         fm = g["floor_color"]
         om = g["off_color"]
-        ftex = _sample_tex(g["floor_tex"], s, Z, g["floor_tex_scale"])
-        otex = _sample_tex(g["off_tex"], s, Z, g["off_tex_scale"])
-        gcol[:] = np.where(road[:, None], fm[None, :] * ftex[:, None], om[None, :] * otex[:, None])
+        off = ~road
+        ftex = _sample_tex(g["floor_tex"], s[road], Z[road], g["floor_tex_scale"])
+        gcol[road] = fm[None, :] * ftex[:, None]
+        if off.any():
+            otex = _sample_tex(g["off_tex"], s[off], Z[off], g["off_tex_scale"])
+            gcol[off] = om[None, :] * otex[:, None]
         if not self.indoor and g.get("kerb", 0.0) > 0.0:
             kerb = (~road) & (np.abs(s) < g["road_half"] + g["kerb"])
             gcol[kerb] = g["kerb_color"]
-        mt = _sample_tex(g["mark_tex"], s, Z, 1.5)
-        wear = 1.0 - g["mark_wear"] * np.clip(mt, 0.0, 2.0) * 0.5 if g["mark_tex"] is not None \
-            else np.ones_like(s)
-        mc = g["mark_color"][None, :] * wear[:, None] + fm[None, :] * (1.0 - wear[:, None])
-        gcol[mark] = mc[mark]
+        if mark.any():
+            sm, zm = s[mark], Z[mark]
+            mt = _sample_tex(g["mark_tex"], sm, zm, 1.5)
+            wear = 1.0 - g["mark_wear"] * np.clip(mt, 0.0, 2.0) * 0.5 if g["mark_tex"] is not None \
+                else np.ones_like(sm)
+            gcol[mark] = g["mark_color"][None, :] * wear[:, None] + fm[None, :] * (1.0 - wear[:, None])
         img[fy, fx] = gcol
         labels[fy, fx] = gl
         # distance haze (image only)
