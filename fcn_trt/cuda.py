@@ -333,10 +333,21 @@ class Event(_Resource):
         self._check_open()
         return self._event
 
-    def record(self, stream: Stream) -> None:
-        """Record the event on ``stream`` (it completes when the work queued before it does)."""
+    def record(self, stream: Stream, external: bool = False) -> None:
+        """Record the event on ``stream`` (it completes when the work queued before it does).
+
+        ``external=True`` while ``stream`` is being captured into a :class:`CudaGraph` makes the
+        record an event node of the graph (``cudaEventRecordExternal``): each replay records the
+        event again, so it can be timed and waited on from outside the graph. Without it a record
+        during capture is only a dependency marker inside the capture.
+        """
         self._check_open()
-        check_cuda(self._rt.cudaEventRecord(self._event, stream.raw), "cudaEventRecord", self._rt)
+        if external:
+            flags = int(getattr(self._rt, "cudaEventRecordExternal", 1))
+            check_cuda(self._rt.cudaEventRecordWithFlags(self._event, stream.raw, flags), "cudaEventRecordWithFlags",
+                       self._rt)
+        else:
+            check_cuda(self._rt.cudaEventRecord(self._event, stream.raw), "cudaEventRecord", self._rt)
 
     def synchronize(self) -> None:
         """Block until the event has completed."""

@@ -427,7 +427,7 @@ def _trt_layers(seg: Any, batch: np.ndarray, runs: int, top: int, show_progress:
     # backend on the same engine file (the deserialised engine is shared) with graphs off.
     be = TensorRTBackend(seg.model_path, cuda_graph=False)
     try:
-        ctx = getattr(be, "execution_context", None) or getattr(be, "_context")
+        ctx = be.execution_context
         collector = make_layer_profiler(trt)
         be.infer(batch)  # warm-up, not profiled
         ctx.profiler = collector

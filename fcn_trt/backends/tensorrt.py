@@ -10,8 +10,9 @@ What happens when one is opened, in this order:
    raises :class:`EngineMismatchError` saying how to rebuild, before any byte is deserialised;
 4. the engine is deserialised (shared between backends opened on the same file: refcounted);
    ``None`` from TensorRT -> :class:`EngineCorruptError` carrying TensorRT's own log lines;
-5. one execution context, one stream, events, device buffers sized ONCE for the profile's largest
-   shape, and two sets of pinned staging buffers (double buffering) are allocated.
+5. one execution context, one stream, events (completion + per-stage timing), device buffers sized
+   ONCE for the profile's largest shape, and two sets of pinned staging buffers (double buffering)
+   are allocated.
 
 The hot path (:meth:`TensorRTBackend.submit` / :meth:`TensorRTBackend.result`, or
 :meth:`TensorRTBackend.infer` = both) allocates nothing on the device or in pinned memory: it
@@ -20,6 +21,12 @@ backend's stream, records an event, and returns. ``set_input_shape`` is called o
 shape changes. With ``cuda_graph=True`` (default) the H2D + enqueue + D2H sequence of a frame shape
 is captured once into a CUDA graph (after one plain warm-up run at that shape) and replayed; when
 capture fails the backend falls back to plain enqueues and says why (:attr:`cuda_graph_reason`).
+
+Every batch's stages are timed with CUDA events recorded on the stream around them (inside the
+captured graph too, as external event nodes): :attr:`TensorRTBackend.last_stage_timings` gives
+``h2d`` (pinned staging -> device), ``compute`` (``execute_async_v3``) and ``d2h`` in milliseconds
+for the batch the last :meth:`~TensorRTBackend.result` returned. The events are created once per
+staging slot at construction.
 
 Named-tensor API only (``num_io_tensors``, ``set_input_shape``, ``set_tensor_address``,
 ``execute_async_v3``): the same code runs on TensorRT 8.5 to 11.
@@ -60,13 +67,15 @@ from ..errors import (
 from ..metadata import PipelineMetadata
 from .base import Backend
 
-__all__ = ["TensorRTBackend", "Ticket", "import_tensorrt", "open_engine_count"]
+__all__ = ["TensorRTBackend", "Ticket", "import_tensorrt", "open_engine_count", "STAGE_KEYS"]
 
 log = logging.getLogger(__name__)
 
 INPUT_NAME = "frame"
 SLOTS = 2  # two frames in flight
 MAX_PARKED = 64  # completed, not yet retrieved tickets kept for result()
+#: Keys of :attr:`TensorRTBackend.last_stage_timings`, in stream order.
+STAGE_KEYS = ("h2d", "compute", "d2h")
 
 # TensorRT DataType member name -> numpy dtype (members looked up by name: TensorRT 11 renumbered)
 _DTYPES = (
@@ -254,12 +263,13 @@ class Ticket:
 
 
 class _Pending:
-    __slots__ = ("ticket", "out_shapes", "outputs")
+    __slots__ = ("ticket", "out_shapes", "outputs", "stage_timings")
 
     def __init__(self, ticket: Ticket, out_shapes: Dict[str, Tuple[int, ...]]) -> None:
         self.ticket = ticket
         self.out_shapes = out_shapes
         self.outputs: Optional[Dict[str, np.ndarray]] = None
+        self.stage_timings: Dict[str, float] = {}
 
 
 class TensorRTBackend(Backend):
@@ -331,6 +341,10 @@ class TensorRTBackend(Backend):
         self._context = context
         self._stream = self._own(Stream(self._device))
         self._done = [self._own(Event()) for _ in range(SLOTS)]
+        # per slot: timing events before H2D, after H2D, after execute, after D2H
+        self._stage_events = [[self._own(Event(timing=True)) for _ in range(len(STAGE_KEYS) + 1)] for _ in range(SLOTS)]
+        self._last_stage_timings: Dict[str, float] = {}
+        self._stage_timing_failed = False
         # device buffers: once, at the profile's largest shapes
         max_out = self._max_output_shapes()
         in_dtype = self._inputs[INPUT_NAME]
@@ -466,6 +480,31 @@ class TensorRTBackend(Backend):
         return self._profile
 
     @property
+    def execution_context(self) -> Any:
+        """The TensorRT ``IExecutionContext`` (e.g. to attach an ``IProfiler``); owned by the backend.
+
+        Do not change its shapes or tensor addresses: the backend sets them.
+        """
+        self._check_open()
+        return self._context
+
+    @property
+    def last_stage_timings(self) -> Dict[str, float]:
+        """CUDA-event times (ms) of the batch the last :meth:`result`/:meth:`infer` returned.
+
+        Keys :data:`STAGE_KEYS`: ``h2d`` (pinned staging -> device copy), ``compute``
+        (``execute_async_v3``, inside the replayed graph when CUDA graphs are on), ``d2h`` (all
+        outputs). Whole batch, not per frame. Empty before the first result, or when the CUDA
+        timing query failed (logged once).
+
+        Example (needs a GPU)::
+
+            >>> be.infer(frames); be.last_stage_timings                 # doctest: +SKIP
+            {'h2d': 0.21, 'compute': 6.8, 'd2h': 0.05}
+        """
+        return dict(self._last_stage_timings)
+
+    @property
     def cuda_graph_active(self) -> bool:
         """True when the last frame ran by replaying a captured CUDA graph."""
         return self._graph_active
@@ -542,9 +581,11 @@ class TensorRTBackend(Backend):
                 if p.ticket == ticket:
                     self._finish(p)
                     self._pending.remove(p)
+                    self._last_stage_timings = p.stage_timings
                     return p.outputs  # type: ignore[return-value]
             parked = self._parked.pop(getattr(ticket, "id", -1), None)
             if parked is not None and parked.ticket == ticket:
+                self._last_stage_timings = parked.stage_timings
                 return parked.outputs  # type: ignore[return-value]
             raise InputError(
                 "ticket %d" % getattr(ticket, "id", -1), expected="a ticket from this backend's submit() not yet retrieved",
@@ -572,6 +613,19 @@ class TensorRTBackend(Backend):
         p.outputs = {
             name: self._h_out[slot][name].view(p.out_shapes[name], dt).copy() for name, dt in self._outputs.items()
         }
+        p.stage_timings = self._read_stage_timings(slot)
+
+    def _read_stage_timings(self, slot: int) -> Dict[str, float]:
+        """Elapsed times between the slot's stage events (its work has completed)."""
+        if self._stage_timing_failed:
+            return {}
+        ev = self._stage_events[slot]
+        try:
+            return {key: ev[i + 1].elapsed_ms(ev[i]) for i, key in enumerate(STAGE_KEYS)}
+        except CudaError as e:
+            self._stage_timing_failed = True
+            log.warning("CUDA-event stage timings unavailable, no longer measured: %s", e)
+            return {}
 
     def _enqueue(self, slot: int) -> None:
         """Queue H2D + enqueue + D2H for the current shape, replaying a CUDA graph when possible."""
@@ -589,25 +643,31 @@ class TensorRTBackend(Backend):
         self._queue_work(slot)
         self._warm_slots.add(slot)
 
-    def _queue_work(self, slot: int) -> None:
+    def _queue_work(self, slot: int, capturing: bool = False) -> None:
+        """Queue H2D, execute, D2H with a timing event around each (graph event nodes while capturing)."""
+        ev = self._stage_events[slot]
         in_bytes = int(np.prod(self._shape, dtype=np.int64))
+        ev[0].record(self._stream, external=capturing)
         self._d_in.copy_from_host_async(self._h_in[slot], self._stream, in_bytes)
+        ev[1].record(self._stream, external=capturing)
         if not self._context.execute_async_v3(self._stream.handle):
             raise TensorRTError(
                 "execute_async_v3", expected="True", found="False (%s)" % ("; ".join(self._logger.drain()) or "no log message"),
                 hint="run with logging at DEBUG for TensorRT's messages; rebuild the engine if it persists",
             )
+        ev[2].record(self._stream, external=capturing)
         for name, dt in self._outputs.items():
             nbytes = int(np.prod(self._out_shapes[name], dtype=np.int64)) * dt.itemsize
             if nbytes:
                 self._d_out[name].copy_to_host_async(self._h_out[slot][name], self._stream, nbytes)
+        ev[3].record(self._stream, external=capturing)
 
     def _capture(self, slot: int) -> bool:
         graph = CudaGraph(self._stream)
         try:
             graph.begin()
             try:
-                self._queue_work(slot)
+                self._queue_work(slot, capturing=True)
             except BaseException:
                 graph.abort()
                 raise

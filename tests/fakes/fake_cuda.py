@@ -19,7 +19,13 @@ Rules it keeps (a test checks them against the real cuda-python):
   ``cudaGraphLaunch``. Other fakes (the TensorRT fake) queue their device work with
   :func:`run_on_stream` so that it is captured too;
 * :data:`STATE` configures the machine (device count, name, compute capability, whether stream
-  capture is supported) and injects failures (``STATE.fail_next["cudaMalloc"] = 2``).
+  capture is supported) and injects failures (``STATE.fail_next["cudaMalloc"] = 2``);
+* a simulated GPU clock (``STATE.gpu_clock_ms``) advances as stream work runs: a copy costs
+  ``copy_latency_ms`` + bytes / ``copy_bytes_per_ms``, other work (a TensorRT enqueue) ``kernel_ms``.
+  Timing events stamp it when they run, so ``cudaEventElapsedTime`` gives plausible, deterministic
+  milliseconds, also for events recorded inside a graph (``cudaEventRecordExternal``). As on a GPU,
+  an event recorded *without* that flag during capture is a capture-internal dependency marker,
+  not a node: it cannot be timed or synchronised afterwards (``cudaErrorInvalidValue``).
 """
 
 import enum as _enum
@@ -81,6 +87,8 @@ cudaStreamNonBlocking = 1
 cudaEventDefault = 0
 cudaEventBlockingSync = 1
 cudaEventDisableTiming = 2
+cudaEventRecordDefault = 0
+cudaEventRecordExternal = 1
 cudaHostAllocDefault = 0
 
 _ERROR_STRINGS = {
@@ -124,6 +132,11 @@ class _State:
         self.calls: _Dict[str, int] = {}
         self.memcpy_bytes: _Dict[str, int] = {"h2d": 0, "d2h": 0, "d2d": 0, "h2h": 0}
         self.graph_launches = 0
+        #: simulated GPU clock (ms) and the costs that advance it
+        self.gpu_clock_ms = 0.0
+        self.kernel_ms = 0.5
+        self.copy_latency_ms = 0.005
+        self.copy_bytes_per_ms = 12e6  # 12 GB/s, a PCIe 3.0 x16 link
 
 
 STATE = _State()
@@ -322,26 +335,34 @@ def _stream_state(stream: _Any) -> _Optional[_StreamState]:
     return _STREAMS[handle]
 
 
-def run_on_stream(stream: _Any, fn: _Callable[[], None]) -> cudaError_t:
+def run_on_stream(stream: _Any, fn: _Callable[[], None], cost_ms: _Optional[float] = None) -> cudaError_t:
     """Run ``fn`` as work queued on ``stream`` (now, or at graph launch while the stream is captured).
 
-    For other fakes (TensorRT's ``execute_async_v3``). Returns the CUDA error a real enqueue would
-    report (invalid handle for a destroyed stream).
+    For other fakes (TensorRT's ``execute_async_v3``). Each run advances the simulated GPU clock by
+    ``cost_ms`` (default ``STATE.kernel_ms``). Returns the CUDA error a real enqueue would report
+    (invalid handle for a destroyed stream).
     """
+    cost = STATE.kernel_ms if cost_ms is None else float(cost_ms)
+
+    def timed() -> None:
+        fn()
+        with _LOCK:
+            STATE.gpu_clock_ms += cost
+
     with _LOCK:
         try:
             st = _stream_state(stream)
         except KeyError:
             return cudaError_t.cudaErrorInvalidResourceHandle
         if st is not None and st.capture is not None:
-            st.capture.append(fn)
+            st.capture.append(timed)
             return _OK
         if st is None and _any_capturing():
             # legacy stream work while another stream captures in global mode
             return cudaError_t.cudaErrorStreamCaptureImplicit
         if st is not None:
             st.ops += 1
-    fn()
+    timed()
     return _OK
 
 
@@ -538,7 +559,7 @@ def cudaMemcpyAsync(dst: _Any, src: _Any, count: int, kind: cudaMemcpyKind, stre
         d[:] = s
         STATE.memcpy_bytes[direction] += int(count)
 
-    return (run_on_stream(stream, op),)
+    return (run_on_stream(stream, op, STATE.copy_latency_ms + int(count) / STATE.copy_bytes_per_ms),)
 
 
 def cudaMemcpy(dst: _Any, src: _Any, count: int, kind: cudaMemcpyKind) -> _Tuple[cudaError_t]:
@@ -676,7 +697,7 @@ def cudaGraphLaunch(graphExec: _Any, stream: _Any) -> _Tuple[cudaError_t]:
             op()
         STATE.graph_launches += 1
 
-    return (run_on_stream(stream, replay),)
+    return (run_on_stream(stream, replay, 0.0),)  # the captured work carries its own cost
 
 
 def cudaGraphExecDestroy(graphExec: _Any) -> _Tuple[cudaError_t]:
@@ -703,7 +724,7 @@ def cudaEventCreateWithFlags(flags: int) -> _Tuple[cudaError_t, _Optional[cudaEv
     if err is not None:
         return err, None
     e = cudaEvent_t()
-    _EVENTS[int(e)] = {"flags": int(flags), "recorded": 0, "time": 0.0}
+    _EVENTS[int(e)] = {"flags": int(flags), "recorded": 0, "time": 0.0, "capture_internal": False}
     return _OK, e
 
 
@@ -713,26 +734,48 @@ def _event(event: _Any) -> _Optional[_Dict[str, _Any]]:
     return _EVENTS.get(int(event))
 
 
-def cudaEventRecord(event: _Any, stream: _Any) -> _Tuple[cudaError_t]:
-    err = _enter("cudaEventRecord")
+def _record_event(name: str, event: _Any, stream: _Any, external: bool) -> _Tuple[cudaError_t]:
+    err = _enter(name)
     if err is not None:
         return (err,)
     ev = _event(event)
     if ev is None:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
+    try:
+        st = _stream_state(stream)
+    except KeyError:
+        return (cudaError_t.cudaErrorInvalidResourceHandle,)
+    if st is not None and st.capture is not None and not external:
+        ev["capture_internal"] = True  # a fork/join marker inside the capture, not a graph node
+        return (_OK,)
 
     def op() -> None:
         ev["recorded"] += 1
-        ev["time"] = float(STATE.calls.get("cudaEventRecord", 0))
+        ev["capture_internal"] = False
+        ev["time"] = STATE.gpu_clock_ms
 
-    return (run_on_stream(stream, op),)
+    return (run_on_stream(stream, op, 0.0),)
+
+
+def cudaEventRecord(event: _Any, stream: _Any) -> _Tuple[cudaError_t]:
+    return _record_event("cudaEventRecord", event, stream, external=False)
+
+
+def cudaEventRecordWithFlags(event: _Any, stream: _Any, flags: int) -> _Tuple[cudaError_t]:
+    if int(flags) & ~cudaEventRecordExternal:
+        _enter("cudaEventRecordWithFlags")
+        return (cudaError_t.cudaErrorInvalidValue,)
+    return _record_event("cudaEventRecordWithFlags", event, stream, external=bool(int(flags) & cudaEventRecordExternal))
 
 
 def cudaEventSynchronize(event: _Any) -> _Tuple[cudaError_t]:
     err = _enter("cudaEventSynchronize")
     if err is not None:
         return (err,)
-    return (_OK if _event(event) is not None else cudaError_t.cudaErrorInvalidResourceHandle,)
+    ev = _event(event)
+    if ev is None:
+        return (cudaError_t.cudaErrorInvalidResourceHandle,)
+    return (cudaError_t.cudaErrorInvalidValue if ev["capture_internal"] else _OK,)
 
 
 def cudaEventQuery(event: _Any) -> _Tuple[cudaError_t]:
@@ -751,6 +794,8 @@ def cudaEventElapsedTime(start: _Any, end: _Any) -> _Tuple[cudaError_t, float]:
         return cudaError_t.cudaErrorInvalidResourceHandle, 0.0
     if (a["flags"] | b["flags"]) & cudaEventDisableTiming:
         return cudaError_t.cudaErrorInvalidResourceHandle, 0.0
+    if a["capture_internal"] or b["capture_internal"]:
+        return cudaError_t.cudaErrorInvalidValue, 0.0
     if not a["recorded"] or not b["recorded"]:
         return cudaError_t.cudaErrorInvalidResourceHandle, 0.0
     return _OK, max(0.0, b["time"] - a["time"])

@@ -216,6 +216,40 @@ def test_graph_capture_and_replay(fake_cuda):
     assert fake_cuda.live_objects()["graphs"] == 0 and fake_cuda.live_objects()["graph_execs"] == 0
 
 
+def test_event_timing_follows_the_simulated_gpu_clock(fake_cuda):
+    st = fake_cuda.STATE
+    with cuda.Stream() as s, cuda.PinnedBuffer(1 << 20) as h, cuda.DeviceBuffer(1 << 20) as d, \
+            cuda.Event(timing=True) as a, cuda.Event(timing=True) as b:
+        a.record(s)
+        d.copy_from_host_async(h, s)
+        b.record(s)
+        b.synchronize()
+        assert b.elapsed_ms(a) == pytest.approx(st.copy_latency_ms + (1 << 20) / st.copy_bytes_per_ms)
+        assert 0.05 < b.elapsed_ms(a) < 1.0  # 1 MiB over a ~12 GB/s link: plausible
+
+
+def test_event_timing_inside_a_graph_needs_external_records(fake_cuda):
+    fake_cuda.STATE.capture_supported = True
+    with cuda.Stream() as s, cuda.PinnedBuffer(4096) as h, cuda.DeviceBuffer(4096) as d, \
+            cuda.Event(timing=True) as a, cuda.Event(timing=True) as b, cuda.Event(timing=True) as c:
+        g = cuda.CudaGraph(s)
+        g.begin()
+        a.record(s, external=True)
+        d.copy_from_host_async(h, s)
+        b.record(s, external=True)
+        c.record(s)  # not external: a dependency marker inside the capture, never timed
+        g.end()
+        assert fake_cuda.STATE.calls["cudaEventRecordWithFlags"] == 2
+        for _ in range(2):
+            g.launch()
+            s.synchronize()
+            assert b.elapsed_ms(a) == pytest.approx(fake_cuda.STATE.copy_latency_ms + 4096 / fake_cuda.STATE.copy_bytes_per_ms)
+        with pytest.raises(CudaError) as exc:
+            c.elapsed_ms(a)
+        assert "cudaErrorInvalidValue" in str(exc.value)
+        g.close()
+
+
 def test_graph_capture_unsupported_and_invalidated(fake_cuda):
     with cuda.Stream() as s, cuda.DeviceBuffer(4):
         g = cuda.CudaGraph(s)

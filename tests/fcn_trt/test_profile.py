@@ -208,18 +208,31 @@ def test_cli_json(model_path, capsys):
 
 
 # --- TensorRT backend on the strict fakes ---------------------------------------------------------
-def test_profile_tensorrt_backend_on_fakes(tmp_path, fake_trt, fake_cuda):
+def test_profile_tensorrt_backend_on_fakes(tmp_path, fake_trt, fake_cuda, monkeypatch):
+    from fcn_trt.backends.tensorrt import TensorRTBackend
     from tests.fcn_trt.backends.test_tensorrt_backend import make_engine
 
     engine = make_engine(tmp_path, fake_trt)
     with fcn_trt.Segmenter(engine) as seg:
         r = prof.profile(seg, size=(16, 16), frames=3, warmup=1, layers=2, layer_runs=1, show_progress=False)
         assert r.backend["backend"] == "tensorrt" and r.frame_hw == (16, 16) and r.frames == 3
-        assert "does not expose CUDA-event stage timings" in r.unmeasured["gpu_compute"]
         assert r.device_memory is not None and r.device_memory["peak_used_mb"] >= 0  # fake cudaMemGetInfo
         assert r.layers_source  # either IProfiler rows or why they are unavailable, never silence
-        # a backend that exposes CUDA-event stage timings gets them profiled as h2d / gpu_compute / d2h
-        seg.backend.last_stage_timings = {"h2d": 0.1, "compute": 0.2, "d2h": 0.05}
+        # the backend's CUDA-event stage timings (the fake's simulated GPU clock) are profiled
+        d = json.loads(r.to_json())
+        assert {"h2d", "gpu_compute", "d2h"} <= set(d["stages"]) and not {"h2d", "gpu_compute", "d2h"} & set(d["unmeasured"])
+        assert d["stages"]["gpu_compute"]["p50_ms"] == pytest.approx(fake_cuda.STATE.kernel_ms)
+        assert d["stages"]["h2d"]["count"] == 3 and d["stages"]["h2d"]["min_ms"] > 0
+        assert len(d["samples_ms"]["d2h"]) == 3 and min(d["samples_ms"]["d2h"]) > 0
+        r2 = prof.profile(seg, size=(16, 16), batch=2, frames=2, warmup=0, render=False, show_progress=False)
+        assert r2.stage("gpu_compute").p50_ms == pytest.approx(fake_cuda.STATE.kernel_ms / 2)  # one call, 2 frames
+        # a backend without stage timings: the stages are listed as not measured, with the reason
+        monkeypatch.setattr(TensorRTBackend, "last_stage_timings", property(lambda self: None))
+        r = prof.profile(seg, size=(16, 16), frames=2, warmup=0, render=False, show_progress=False)
+        assert "does not expose CUDA-event stage timings" in r.unmeasured["gpu_compute"]
+        # timings are per call (a whole batch): the profile reports them per frame, under its stage names
+        monkeypatch.setattr(TensorRTBackend, "last_stage_timings",
+                            property(lambda self: {"h2d": 0.1, "compute": 0.2, "d2h": 0.05}))
         r = prof.profile(seg, size=(16, 16), frames=3, warmup=0, render=False, show_progress=False)
     assert r.stage("gpu_compute").p50_ms == pytest.approx(0.2) and r.stage("h2d").count == 3
     assert not {"h2d", "gpu_compute", "d2h"} & set(r.unmeasured)

@@ -285,6 +285,85 @@ def test_cuda_graph_falls_back_when_capture_fails(tmp_path, fake_trt, fake_cuda)
         assert "cuda_graph=False" in be.cuda_graph_reason
 
 
+# --- CUDA-event stage timings ---------------------------------------------------------------------
+def expected_stage_ms(fake_cuda, shape, outputs=("labels", "confidence")) -> dict:
+    """What the fake's simulated GPU clock charges for one batch of ``shape`` (frame + outputs)."""
+    st = fake_cuda.STATE
+    n = int(np.prod(shape))
+    pixels = n // shape[-1]
+    out_bytes = {"labels": pixels, "confidence": 4 * pixels}
+    return {
+        "h2d": st.copy_latency_ms + n / st.copy_bytes_per_ms,
+        "compute": st.kernel_ms,
+        "d2h": sum(st.copy_latency_ms + out_bytes[o] / st.copy_bytes_per_ms for o in outputs),
+    }
+
+
+@pytest.mark.parametrize("cuda_graph", [False, True])
+def test_stage_timings_per_batch(tmp_path, fake_trt, fake_cuda, cuda_graph):
+    fake_cuda.STATE.capture_supported = True
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=cuda_graph) as be:
+        assert be.last_stage_timings == {}
+        for i, shape in enumerate([(1, 16, 16, 3)] * 5 + [(4, 64, 64, 3)] * 4):
+            be.infer(rand_frames(shape, i))
+            got = be.last_stage_timings
+            assert tuple(got) == trt_backend.STAGE_KEYS == ("h2d", "compute", "d2h")
+            assert all(v >= 0 for v in got.values())
+            want = expected_stage_ms(fake_cuda, shape)
+            assert got == pytest.approx(want)  # each stage timed on its own, replayed graph or not
+        assert be.cuda_graph_active is cuda_graph
+        assert fake_cuda.STATE.graph_launches == (3 + 2 if cuda_graph else 0)  # per shape: 2 warm-up runs, then graphs
+
+
+def test_stage_timings_allocate_no_event_after_warm_up(tmp_path, fake_trt, fake_cuda):
+    fake_cuda.STATE.capture_supported = True
+    for cuda_graph in (False, True):
+        created = fake_cuda.STATE.calls.get("cudaEventCreateWithFlags", 0)
+        with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=cuda_graph) as be:
+            at_open = fake_cuda.STATE.calls["cudaEventCreateWithFlags"] - created
+            assert at_open == 2 + 2 * 4  # completion event + 4 stage events, per staging slot
+            be.infer(rand_frames((1, 16, 16, 3)))
+            live = fake_cuda.live_objects()["events"]
+            for i in range(8):
+                be.infer(rand_frames((1, 16, 16, 3), i))
+                assert set(be.last_stage_timings) == {"h2d", "compute", "d2h"}
+            assert fake_cuda.STATE.calls["cudaEventCreateWithFlags"] - created == at_open
+            assert fake_cuda.live_objects()["events"] == live
+        assert fake_cuda.live_objects()["events"] == 0
+
+
+def test_stage_timings_follow_the_returned_ticket(tmp_path, fake_trt, fake_cuda):
+    small, big = (1, 8, 8, 3), (4, 64, 64, 3)
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        t_small, t_big = be.submit(rand_frames(small)), be.submit(rand_frames(big))
+        be.result(t_big)
+        assert be.last_stage_timings == pytest.approx(expected_stage_ms(fake_cuda, big))
+        be.result(t_small)
+        assert be.last_stage_timings == pytest.approx(expected_stage_ms(fake_cuda, small))
+        assert be.last_stage_timings["h2d"] < expected_stage_ms(fake_cuda, big)["h2d"]
+
+
+def test_stage_timing_failure_is_logged_once_and_inference_goes_on(tmp_path, fake_trt, fake_cuda, caplog):
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        fake_cuda.STATE.fail_next["cudaEventElapsedTime"] = fake_cuda.cudaError_t.cudaErrorInvalidValue
+        with caplog.at_level("WARNING", logger="fcn_trt.backends.tensorrt"):
+            for i in range(3):
+                frames = rand_frames((1, 16, 16, 3), i)
+                np.testing.assert_array_equal(be.infer(frames)["labels"], ort_run(onnx_path, frames)["labels"])
+                assert be.last_stage_timings == {}
+        assert sum("stage timings unavailable" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_execution_context_property(tmp_path, fake_trt, fake_cuda):
+    be = TensorRTBackend(make_engine(tmp_path, fake_trt))
+    ctx = be.execution_context
+    assert ctx is be._context and type(ctx).__name__.endswith("IExecutionContext")
+    be.close()
+    with pytest.raises(ClosedError):
+        be.execution_context
+
+
 # --- lifetime -------------------------------------------------------------------------------------
 def test_close_frees_everything_once(tmp_path, fake_trt, fake_cuda):
     be = TensorRTBackend(make_engine(tmp_path, fake_trt))
