@@ -6,9 +6,10 @@ Examples:
     python samples/profile_device.py --model fcn8s.engine --size 720x1280 --size 480x640 --iters 300
     python samples/profile_device.py --model fcn8s.onnx --batch 4 --json profile.json
 
-Each size is warmed up first (TensorRT tactic caches, ONNX Runtime arenas), then timed frame by
-frame with time.perf_counter around Segmenter.run (end to end: validation, copies, inference,
-postprocessing), next to the SDK's own per-stage timings.
+Each size is warmed up first (TensorRT tactic caches, ONNX Runtime arenas), then timed by
+fcn_trt.profile.profile (the same numbers as `fcn-trt profile`): per-frame latency of Segmenter.run
+end to end (validation, copies, inference, postprocessing), next to the SDK's per-stage timings
+(with CUDA-event h2d / gpu_compute / d2h on the TensorRT backend).
 """
 
 from __future__ import annotations
@@ -17,25 +18,20 @@ import argparse
 import json
 import platform
 import sys
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
-
 import fcn_trt
-from fcn_trt.errors import FcnTrtError
+from fcn_trt.errors import ConfigError, FcnTrtError
+from fcn_trt.profile import parse_size, profile
 
-PERCENTILES = (50, 90, 95, 99)
+PERCENTILES = ("p50", "p90", "p99")
 
 
 def _size(text: str) -> Tuple[int, int]:
     try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW such as 480x640, found {text!r}") from None
-    if h < 1 or w < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive HxW, found {text!r}")
-    return h, w
+        return parse_size(text)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -51,39 +47,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _frames(seg: Any, h: int, w: int, batch: int) -> List[np.ndarray]:
-    rng = np.random.default_rng(0)
-    if seg.metadata.input_format == "nv12":
-        return [rng.integers(0, 256, (h * 3 // 2, w), dtype=np.uint8) for _ in range(batch)]
-    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(batch)]
-
-
-def _stats(values: List[float]) -> Dict[str, float]:
-    a = np.asarray(values, np.float64)
-    out = {f"p{p}": float(np.percentile(a, p)) for p in PERCENTILES}
-    out.update(mean=float(a.mean()), min=float(a.min()), max=float(a.max()))
-    return out
-
-
-def profile(seg: Any, size: Tuple[int, int], batch: int, warmup: int, iters: int) -> Dict[str, Any]:
-    frames = _frames(seg, size[0], size[1], batch)
-    call = (lambda: [seg.run(frames[0])]) if batch == 1 else (lambda: seg.run_batch(frames))
-    for _ in range(warmup):
-        call()
-    wall: List[float] = []
-    stages: Dict[str, List[float]] = {}
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        results = call()
-        wall.append((time.perf_counter() - t0) * 1e3)
-        for k, v in results[0].timings.items():
-            stages.setdefault(k, []).append(float(v) * batch)  # timings are per frame; report per call
-    wall_stats = _stats(wall)
+def profile_size(seg: Any, size: Tuple[int, int], batch: int, warmup: int, iters: int) -> Dict[str, Any]:
+    """One size, profiled by :func:`fcn_trt.profile.profile` (latencies per frame, warm-up excluded)."""
+    report = profile(seg, size=size, batch=batch, frames=iters, warmup=warmup, render=False, show_progress=False)
+    total = report.stage("total")
     return {
-        "size": f"{size[0]}x{size[1]}", "batch": batch, "iters": iters,
-        "latency_ms": wall_stats,
-        "fps": 1000.0 * batch / wall_stats["mean"],
-        "stages_ms_p50": {k: float(np.percentile(v, 50)) for k, v in stages.items()},
+        "size": f"{size[0]}x{size[1]}", "batch": batch, "iters": report.frames,
+        "latency_ms": {"p50": total.p50_ms, "p90": total.p90_ms, "p99": total.p99_ms, "mean": total.mean_ms,
+                       "min": total.min_ms, "max": total.max_ms, "std": total.std_ms},
+        "fps": report.throughput_fps,
+        "stages_ms_p50": {s.name: s.p50_ms for s in report.stages},
+        "unmeasured": dict(report.unmeasured),
+        "warnings": list(report.warnings),
     }
 
 
@@ -97,16 +72,18 @@ def run(args: argparse.Namespace) -> int:
         device.setdefault("machine", platform.machine())
         device.setdefault("python", platform.python_version())
         print(f"model {seg.model_path.name}: " + ", ".join(f"{k} {v}" for k, v in device.items()))
-        header = "size        batch " + " ".join(f"{'p%d' % p:>8}" for p in PERCENTILES) + "     mean      FPS"
-        print(header)
+        print("latency per frame, ms (Segmenter.run end to end)")
+        print("size        batch " + " ".join(f"{p:>8}" for p in PERCENTILES) + "     mean      FPS")
         rows = []
         for size in sizes:
-            row = profile(seg, size, args.batch, args.warmup, args.iters)
+            row = profile_size(seg, size, args.batch, args.warmup, args.iters)
             rows.append(row)
             lat = row["latency_ms"]
-            print(f"{row['size']:<11} {args.batch:>5} " + " ".join(f"{lat['p%d' % p]:8.2f}" for p in PERCENTILES)
+            print(f"{row['size']:<11} {args.batch:>5} " + " ".join(f"{lat[p]:8.2f}" for p in PERCENTILES)
                   + f" {lat['mean']:8.2f} {row['fps']:8.1f}")
             print("            stages p50 ms: " + ", ".join(f"{k} {v:.2f}" for k, v in row["stages_ms_p50"].items()))
+            for warning in row["warnings"]:
+                print(f"            warning: {warning}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"model": str(args.model), "device": device, "results": rows}, f, indent=2)
