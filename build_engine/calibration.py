@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -31,8 +32,9 @@ from typing import Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
+from fcn_trt._imports import require_cv2
 from fcn_trt._progress import progress
-from fcn_trt.errors import BackendUnavailableError, ConfigError, SourceOpenError
+from fcn_trt.errors import ConfigError, SourceOpenError
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -52,15 +54,7 @@ _CACHE_VERSION = 1
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _cv2():
-    try:
-        import cv2
-    except ImportError:
-        raise BackendUnavailableError(
-            "OpenCV", expected="cv2 to read images and videos", found="it is not installed",
-            hint="pip install opencv-python-headless",
-        ) from None
-    return cv2
+_cv2 = functools.partial(require_cv2, "reading calibration images and videos")
 
 
 def default_cache_dir() -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from fcn_trt import _trt_compat as compat
+from fcn_trt._imports import require_tensorrt
 from fcn_trt.errors import (
     BackendUnavailableError,
     BuildError,
@@ -55,10 +56,6 @@ PIPELINE_INPUT = "frame"
 
 NHW = Tuple[int, int, int]
 _PRECISIONS = ("fp32", "fp16", "int8")
-_INSTALL_TRT = (
-    'install TensorRT\'s Python bindings on the target machine (pip install "fcn-trt[tensorrt]", '
-    "or the python3-libnvinfer package of JetPack)"
-)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -253,16 +250,6 @@ def _device_info(config: BuildConfig, onnx_path: Path, out_path: Path, precision
         raise NoCudaDeviceError("no CUDA device", found="no CUDA runtime (%s)" % (e.found or e.what), hint=hint) from None
 
 
-def _import_tensorrt() -> Any:
-    try:
-        import tensorrt
-    except ImportError as e:
-        raise BackendUnavailableError(
-            "tensorrt", expected="TensorRT's Python bindings", found="import failed (%s)" % e, hint=_INSTALL_TRT
-        ) from None
-    return tensorrt
-
-
 # ------------------------------------------------------------------------------------------------
 # TensorRT callbacks
 # ------------------------------------------------------------------------------------------------
@@ -414,7 +401,7 @@ def build_engine(
     if not out_path.parent.is_dir():
         raise ConfigError("--out %s" % out_path, expected="an existing folder", found="no folder %s" % out_path.parent)
     device = _device_info(config, onnx_path, out_path, precision)  # before any TensorRT object
-    trt = trt_module if trt_module is not None else _import_tensorrt()
+    trt = trt_module if trt_module is not None else require_tensorrt("building a TensorRT engine")
     data = onnx_path.read_bytes()
     onnx_sha256 = hashlib.sha256(data).hexdigest()
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,

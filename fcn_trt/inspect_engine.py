@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
+from ._imports import require_tensorrt
 from .errors import EngineCorruptError, FcnTrtError, ModelNotFoundError
 from .sidecar import EngineSidecar, check_engine_compatible, read_sidecar
 
@@ -47,17 +48,7 @@ def _engine_tensors(path: Path, sidecar: EngineSidecar, trt_module: Any) -> Tupl
     from .cuda import cuda_device_info
 
     device = cuda_device_info(0)  # CUDA first: TensorRT without a driver segfaults later
-    if trt_module is None:
-        try:
-            import tensorrt as trt_module
-        except ImportError:
-            from .errors import BackendUnavailableError
-
-            raise BackendUnavailableError(
-                "tensorrt", expected="TensorRT's Python bindings", found="not installed",
-                hint='pip install "fcn-trt[tensorrt]"',
-            ) from None
-    trt = trt_module
+    trt = trt_module if trt_module is not None else require_tensorrt("inspecting a TensorRT engine")
     check_engine_compatible(sidecar, str(trt.__version__), device.compute_capability, path)
     logger = trt.Logger(trt.Logger.ERROR)
     runtime = trt.Runtime(logger)

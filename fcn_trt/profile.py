@@ -47,8 +47,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._imports import require_pyplot
 from ._progress import progress
-from .errors import BackendUnavailableError, ConfigError, InputError, SourceError
+from .errors import ConfigError, InputError, SourceError
 
 __all__ = [
     "StageStats",
@@ -701,21 +702,9 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
 
 
 # --- plots ----------------------------------------------------------------------------------------
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise BackendUnavailableError("--plot", expected="matplotlib", found="it is not installed",
-                                      hint='pip install "fcn-trt[plot]"') from None
-    return plt
-
-
 def write_plots(report: ProfileReport, prefix: Union[str, Path]) -> List[Path]:
     """Write ``<prefix>_hist.png`` (latency histogram) and ``<prefix>_timeline.png`` (per frame)."""
-    plt = _pyplot()
+    plt = require_pyplot("--plot")
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     title = f"{Path(report.model).name} {report.backend.get('backend', '')} {report.precision} " \

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import time
 from pathlib import Path
 from typing import Any, Deque, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import BackendUnavailableError, ConfigError, InputError
+from ._imports import require_cv2
+from .errors import ConfigError, InputError
 from .result import SegmentationResult
 
 __all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES"]
@@ -33,15 +35,7 @@ __all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmo
 RENDER_MODES = ("overlay", "labels", "side-by-side")
 
 
-def _cv2() -> Any:
-    try:
-        import cv2
-    except ImportError:
-        raise BackendUnavailableError(
-            "drawing text and writing video", expected="the opencv-python package", found="it is not installed",
-            hint='pip install "fcn-trt[cv]"',
-        ) from None
-    return cv2
+_cv2 = functools.partial(require_cv2, "drawing text and writing video")
 
 
 def to_bgr(frame: np.ndarray, input_format: str) -> np.ndarray:

@@ -31,7 +31,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import BackendUnavailableError, ConfigError, InputError, ModelFormatError, ModelNotFoundError, SourceOpenError
+from ._imports import require_cv2
+from .errors import ConfigError, InputError, ModelFormatError, ModelNotFoundError, SourceOpenError
 
 __all__ = ["LatencyStats", "SelfcheckReport", "selfcheck", "latency_stats", "add_selfcheck_parser", "run_selfcheck_command"]
 
@@ -142,12 +143,7 @@ def _make_frames(meta: Any, count: int, size: Tuple[int, int], seed: int, images
 
 
 def _read_image(path: Path) -> np.ndarray:
-    try:
-        import cv2
-    except ImportError:
-        raise BackendUnavailableError(
-            "--images", expected="OpenCV to read images", found="cv2 is not installed", hint='pip install "fcn-trt[cv]"'
-        ) from None
+    cv2 = require_cv2("--images (reading images)")
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise SourceOpenError("image %s" % path, expected="a readable image file", found="OpenCV could not decode it")

@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import logging
 import os
@@ -44,6 +45,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 
 import numpy as np
 
+from ._imports import require_cv2
 from .errors import BackendUnavailableError, ConfigError, SourceEndedError, SourceOpenError
 
 __all__ = [
@@ -66,15 +68,7 @@ _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", re.IGNORECASE)
 _DEV_VIDEO = re.compile(r"^/dev/video(\d+)$")
 
 
-def _cv2() -> Any:
-    try:
-        import cv2
-    except ImportError:
-        raise BackendUnavailableError(
-            "video sources", expected="the opencv-python package", found="it is not installed",
-            hint='pip install "fcn-trt[cv]"',
-        ) from None
-    return cv2
+_cv2 = functools.partial(require_cv2, "video sources")
 
 
 def gstreamer_available() -> bool:

@@ -14,6 +14,7 @@ from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
 
+from .._imports import require_onnxruntime
 from ..errors import BackendUnavailableError, ClosedError, ModelFormatError, ModelNotFoundError
 from ..metadata import PipelineMetadata, read_onnx_metadata
 from .base import Backend
@@ -21,17 +22,6 @@ from .base import Backend
 __all__ = ["OnnxRuntimeBackend"]
 
 log = logging.getLogger(__name__)
-
-
-def _import_ort():
-    try:
-        import onnxruntime
-    except ImportError:
-        raise BackendUnavailableError(
-            "ONNX Runtime backend", expected="the onnxruntime package", found="it is not installed",
-            hint='pip install "fcn-trt[onnx]" (or onnxruntime-gpu for the CUDA execution provider)',
-        ) from None
-    return onnxruntime
 
 
 def _choose_providers(ort, providers: Union[str, Sequence[str], None]) -> list:
@@ -62,7 +52,7 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, path: Union[str, Path], providers: Union[str, Sequence[str], None] = "auto", threads: int = 0) -> None:
-        ort = _import_ort()
+        ort = require_onnxruntime("ONNX Runtime backend")
         path = Path(path)
         if not path.is_file():
             raise ModelNotFoundError("model file", expected="an existing .onnx file", found=str(path))

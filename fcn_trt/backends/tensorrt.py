@@ -50,9 +50,9 @@ from typing import Any, Deque, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..cuda import INSTALL_HINT, CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream, cuda_device_info, set_device
+from .._imports import require_tensorrt
+from ..cuda import CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream, cuda_device_info, set_device
 from ..errors import (
-    BackendUnavailableError,
     ClosedError,
     CudaError,
     EngineCorruptError,
@@ -91,16 +91,7 @@ _DTYPES = (
 
 def import_tensorrt() -> Any:
     """Import the ``tensorrt`` module, or raise :class:`BackendUnavailableError` with the fix."""
-    try:
-        import tensorrt  # type: ignore[import-not-found]
-    except ImportError:
-        raise BackendUnavailableError(
-            "TensorRT backend",
-            expected="the tensorrt Python package",
-            found="it is not installed",
-            hint=INSTALL_HINT + "; on Jetson it comes with JetPack (python3-libnvinfer)",
-        ) from None
-    return tensorrt
+    return require_tensorrt("TensorRT backend")
 
 
 def _np_dtype(trt: Any, dtype: Any) -> Any:
