@@ -46,6 +46,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from fcn_trt._hashing import file_sha256
 from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, ModelFormatError, SourceOpenError
 
 __all__ = [
@@ -108,10 +109,6 @@ _TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISI
 
 def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _sha256_file(path: Union[str, Path]) -> str:
-    return _sha256_bytes(Path(path).read_bytes())
 
 
 # --- fetching ------------------------------------------------------------------------------------
@@ -732,7 +729,7 @@ def convert_selfie(
     if not tflite_path.is_file():
         raise SourceOpenError("selfie .tflite", expected="an existing file", found=str(tflite_path),
                               hint="fetch it with fetch_selfie_tflite() or `convert-selfie` without --tflite")
-    src_sha = _sha256_file(tflite_path)
+    src_sha = file_sha256(tflite_path)
     versions = converter_versions(tf_python)
     options = read_custom_options(tflite_path, tf_python)
     with tempfile.TemporaryDirectory(prefix="selfie-tf2onnx-") as tmp:
@@ -902,7 +899,7 @@ def export_selfie_pipeline(bare_onnx: Union[str, Path], out_path: Union[str, Pat
     spec = NetworkSpec(input_layout="nhwc", input_size=(dims[1], dims[2]), output_layout="nhwc",
                        output_kind="probability", threshold=threshold)
     meta = selfie_metadata(bare, landscape)
-    meta = meta.replace(extra={**dict(meta.extra), "network_sha256": _sha256_file(bare_onnx)})
+    meta = meta.replace(extra={**dict(meta.extra), "network_sha256": file_sha256(bare_onnx)})
     model = wrap_network(bare, meta, spec)
     model.graph.name = "selfie_segmentation_pipeline"
     return save_model(model, out_path)
@@ -1014,5 +1011,5 @@ def run_convert_selfie(args) -> int:
     if res.verification is not None:
         v = res.verification
         print(f"vs TFLite: max abs error {v.max_abs_error:.3g}, mask agreement {v.mask_agreement:.6f}, IoU {v.iou:.6f}")
-    print(f"wrote {out} (sha256 {_sha256_file(out)})")
+    print(f"wrote {out} (sha256 {file_sha256(out)})")
     return 0

@@ -204,14 +204,6 @@ def profile_shapes(meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tup
 # ------------------------------------------------------------------------------------------------
 # inputs
 # ------------------------------------------------------------------------------------------------
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
     """fcn_trt metadata of a pipeline ONNX file (weights are not loaded)."""
     import onnx

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any, Dict, Mapping, Tuple, Union
 
 import numpy as np
 
+from fcn_trt._hashing import file_sha256
 from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
 
 __all__ = [
@@ -360,14 +360,14 @@ def save_npz(weights: Mapping[str, Any], path: PathLike, dtype: Any = np.float32
 
 
 def weights_sha256(path: PathLike) -> str:
-    """Hex sha256 of a file's bytes (recorded as ``PipelineMetadata.weights_sha256``)."""
+    """Hex sha256 of a weights file (recorded as ``PipelineMetadata.weights_sha256``).
+
+    :func:`fcn_trt._hashing.file_sha256` plus the error a user needs: a missing file raises
+    :class:`~fcn_trt.errors.ModelNotFoundError` instead of an OSError traceback.
+    """
     p = Path(path)
     if not p.is_file():
         raise ModelNotFoundError(
             "weights file", expected="an existing file", found="no file at %r" % str(path)
         )
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256(p)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import hashlib
 import json
 import logging
 import math
@@ -47,6 +46,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._hashing import file_sha256
 from ._imports import require_pyplot
 from ._progress import progress
 from .errors import ConfigError, InputError, SourceError
@@ -298,14 +298,6 @@ def parse_size(text: str, what: str = "--size") -> Tuple[int, int]:
     if h <= 0 or w <= 0:
         raise ConfigError(what, expected="positive height and width", found=repr(text))
     return h, w
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _peak_rss_mb() -> Optional[float]:
@@ -671,7 +663,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
         device_memory = None
         mem_note = ("not applicable: ONNX Runtime runs on the host" if backend_name == "onnxruntime"
                     else "cudaMemGetInfo unavailable")
-    sha = _sha256(Path(seg.model_path))
+    sha = file_sha256(seg.model_path)
     precision = describe.get("precision") or meta.precision
     return ProfileReport(
         model=str(seg.model_path),

@@ -41,7 +41,6 @@ Example (needs a GPU)::
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import threading
 from collections import deque
@@ -50,6 +49,7 @@ from typing import Any, Deque, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from .._hashing import file_sha256
 from .._imports import require_tensorrt
 from ..cuda import CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream, cuda_device_info, set_device
 from ..errors import (
@@ -203,14 +203,6 @@ def _deserialize(trt: Any, path: Path, rebuild: str) -> _EngineEntry:
 
 
 # --- sidecar checks -------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_sidecar(path: Path, trt_version: str, device: DeviceInfo, onnx: Optional[Path], precision: Optional[str]) -> Any:
     """Read ``<engine>.json`` and check it against this machine; returns the sidecar."""
     from ..sidecar import check_engine_compatible, read_sidecar, rebuild_hint
@@ -228,7 +220,7 @@ def _check_sidecar(path: Path, trt_version: str, device: DeviceInfo, onnx: Optio
     if onnx is not None:
         if not onnx.is_file():
             raise ModelNotFoundError("source ONNX", expected="an existing file", found=str(onnx))
-        digest = _sha256(onnx)
+        digest = file_sha256(onnx)
         if info.onnx_sha256 and digest != info.onnx_sha256:
             raise EngineMismatchError(
                 "%s source model" % path.name,
