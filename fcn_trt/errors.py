@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 __all__ = [
     "FcnTrtError",
@@ -44,6 +45,7 @@ __all__ = [
     "ClosedError",
     "ConfigError",
     "format_message",
+    "run_cli",
 ]
 
 
@@ -199,3 +201,29 @@ class SourceEndedError(SourceError):
 # --- lifetimes ----------------------------------------------------------------------------------
 class ClosedError(FcnTrtError, RuntimeError):
     """An object was used after ``close()``."""
+
+
+def run_cli(body: Callable[[], int], prog: str = "", debug: bool = False) -> int:
+    """Run a command-line program's body and return its exit status (for CLIs and samples only).
+
+    A user mistake (:class:`FcnTrtError`) becomes one ``[<prog>: ]error: <message>`` line on stderr
+    and the error's :attr:`~FcnTrtError.exit_code`, never a traceback (``debug=True`` re-raises);
+    Ctrl-C becomes ``interrupted`` and 130. Library code raises and never calls this.
+
+    Example::
+
+        def main(argv=None) -> int:
+            args = parse_args(argv)
+            return run_cli(lambda: run(args))
+    """
+    prefix = f"{prog}: " if prog else ""
+    try:
+        return int(body() or 0)
+    except FcnTrtError as e:
+        if debug:
+            raise
+        print(f"{prefix}error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"{prefix}interrupted", file=sys.stderr)
+        return 130

@@ -30,7 +30,8 @@ from ._imports import require_cv2
 from .errors import ConfigError, InputError
 from .result import SegmentationResult
 
-__all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES"]
+__all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES",
+           "add_render_arguments"]
 
 RENDER_MODES = ("overlay", "labels", "side-by-side")
 
@@ -246,6 +247,16 @@ class LabelSmoother:
     def smooth(self, result: SegmentationResult) -> SegmentationResult:
         """``result`` with smoothed labels (confidence/logits unchanged)."""
         return dataclasses.replace(result, labels=self.update(result.labels))
+
+
+def add_render_arguments(parser: Any) -> None:
+    """Add ``--mode``, ``--alpha``, ``--smooth`` and ``--no-legend`` (what :func:`render` and
+    :class:`LabelSmoother` take) to an argparse parser; ``--smooth none`` means no smoothing."""
+    parser.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to draw (default: overlay)")
+    parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
+    parser.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
+                        help="temporal smoothing of labels across frames (default: none)")
+    parser.add_argument("--no-legend", action="store_true", help="hide the class legend")
 
 
 def open_video_writer(path: Union[str, Path], fps: float, size_wh: Tuple[int, int], fourcc: str = "mp4v") -> Any:

@@ -26,7 +26,7 @@ from .models import resolve_model
 from .result import SegmentationResult
 from .validation import frame_hw, validate_batch, validate_frame
 
-__all__ = ["Segmenter", "BACKENDS", "backend_for_path", "results_from_outputs"]
+__all__ = ["Segmenter", "BACKENDS", "backend_for_path", "results_from_outputs", "add_model_arguments"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,20 @@ def backend_for_path(path: Union[str, Path]) -> str:
         f"model file {Path(path).name}", expected="a .onnx pipeline graph or a .engine/.plan/.trt TensorRT engine",
         found=f"suffix {suffix or '(none)'}", hint="pass backend='onnxruntime' or 'tensorrt' to choose explicitly",
     )
+
+
+def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
+    """Add ``--model`` and ``--backend`` (what :class:`Segmenter` takes) to an argparse parser.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser(); add_model_arguments(p)
+        >>> vars(p.parse_args(["--model", "m.onnx"]))
+        {'model': 'm.onnx', 'backend': None}
+    """
+    parser.add_argument("--model", default=default,
+                        help="pipeline .onnx, TensorRT .engine, or built-in name (default: %s)" % default)
+    parser.add_argument("--backend", choices=list(BACKENDS), help="default: from the model's suffix")
 
 
 def _open_backend(path: Path, backend: str, options: Dict[str, Any]) -> Backend:

@@ -23,16 +23,16 @@ from typing import List, Optional
 import numpy as np
 
 import fcn_trt
-from fcn_trt.errors import FcnTrtError
-from fcn_trt.render import RENDER_MODES, FpsMeter, LabelSmoother, open_video_writer, render, to_bgr
+from fcn_trt.errors import run_cli
+from fcn_trt.render import FpsMeter, LabelSmoother, add_render_arguments, open_video_writer, render, to_bgr
+from fcn_trt.segmenter import add_model_arguments
 from fcn_trt.sources import RetryPolicy, to_input_format
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="demo", help="pipeline .onnx, TensorRT .engine, or built-in name (default: demo)")
-    p.add_argument("--backend", choices=["onnxruntime", "tensorrt"], help="default: from the model's suffix")
+    add_model_arguments(p)
     p.add_argument("--source", default="0", help="camera index, /dev/videoN, URL, GStreamer pipeline, video file, "
                                                  "folder, or 'synthetic' (default: 0)")
     p.add_argument("--width", type=int, help="capture width")
@@ -42,11 +42,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--native", action="store_true",
                    help="the source already delivers the model's input format (e.g. nv12 from a CSI pipeline)")
     p.add_argument("--retries", type=int, default=0, help="reconnect attempts when the camera drops out (default: 0)")
-    p.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to show (default: overlay)")
-    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
-    p.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
-                   help="temporal smoothing of labels across frames (default: none)")
-    p.add_argument("--no-legend", action="store_true", help="hide the class legend")
+    add_render_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: write the rendered frames to --output")
     p.add_argument("--output", default="live_camera.mp4", help="video written in --headless mode (default: live_camera.mp4)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
@@ -117,11 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        return run(args)
-    except FcnTrtError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

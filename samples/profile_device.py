@@ -21,8 +21,9 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
-from fcn_trt.errors import ConfigError, FcnTrtError
+from fcn_trt.errors import ConfigError, run_cli
 from fcn_trt.profile import parse_size, profile
+from fcn_trt.segmenter import add_model_arguments
 
 PERCENTILES = ("p50", "p90", "p99")
 
@@ -37,8 +38,7 @@ def _size(text: str) -> Tuple[int, int]:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="demo", help="pipeline .onnx, TensorRT .engine, or built-in name (default: demo)")
-    p.add_argument("--backend", choices=["onnxruntime", "tensorrt"], help="default: from the model's suffix")
+    add_model_arguments(p)
     p.add_argument("--size", type=_size, action="append", help="frame size HxW, repeatable (default: 480x640)")
     p.add_argument("--batch", type=int, default=1, help="frames per call (default: 1)")
     p.add_argument("--warmup", type=int, default=10, help="untimed calls per size (default: 10)")
@@ -93,14 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        return run(args)
-    except FcnTrtError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

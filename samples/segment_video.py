@@ -20,8 +20,9 @@ from typing import List, Optional
 import numpy as np
 
 import fcn_trt
-from fcn_trt.errors import FcnTrtError
-from fcn_trt.render import RENDER_MODES, LabelSmoother, open_video_writer, render, to_bgr
+from fcn_trt.errors import run_cli
+from fcn_trt.render import LabelSmoother, add_render_arguments, open_video_writer, render, to_bgr
+from fcn_trt.segmenter import add_model_arguments
 from fcn_trt.sources import to_input_format
 
 
@@ -30,13 +31,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", help="video file, image folder or glob")
     p.add_argument("output", help="video to write (.mp4 with mp4v, or .avi with --fourcc MJPG)")
-    p.add_argument("--model", default="demo", help="pipeline .onnx, TensorRT .engine, or built-in name (default: demo)")
-    p.add_argument("--backend", choices=["onnxruntime", "tensorrt"], help="default: from the model's suffix")
-    p.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to draw (default: overlay)")
-    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
-    p.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
-                   help="temporal smoothing of labels across frames (default: none)")
-    p.add_argument("--no-legend", action="store_true", help="hide the class legend")
+    add_model_arguments(p)
+    add_render_arguments(p)
     p.add_argument("--fps", type=float, help="output frame rate (default: the input's, else 30)")
     p.add_argument("--fourcc", default="mp4v", help="output codec (default: mp4v)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
@@ -81,14 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        return run(args)
-    except FcnTrtError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

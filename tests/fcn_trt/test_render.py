@@ -173,3 +173,15 @@ def test_to_bgr_inverts_input_formats():
     assert to_bgr(nv12, "nv12").shape == (8, 10, 3)
     with pytest.raises(ConfigError):
         to_bgr(bgr, "hsv")
+
+
+def test_add_render_arguments():
+    import argparse
+
+    from fcn_trt.render import RENDER_MODES, add_render_arguments
+
+    p = argparse.ArgumentParser()
+    add_render_arguments(p)
+    assert vars(p.parse_args([])) == {"mode": "overlay", "alpha": 0.5, "smooth": "none", "no_legend": False}
+    args = p.parse_args(["--mode", RENDER_MODES[-1], "--alpha", "0.2", "--smooth", "majority", "--no-legend"])
+    assert (args.mode, args.alpha, args.smooth, args.no_legend) == ("side-by-side", 0.2, "majority", True)

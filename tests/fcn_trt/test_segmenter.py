@@ -142,3 +142,17 @@ def test_explicit_backend_override(model_path):
         assert s.backend.describe()["backend"] == "onnxruntime"
     with pytest.raises(ConfigError):
         fcn_trt.Segmenter(model_path, backend="tflite")
+
+
+def test_add_model_arguments():
+    import argparse
+
+    from fcn_trt.segmenter import BACKENDS, add_model_arguments
+
+    p = argparse.ArgumentParser()
+    add_model_arguments(p, default="selfie")
+    assert vars(p.parse_args([])) == {"model": "selfie", "backend": None}
+    assert p.parse_args(["--backend", "tensorrt", "--model", "m.engine"]).backend == "tensorrt"
+    with pytest.raises(SystemExit):
+        p.parse_args(["--backend", "cuda"])
+    assert set(BACKENDS) == {"onnxruntime", "tensorrt"}
