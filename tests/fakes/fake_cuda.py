@@ -592,14 +592,21 @@ def cudaStreamDestroy(stream: _Any) -> _Tuple[cudaError_t]:
     return (_OK,)
 
 
+def _enter_on_stream(name: str, stream: _Any) -> _Tuple[_Optional[cudaError_t], _Optional[_StreamState]]:
+    """Count the call and look ``stream`` up: ``(error or None, state or None for the legacy stream)``."""
+    err = _enter(name)
+    if err is not None:
+        return err, None
+    try:
+        return None, _stream_state(stream)
+    except KeyError:
+        return cudaError_t.cudaErrorInvalidResourceHandle, None
+
+
 def cudaStreamSynchronize(stream: _Any) -> _Tuple[cudaError_t]:
-    err = _enter("cudaStreamSynchronize")
+    err, st = _enter_on_stream("cudaStreamSynchronize", stream)
     if err is not None:
         return (err,)
-    try:
-        st = _stream_state(stream)
-    except KeyError:
-        return (cudaError_t.cudaErrorInvalidResourceHandle,)
     if st is not None and st.capture is not None:
         st.capture_invalid = True
         return (cudaError_t.cudaErrorStreamCaptureUnsupported,)
@@ -607,13 +614,9 @@ def cudaStreamSynchronize(stream: _Any) -> _Tuple[cudaError_t]:
 
 
 def cudaStreamWaitEvent(stream: _Any, event: _Any, flags: int) -> _Tuple[cudaError_t]:
-    err = _enter("cudaStreamWaitEvent")
+    err, _ = _enter_on_stream("cudaStreamWaitEvent", stream)
     if err is not None:
         return (err,)
-    try:
-        _stream_state(stream)
-    except KeyError:
-        return (cudaError_t.cudaErrorInvalidResourceHandle,)
     if event is None or int(event) not in _EVENTS:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
     return (_OK,)
@@ -622,13 +625,9 @@ def cudaStreamWaitEvent(stream: _Any, event: _Any, flags: int) -> _Tuple[cudaErr
 def cudaStreamBeginCapture(stream: _Any, mode: cudaStreamCaptureMode) -> _Tuple[cudaError_t]:
     if not isinstance(mode, cudaStreamCaptureMode):
         raise TypeError("Argument 'mode' is not instance of type (expected cudaStreamCaptureMode)")
-    err = _enter("cudaStreamBeginCapture")
+    err, st = _enter_on_stream("cudaStreamBeginCapture", stream)
     if err is not None:
         return (err,)
-    try:
-        st = _stream_state(stream)
-    except KeyError:
-        return (cudaError_t.cudaErrorInvalidResourceHandle,)
     if st is None:
         return (cudaError_t.cudaErrorStreamCaptureUnsupported,)  # the legacy stream cannot be captured
     if st.capture is not None:
@@ -642,13 +641,9 @@ def cudaStreamBeginCapture(stream: _Any, mode: cudaStreamCaptureMode) -> _Tuple[
 
 
 def cudaStreamEndCapture(stream: _Any) -> _Tuple[cudaError_t, _Optional[cudaGraph_t]]:
-    err = _enter("cudaStreamEndCapture")
+    err, st = _enter_on_stream("cudaStreamEndCapture", stream)
     if err is not None:
         return err, None
-    try:
-        st = _stream_state(stream)
-    except KeyError:
-        return cudaError_t.cudaErrorInvalidResourceHandle, None
     if st is None or st.capture is None:
         return cudaError_t.cudaErrorIllegalState, None
     ops, invalid = st.capture, st.capture_invalid
@@ -735,15 +730,11 @@ def _event(event: _Any) -> _Optional[_Dict[str, _Any]]:
 
 
 def _record_event(name: str, event: _Any, stream: _Any, external: bool) -> _Tuple[cudaError_t]:
-    err = _enter(name)
+    err, st = _enter_on_stream(name, stream)
     if err is not None:
         return (err,)
     ev = _event(event)
     if ev is None:
-        return (cudaError_t.cudaErrorInvalidResourceHandle,)
-    try:
-        st = _stream_state(stream)
-    except KeyError:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
     if st is not None and st.capture is not None and not external:
         ev["capture_internal"] = True  # a fork/join marker inside the capture, not a graph node

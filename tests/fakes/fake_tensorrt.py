@@ -777,13 +777,13 @@ class _IBuilderConfig(_Strict):
 # ------------------------------------------------------------------------------------------------
 # builder
 # ------------------------------------------------------------------------------------------------
-class _Builder(_Strict):
-    _TRT_NAME = "Builder"
+class _WithLogger(_Strict):
+    """``trt.Builder`` / ``trt.Runtime``: constructed from an ``ILogger``; ``logger``, ``num_DLA_cores``."""
 
     def __init__(self, logger: Any) -> None:
         self._trt_init = True
         if not isinstance(logger, self._state.classes["ILogger"]):
-            raise TypeError("Builder(): incompatible constructor arguments, expected tensorrt.ILogger")
+            raise TypeError("%s(): incompatible constructor arguments, expected tensorrt.ILogger" % self._TRT_NAME)
         self._logger = logger
         self._created()
 
@@ -794,6 +794,10 @@ class _Builder(_Strict):
     @property
     def num_DLA_cores(self) -> int:  # noqa: N802
         return self._state.num_dla_cores
+
+
+class _Builder(_WithLogger):
+    _TRT_NAME = "Builder"
 
     @property
     def platform_has_fast_fp16(self) -> bool:
@@ -947,23 +951,8 @@ def parse_fake_engine(blob: bytes) -> tuple:
     return header, blob[start + n:]
 
 
-class _Runtime(_Strict):
+class _Runtime(_WithLogger):
     _TRT_NAME = "Runtime"
-
-    def __init__(self, logger: Any) -> None:
-        self._trt_init = True
-        if not isinstance(logger, self._state.classes["ILogger"]):
-            raise TypeError("Runtime(): incompatible constructor arguments, expected tensorrt.ILogger")
-        self._logger = logger
-        self._created()
-
-    @property
-    def logger(self) -> Any:
-        return self._logger
-
-    @property
-    def num_DLA_cores(self) -> int:  # noqa: N802
-        return self._state.num_dla_cores
 
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Any:
         state = self._state
