@@ -15,7 +15,8 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import ConfigError, FcnTrtError, SourceOpenError
+from ._imports import require_cv2
+from .errors import ConfigError, SourceOpenError, run_cli
 
 __all__ = ["main"]
 
@@ -34,15 +35,7 @@ _PLUGINS = (
 
 
 def _cv2():
-    try:
-        import cv2
-    except ImportError:
-        from .errors import BackendUnavailableError
-
-        raise BackendUnavailableError(
-            "image/video I/O", expected="OpenCV", found="cv2 is not installed", hint='pip install "fcn-trt[cv]"'
-        ) from None
-    return cv2
+    return require_cv2("image/video I/O")
 
 
 def _list_images(path: Path) -> List[Path]:
@@ -175,24 +168,10 @@ def add_plugin_parsers(sub, plugins: Sequence[Tuple[str, str]]) -> None:
 
 
 def run_parsed(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]], prog: str, level: int) -> int:
-    """Parse, run ``args.func``; user mistakes become one ``<prog>: error: ...`` line and an exit code."""
+    """Parse and run ``args.func`` under :func:`fcn_trt.errors.run_cli` (one-line errors, exit codes)."""
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else level, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except FcnTrtError as e:
-        if args.verbose:
-            raise
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    except OSError as e:
-        if args.verbose:
-            raise
-        print(f"{prog}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 1
+    return run_cli(lambda: args.func(args), prog, debug=args.verbose)
 
 
 def make_parser() -> argparse.ArgumentParser:

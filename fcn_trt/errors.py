@@ -227,3 +227,8 @@ def run_cli(body: Callable[[], int], prog: str = "", debug: bool = False) -> int
     except KeyboardInterrupt:
         print(f"{prefix}interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # unwritable output folder, disk full...: the OS says it best
+        if debug:
+            raise
+        print(f"{prefix}error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
