@@ -171,6 +171,7 @@ def train(
     dropout: float = 0.0,
     batchnorm: bool = True,
     schedule: str = "steps",
+    class_weight_power: float = 0.5,
 ) -> Dict[str, object]:
     """Train and return the summary dict (also written to ``out/train_summary.json``)."""
     import torch
@@ -187,7 +188,7 @@ def train(
     if batchnorm:
         add_train_batchnorm(model)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    class_w = estimate_class_weights()
+    class_w = estimate_class_weights(power=class_weight_power)
     log.info("class weights %s", dict(zip(scenes.CLASS_NAMES, np.round(class_w, 3).tolist())))
     crit = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(class_w))
     step, frames_seen, elapsed_before = 0, 0, 0.0
@@ -273,6 +274,7 @@ def train(
         "max_minutes": max_minutes,
         "width_divisor": width_divisor,
         "class_weights": [float(v) for v in class_w],
+        "class_weight_power": class_weight_power,
         "preprocessing": {"channel_order": "rgb", "mean": list(IMAGENET_RGB_MEAN), "std": list(IMAGENET_RGB_STD)},
         "history": history,
         "torch": torch.__version__,
@@ -386,6 +388,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--schedule", choices=("steps", "time"), default="steps",
                    help="cosine decay over --steps, or over --max-minutes of wall time (busy machines)")
+    p.add_argument("--class-weight-power", type=float, default=0.5,
+                   help="class weights (median freq / freq) ** POWER; 0 = unweighted")
     p.add_argument("--no-batchnorm", action="store_true", help="train the plain network (no BN to fold)")
     p.add_argument("--export-npz", type=Path, default=None, help="also write fp16 weights here")
     a = p.parse_args(argv)
@@ -402,7 +406,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary = train(out, steps=a.steps, sizes=sizes, width_divisor=a.width_divisor, lr=a.lr, seed=a.seed,
                     max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every, val_every=a.val_every,
                     val_frames=a.val_frames, threads=a.threads, resume=a.resume, dropout=a.dropout,
-                    batchnorm=not a.no_batchnorm, schedule=a.schedule)
+                    batchnorm=not a.no_batchnorm, schedule=a.schedule,
+                    class_weight_power=a.class_weight_power)
     if a.export_npz:
         export_weights(out / "final_state.pt", a.export_npz)
         log.info("wrote %s", a.export_npz)
