@@ -821,7 +821,7 @@ class Scene:
                 faces.append(np.stack([bottom[i], bottom[j], top[j], top[i]]))
             col = o.colors[0]
             for fpts in faces:
-                n = np.cross(fpts[1] - fpts[0], fpts[2] - fpts[0])
+                n = _cross3(fpts[1] - fpts[0], fpts[2] - fpts[0])
                 n = n / (np.linalg.norm(n) + 1e-12)
                 if float(np.dot(n, fpts.mean(axis=0) - np.array([o.x, bh / 2, o.z]))) < 0.0:
                     n = -n  # orient outward
@@ -882,13 +882,18 @@ class Scene:
         bw, bd, bh = o.dims[:3]
         out: List[Tuple[str, np.ndarray, np.ndarray, float]] = []
         col = np.asarray(o.colors[1], np.float32)
+        zc, yc = np.meshgrid(np.arange(-bd / 2 + 1.5, bd / 2 - 1.0, 3.0), np.arange(1.5, bh - 1.0, 3.0))
+        zc, yc = zc.ravel(), yc.ravel()
+        if zc.size == 0:
+            return out
+        dz = np.array([0.0, 1.2, 1.2, 0.0])
+        dy = np.array([0.0, 0.0, 1.5, 1.5])
         for side in (-1.0, 1.0):
             x = side * (bw / 2 + 0.01)
-            n = np.array([side, 0.0, 0.0])
-            for zc in np.arange(-bd / 2 + 1.5, bd / 2 - 1.0, 3.0):
-                for yc in np.arange(1.5, bh - 1.0, 3.0):
-                    pts = np.array([[x, yc, zc], [x, yc, zc + 1.2], [x, yc + 1.5, zc + 1.2], [x, yc + 1.5, zc]])
-                    out.append(("window", to_world(pts), shade(col, n), 0.0))
+            quads = np.stack([np.full((zc.size, 4), x), yc[:, None] + dy, zc[:, None] + dz], axis=2)
+            # all windows of one wall in one item: one projection, one back-face test, one fillPoly
+            out.append(("windows", to_world(quads.reshape(-1, 3)).reshape(-1, 4, 3),
+                        shade(col, np.array([side, 0.0, 0.0])), 0.0))
         return out
 
     def _prepared(self, index: int) -> Dict[str, Any]:
@@ -905,10 +910,19 @@ class Scene:
         pts_list = []
         start = 0
         for kind, pts, col, rad in body + extras:
+            if kind == "windows":
+                P = pts.reshape(-1, 3)
+                normal = _cross3(pts[0, 1] - pts[0, 0], pts[0, 2] - pts[0, 0])
+                if float(np.dot(normal, pts[0].mean(axis=0) - np.array([o.x, pts[0, :, 1].mean(), o.z]))) < 0.0:
+                    normal = -normal
+                items.append((kind, start, start + len(P), tuple(float(c) for c in col), 0.0, normal, pts[0, 0]))
+                pts_list.append(P)
+                start += len(P)
+                continue
             P = pts[None, :] if kind in ("sphere", "sphere_detail") else pts
             normal = None
             if kind in ("face", "window"):
-                normal = np.cross(pts[1] - pts[0], pts[2] - pts[0])
+                normal = _cross3(pts[1] - pts[0], pts[2] - pts[0])
                 outward = pts.mean(axis=0) - np.array([o.x, pts[:, 1].mean() if kind == "window" else 0.5 * o.dims[-1], o.z])
                 if float(np.dot(normal, outward)) < 0.0:
                     normal = -normal
@@ -988,8 +1002,11 @@ class Scene:
                     if in_body:
                         cv2.circle(mask, c, r, 1, -1, cv2.LINE_8, _SHIFT)
                     continue
-                if kind in ("face", "window") and float(np.dot(normal, centre - pos)) >= 0.0:
+                if kind in ("face", "window", "windows") and float(np.dot(normal, centre - pos)) >= 0.0:
                     continue  # back face
+                if kind == "windows":
+                    cv2.fillPoly(canvas, list(uv[a:b].reshape(-1, 4, 1, 2)), color, cv2.LINE_8, _SHIFT)
+                    continue
                 if kind == "cap" and cam.height <= float(centre[1]):
                     continue
                 poly = uv[a:b].reshape(-1, 1, 2)
@@ -1045,6 +1062,11 @@ class Scene:
             rng = np.random.default_rng(int(noise_seed) & 0xFFFFFFFF)
             img += rng.standard_normal((h, w, 3), dtype=np.float32) * np.float32(e["noise"])
         return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+
+
+def _cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of two 3-vectors (np.cross has a large per-call overhead)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def _sample_tex(tex: Optional[np.ndarray], s: np.ndarray, z: np.ndarray, scale: float) -> np.ndarray:
