@@ -16,6 +16,7 @@ __all__ = ["BUILTIN_MODELS", "resolve_model", "models_dir"]
 
 #: name -> file in this folder (added as the models are shipped).
 BUILTIN_MODELS: Dict[str, str] = {
+    "demo": "demo_fcn8s_w8.onnx",
     "selfie": "selfie_segmentation.onnx",
 }
 
