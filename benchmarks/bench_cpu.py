@@ -91,7 +91,9 @@ def torch_runner(bare_path: Path, meta: Any, x: np.ndarray, threads: int) -> Cal
     if threads:
         torch.set_num_threads(threads)
     model = build_torch_fcn(meta.variant if meta.variant != "custom" else "fcn8s", meta.num_classes, meta.width_divisor)
-    inits = {t.name.split("/")[-1]: numpy_helper.to_array(t) for t in onnx.load(str(bare_path)).graph.initializer}
+    # names are "net/<pytorch-fcn name>" (+ "/fp16" where the weights are stored in fp16 behind a Cast)
+    inits = {t.name.replace("/fp16", "").split("/")[-1]: numpy_helper.to_array(t)
+             for t in onnx.load(str(bare_path)).graph.initializer}
     state = {k: torch.from_numpy(np.array(inits[k], dtype=np.float32)) for k in model.state_dict()}
     model.load_state_dict(state)
     model.eval()

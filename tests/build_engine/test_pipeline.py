@@ -96,14 +96,14 @@ def test_nv12_decode_matches_opencv():
     rgb, _ = decode_nv12_nodes(g, "frame")
     g.nodes.append(helper.make_node("Identity", [rgb], ["rgb"]))
     model = make_model(g.nodes, g.initializers, [helper.make_tensor_value_info("frame", TensorProto.UINT8, ["N", "R", "W"])],
-                       [helper.make_tensor_value_info("rgb", TensorProto.FLOAT, ["N", "H", "W", 3])], "nv12")
+                       [helper.make_tensor_value_info("rgb", TensorProto.FLOAT, ["N", 3, "H", "W"])], "nv12")
     onnx.checker.check_model(model)
     rng = np.random.default_rng(2)
     bgr = cv2.GaussianBlur(rng.integers(0, 256, (48, 62, 3), dtype=np.uint8), (5, 5), 0)
     nv12 = to_nv12(bgr)
     rng_frames = np.stack([nv12, rng.integers(0, 256, nv12.shape, dtype=np.uint8)])
     out = session(model).run(None, {"frame": rng_frames})[0]
-    for got, src in zip(out, rng_frames):
+    for got, src in zip(out.transpose(0, 2, 3, 1), rng_frames):
         ref = cv2.cvtColor(src, cv2.COLOR_YUV2BGR_NV12)[..., ::-1].astype(np.float32)
         assert got.shape == ref.shape
         assert np.abs(got - ref).max() <= 1.0  # fixed-point vs float rounding
