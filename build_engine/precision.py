@@ -47,7 +47,8 @@ from typing import Iterable, List, Optional, Sequence, Set, Tuple, Union
 import onnx
 from onnx import TensorProto, helper
 
-from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, ModelFormatError, ModelNotFoundError
+from fcn_trt._imports import require
+from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata, read_onnx_metadata
 
 __all__ = [
@@ -74,14 +75,7 @@ _FP16_BLOCK_LIST = ("Resize", "Range", "NonMaxSuppression", "TopK", "RoiAlign", 
 
 
 def _import_float16():
-    try:
-        from onnxconverter_common import float16
-    except ImportError:
-        raise BackendUnavailableError(
-            "onnxconverter-common", expected="the package installed to convert a network to fp16",
-            found="it is not installed", hint="pip install 'fcn-trt[build]' (or pip install onnxconverter-common)",
-        ) from None
-    return float16
+    return require("onnxconverter_common.float16", "fp16 conversion", "onnxconverter-common", 'pip install "fcn-trt[build]"')
 
 
 def load_pipeline(model: ModelLike) -> onnx.ModelProto:

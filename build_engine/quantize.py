@@ -48,7 +48,8 @@ import numpy as np
 import onnx
 
 from fcn_trt._progress import progress
-from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError
+from fcn_trt._imports import require
+from fcn_trt.errors import BuildError, ConfigError
 
 from .calibration import load_calibration_frames, parse_size
 from .precision import is_pipeline_node, load_pipeline, pipeline_metadata, set_pipeline_metadata
@@ -108,14 +109,8 @@ class QuantizeConfig:
 
 
 def _import_quantization():
-    try:
-        from onnxruntime import quantization as q
-    except ImportError:
-        raise BackendUnavailableError(
-            "onnxruntime.quantization", expected="onnxruntime installed to calibrate and quantize",
-            found="it is not installed", hint="pip install 'fcn-trt[build]'",
-        ) from None
-    return q
+    return require("onnxruntime.quantization", "INT8 calibration and quantization", "onnxruntime",
+                   'pip install "fcn-trt[build]"')
 
 
 def _reader_base():

@@ -38,6 +38,17 @@ def _cv2():
     return require_cv2("image/video I/O")
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a positive integer (for --frames, --limit...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
+    return value
+
+
 def _list_images(path: Path) -> List[Path]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

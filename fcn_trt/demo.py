@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .cli import positive_int
 from .errors import ConfigError, FcnTrtError, ModelError, SourceOpenError
 
 __all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size", "add_demo_parser", "run_demo_command"]
@@ -192,16 +193,6 @@ def run_demo(
 
 
 # --- command line -------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
-    if v < 1:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %d" % v)
-    return v
-
-
 def add_demo_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``demo`` subcommand; its handler :func:`run_demo_command` is the ``func`` default."""
     p = subparsers.add_parser(
@@ -212,7 +203,7 @@ def add_demo_parser(subparsers: Any) -> argparse.ArgumentParser:
         "print pixel accuracy, mean IU and latency.",
     )
     p.add_argument("--out", default="fcn_trt_demo", metavar="DIR", help="output folder (default: ./fcn_trt_demo)")
-    p.add_argument("--frames", type=_positive_int, default=60, metavar="N", help="clip length (default 60)")
+    p.add_argument("--frames", type=positive_int, default=60, metavar="N", help="clip length (default 60)")
     p.add_argument("--size", default="240x320", metavar="HxW", help="frame size (default 240x320)")
     p.add_argument("--model", default="demo",
                    help="built-in name 'demo', its pipeline .onnx, or a TensorRT .engine built from it")

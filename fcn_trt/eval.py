@@ -32,6 +32,7 @@ import numpy as np
 
 from ._progress import progress as _progress
 from .datasets.voc import VocDataset
+from .cli import positive_int
 from .errors import FcnTrtError, InputError
 from .metrics import ConfusionMatrix, SegmentationScores, format_iou_table
 
@@ -172,16 +173,6 @@ def evaluate(
 
 
 # --- command line -------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
-    return value
-
-
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` subcommand to an ``argparse`` subparsers object; its handler is
     :func:`run_eval_command` (also set as ``func`` default)."""
@@ -197,7 +188,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="VOC root: the folder holding JPEGImages/, SegmentationClass/, ImageSets/Segmentation/",
     )
     p.add_argument("--split", default="val", help="split name, ImageSets/Segmentation/<split>.txt (default: val)")
-    p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="evaluate the first N images only")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="evaluate the first N images only")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
     p.add_argument(
         "--backend", choices=("onnxruntime", "tensorrt"), default=None,
