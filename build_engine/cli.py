@@ -25,8 +25,6 @@ _PLUGINS = (
     ("build_engine.precision", "add_fp16_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
     ("build_engine.mediapipe_selfie", "add_convert_selfie_parser"),
-    ("build_engine.make_scenes", "add_make_scenes_parser"),
-    ("build_engine.train_demo", "add_train_demo_parser"),
 )
 
 PRESETS = {

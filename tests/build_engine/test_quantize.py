@@ -198,3 +198,16 @@ def test_keep_float_leaves_named_layers_unquantized(fcn, scenes, tmp_path):
     assert sorted(pipeline_metadata(model).extra["calibration"]["kept_float"]) == sorted(kept)
     with pytest.raises(ConfigError):
         quantize_pipeline(fcn, tmp_path / "x.onnx", frames, QuantizeConfig(keep_float=("nope*",)), show_progress=False)
+
+
+def test_fp16_stored_weights_still_get_per_channel_scales(fcn, scenes, tmp_path):
+    """Weights stored as fp16 + Cast (the demo model's storage) are folded before quantization."""
+    from build_engine.train_demo import store_weights_fp16
+
+    stored = store_weights_fp16(onnx.load(str(fcn)), min_elements=1)
+    assert any(n.op_type == "Cast" and n.input[0].endswith("/fp16") for n in stored.graph.node)
+    frames = np.stack([s.image for s in scenes])
+    out = quantize_pipeline(stored, tmp_path / "q.onnx", frames, QuantizeConfig(method="minmax", size=(64, 64)), show_progress=False)
+    s = qdq_summary(onnx.load(str(out)))
+    assert s["quantized_nodes"] > 0
+    assert all(axis is not None for axis in s["weight_axes"].values())  # every weight per-channel
