@@ -44,6 +44,7 @@ import warnings
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
@@ -118,8 +119,9 @@ def network_to_fp16(network: onnx.ModelProto, op_block_list: Optional[Sequence[s
     Never call it on a whole pipeline graph (DESIGN.md §6): use :func:`to_fp16_pipeline`.
     Networks that are already fp16 inside (e.g. ``build_fcn(dtype="float16")``) are returned unchanged.
     """
+    network = fold_weight_casts(network)  # fp16 *storage* (fp16 + Cast) is not fp16 compute
     if _has_fp16_initializers(network):
-        log.info("network already stores fp16 weights; not converting")
+        log.info("network already computes in fp16; not converting")
         return network
     float16 = _import_float16()
     blocked = list(op_block_list) if op_block_list is not None else list(float16.DEFAULT_OP_BLOCK_LIST) + [
@@ -146,6 +148,35 @@ def network_to_fp16(network: onnx.ModelProto, op_block_list: Optional[Sequence[s
         if node.name.startswith(("pre/", "post/")) or node.name in _OUTPUT_NAMES:
             node.name = "net/" + node.name
     return converted
+
+
+def fold_weight_casts(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Replace ``Cast(initializer)`` nodes by fp32 initializers (a copy of ``model``).
+
+    Weights stored in fp16 behind a Cast (the demo model's storage) would otherwise reach the
+    quantizer as activations and get per-tensor scales; folded, they get per-channel scales.
+    """
+    from onnx import numpy_helper
+
+    inits = {t.name: t for t in model.graph.initializer}
+    casts = [n for n in model.graph.node if n.op_type == "Cast" and n.input[0] in inits
+             and dict((a.name, a.i) for a in n.attribute).get("to") == onnx.TensorProto.FLOAT]
+    if not casts:
+        return model
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    folded = {n.output[0]: numpy_helper.to_array(inits[n.input[0]]).astype(np.float32) for n in casts}
+    cast_names = {n.name for n in casts}
+    keep = [n for n in out.graph.node if n.name not in cast_names]
+    del out.graph.node[:]
+    out.graph.node.extend(keep)
+    still_used = {i for n in keep for i in n.input}
+    sources = {n.input[0] for n in casts}
+    kept_inits = [t for t in out.graph.initializer if t.name not in sources or t.name in still_used]
+    del out.graph.initializer[:]
+    out.graph.initializer.extend(kept_inits)
+    out.graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in folded.items())
+    return out
 
 
 def _has_fp16_initializers(model: onnx.ModelProto) -> bool:

@@ -52,7 +52,7 @@ from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError
 
 from .calibration import load_calibration_frames, parse_size
-from .precision import is_pipeline_node, load_pipeline, pipeline_metadata, set_pipeline_metadata
+from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata, set_pipeline_metadata
 
 __all__ = [
     "METHODS",
@@ -165,35 +165,6 @@ def _chunk_size(n: int, chunk: int) -> int:
         if n % s == 0:
             return s
     return 1
-
-
-def fold_weight_casts(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Replace ``Cast(initializer)`` nodes by fp32 initializers (a copy of ``model``).
-
-    Weights stored in fp16 behind a Cast (the demo model's storage) would otherwise reach the
-    quantizer as activations and get per-tensor scales; folded, they get per-channel scales.
-    """
-    from onnx import numpy_helper
-
-    inits = {t.name: t for t in model.graph.initializer}
-    casts = [n for n in model.graph.node if n.op_type == "Cast" and n.input[0] in inits
-             and dict((a.name, a.i) for a in n.attribute).get("to") == onnx.TensorProto.FLOAT]
-    if not casts:
-        return model
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    folded = {n.output[0]: numpy_helper.to_array(inits[n.input[0]]).astype(np.float32) for n in casts}
-    cast_names = {n.name for n in casts}
-    keep = [n for n in out.graph.node if n.name not in cast_names]
-    del out.graph.node[:]
-    out.graph.node.extend(keep)
-    still_used = {i for n in keep for i in n.input}
-    sources = {n.input[0] for n in casts}
-    kept_inits = [t for t in out.graph.initializer if t.name not in sources or t.name in still_used]
-    del out.graph.initializer[:]
-    out.graph.initializer.extend(kept_inits)
-    out.graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in folded.items())
-    return out
 
 
 def quantize_pipeline(

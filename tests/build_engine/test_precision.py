@@ -140,3 +140,14 @@ def test_fp16_cli(tmp_path, capsys):
     assert args.func(args) == 0
     assert pipeline_metadata(onnx.load(str(tmp_path / "m16.onnx"))).precision == "fp16"
     assert "m16.onnx" in capsys.readouterr().out
+
+
+def test_fp16_storage_is_not_mistaken_for_fp16_compute(fcn_fp32, tmp_path):
+    """fp16 weights behind a Cast to fp32 (the demo model's storage) still get converted to fp16 compute."""
+    from build_engine.train_demo import store_weights_fp16
+
+    stored = store_weights_fp16(onnx.load(str(fcn_fp32)), min_elements=1)
+    m = to_fp16_pipeline(stored, tmp_path / "m16.onnx")
+    inits = {t.name: t.data_type for t in m.graph.initializer}
+    conv_weights = [n.input[1] for n in m.graph.node if n.op_type == "Conv"]
+    assert conv_weights and all(inits.get(w) == TensorProto.FLOAT16 for w in conv_weights)
