@@ -34,7 +34,9 @@ import numpy as np
 
 from fcn_trt._imports import require_cv2
 from fcn_trt._progress import progress
+from fcn_trt.cli import parse_hw
 from fcn_trt.errors import ConfigError, SourceOpenError
+from fcn_trt.sources import read_image
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -64,17 +66,9 @@ def default_cache_dir() -> Path:
 
 
 def parse_size(text: str) -> Tuple[int, int]:
-    """``"HxW"`` (or a single ``"S"``) -> ``(h, w)``; ConfigError otherwise."""
-    parts = str(text).lower().replace(",", "x").split("x")
-    try:
-        vals = [int(p) for p in parts]
-    except ValueError:
-        vals = []
-    if len(vals) == 1:
-        vals = vals * 2
-    if len(vals) != 2 or min(vals) < 1:
-        raise ConfigError("size", expected="HxW in pixels, e.g. 256x256", found=repr(text))
-    return vals[0], vals[1]
+    """``"HxW"`` (or ``"H,W"``, or a single ``"S"`` for SxS) -> ``(h, w)``; ConfigError otherwise."""
+    text = str(text).replace(",", "x")
+    return parse_hw(text if "x" in text.lower() else f"{text}x{text}", "size")
 
 
 def source_kind(source: PathLike) -> str:
@@ -115,11 +109,7 @@ def _voc_ids(root: Path, split: Optional[str]) -> List[str]:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    cv2 = _cv2()
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise SourceOpenError(f"image {path}", expected="a readable image", found="OpenCV could not decode it")
-    return img
+    return read_image(path, "reading calibration images and videos")
 
 
 def _evenly(n_total: int, n_wanted: Optional[int]) -> List[int]:

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from fcn_trt.cli import add_plugin_parsers, run_parsed
+from fcn_trt.cli import add_plugin_parsers, parse_hw, run_parsed
 from fcn_trt.errors import ConfigError
 
 __all__ = ["main", "parse_hw", "parse_floats"]
@@ -35,17 +35,6 @@ PRESETS = {
     # models that take RGB scaled to 0..1 (MediaPipe, many TF models).
     "unit": ("rgb", (0.0, 0.0, 0.0), (255.0, 255.0, 255.0)),
 }
-
-
-def parse_hw(text: str, what: str = "--size") -> tuple:
-    """``"480x640"`` -> (480, 640)."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-        if h <= 0 or w <= 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(what, expected="HxW with positive integers, e.g. 480x640", found=repr(text)) from None
-    return h, w
 
 
 def parse_floats(text: str, what: str, n: int = 3) -> tuple:

@@ -49,6 +49,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def parse_hw(text: str, what: str = "--size") -> Tuple[int, int]:
+    """``"480x640"`` -> (480, 640)."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+        if h <= 0 or w <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(what, expected="HxW with positive integers, e.g. 480x640", found=repr(text)) from None
+    return h, w
+
+
 def _list_images(path: Path) -> List[Path]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -64,11 +75,9 @@ def _list_images(path: Path) -> List[Path]:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    cv2 = _cv2()
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise SourceOpenError(f"image {path}", expected="a readable image file", found="OpenCV could not decode it")
-    return img
+    from .sources import read_image
+
+    return read_image(path, "image/video I/O")
 
 
 def _frames_of_video(path: Path) -> Iterator[np.ndarray]:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .cli import positive_int
+from .cli import parse_hw, positive_int
 from .errors import ConfigError, FcnTrtError, ModelError, SourceOpenError
 
 __all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size", "add_demo_parser", "run_demo_command"]
@@ -74,11 +74,8 @@ class DemoReport:
 
 
 def parse_size(text: str) -> Tuple[int, int]:
-    """``"240x320"`` -> ``(240, 320)``; raises :class:`ConfigError` otherwise."""
-    try:
-        h, w = (int(v) for v in str(text).lower().split("x"))
-    except ValueError:
-        raise ConfigError("--size", expected="HxW, e.g. 240x320", found=repr(text)) from None
+    """``"240x320"`` -> ``(240, 320)``; raises :class:`ConfigError` otherwise (H and W in 32..4096)."""
+    h, w = parse_hw(str(text))
     if not (32 <= h <= 4096 and 32 <= w <= 4096):
         raise ConfigError("--size", expected="H and W between 32 and 4096", found=repr(text))
     return h, w

@@ -289,15 +289,10 @@ class ProfileReport:
 
 # --- helpers --------------------------------------------------------------------------------------
 def parse_size(text: str, what: str = "--size") -> Tuple[int, int]:
-    """``"480x640"`` -> ``(480, 640)`` (height x width)."""
-    parts = str(text).lower().replace(",", "x").split("x")
-    try:
-        h, w = (int(p) for p in parts)
-    except ValueError:
-        raise ConfigError(what, expected="HxW, e.g. 480x640", found=repr(text)) from None
-    if h <= 0 or w <= 0:
-        raise ConfigError(what, expected="positive height and width", found=repr(text))
-    return h, w
+    """``"480x640"`` (or ``"480,640"``) -> ``(480, 640)`` (height x width)."""
+    from .cli import parse_hw
+
+    return parse_hw(str(text).replace(",", "x"), what)
 
 
 def _peak_rss_mb() -> Optional[float]:

@@ -31,8 +31,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._imports import require_cv2
-from .errors import ConfigError, InputError, ModelFormatError, ModelNotFoundError, SourceOpenError
+from .cli import parse_hw
+from .errors import ConfigError, InputError, ModelFormatError, ModelNotFoundError
+from .sources import read_image
 
 __all__ = ["LatencyStats", "SelfcheckReport", "selfcheck", "latency_stats", "add_selfcheck_parser", "run_selfcheck_command"]
 
@@ -117,20 +118,10 @@ class SelfcheckReport:
         )
 
 
-def _parse_size(text: str) -> Tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-        if h <= 0 or w <= 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigError("--size", expected="HxW with positive integers, e.g. 480x640", found=repr(text)) from None
-    return h, w
-
-
 def _make_frames(meta: Any, count: int, size: Tuple[int, int], seed: int, images: Sequence[Union[str, Path]]) -> List[np.ndarray]:
     """Batches of one frame each: the given images (BGR), else seeded random uint8 frames."""
     if images:
-        return [np.ascontiguousarray(_read_image(Path(p))[None]) for p in list(images)[:count]]
+        return [np.ascontiguousarray(read_image(p, "--images (reading images)")[None]) for p in list(images)[:count]]
     h, w = size
     rng = np.random.default_rng(seed)
     if meta.input_format == "nv12":
@@ -140,14 +131,6 @@ def _make_frames(meta: Any, count: int, size: Tuple[int, int], seed: int, images
     else:
         shape = (1, h, w, 3)
     return [rng.integers(0, 256, size=shape, dtype=np.uint8) for _ in range(count)]
-
-
-def _read_image(path: Path) -> np.ndarray:
-    cv2 = require_cv2("--images (reading images)")
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise SourceOpenError("image %s" % path, expected="a readable image file", found="OpenCV could not decode it")
-    return img
 
 
 def _resolve_paths(model: Union[str, Path], onnx: Union[str, Path, None]) -> Tuple[Path, Optional[Path]]:
@@ -350,7 +333,7 @@ def run_selfcheck_command(args: argparse.Namespace) -> int:
         frames=args.frames,
         precision=args.precision,
         onnx=args.onnx,
-        size=_parse_size(args.size),
+        size=parse_hw(args.size),
         images=args.images or (),
         budget=args.budget,
         warmup=args.warmup,

@@ -49,6 +49,7 @@ from ._imports import require_cv2
 from .errors import BackendUnavailableError, ConfigError, SourceEndedError, SourceOpenError
 
 __all__ = [
+    "read_image",
     "Source",
     "RetryPolicy",
     "open_source",
@@ -69,6 +70,15 @@ _DEV_VIDEO = re.compile(r"^/dev/video(\d+)$")
 
 
 _cv2 = functools.partial(require_cv2, "video sources")
+
+
+def read_image(path: Union[str, Path], purpose: str = "reading images") -> np.ndarray:
+    """One BGR uint8 image from a file; :class:`SourceOpenError` when OpenCV cannot decode it."""
+    cv2 = require_cv2(purpose)
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise SourceOpenError(f"image {path}", expected="a readable image file", found="OpenCV could not decode it")
+    return img
 
 
 def gstreamer_available() -> bool:
