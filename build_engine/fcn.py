@@ -146,7 +146,6 @@ def build_fcn(
     if dtype not in ("float32", "float16"):
         raise ConfigError("dtype", expected="float32 or float16", found=repr(dtype))
     np_dtype = np.float16 if dtype == "float16" else np.float32
-    onnx_dtype = TensorProto.FLOAT16 if dtype == "float16" else TensorProto.FLOAT
 
     g = GraphBuilder("fcn/")
     for name in expected:
@@ -200,7 +199,6 @@ def build_fcn(
     inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "W"])
     out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", num_classes, "H", "W"])
     model = make_model(g.nodes, g.initializers, [inp], [out], name=f"{variant}_w{width_divisor}")
-    del onnx_dtype
     return model
 
 

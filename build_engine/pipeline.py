@@ -75,6 +75,13 @@ def _dims(vi: onnx.ValueInfoProto) -> list:
     return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in vi.type.tensor_type.shape.dim]
 
 
+def _named(values, name: str, what: str) -> onnx.ValueInfoProto:
+    matches = [v for v in values if v.name == name]
+    if not matches:
+        raise ModelFormatError(f"network {what}", expected=repr(name), found=str([v.name for v in values]))
+    return matches[0]
+
+
 def _resolve_spec(network: onnx.ModelProto, spec: NetworkSpec) -> Tuple[NetworkSpec, onnx.ValueInfoProto, onnx.ValueInfoProto]:
     init_names = {i.name for i in network.graph.initializer}
     inputs = [i for i in network.graph.input if i.name not in init_names]
@@ -86,18 +93,9 @@ def _resolve_spec(network: onnx.ModelProto, spec: NetworkSpec) -> Tuple[NetworkS
             )
         inp = inputs[0]
     else:
-        matches = [i for i in inputs if i.name == spec.input_name]
-        if not matches:
-            raise ModelFormatError("network input", expected=repr(spec.input_name), found=str([i.name for i in inputs]))
-        inp = matches[0]
+        inp = _named(inputs, spec.input_name, "input")
     outs = list(network.graph.output)
-    if spec.output_name is None:
-        out = outs[0]
-    else:
-        matches = [o for o in outs if o.name == spec.output_name]
-        if not matches:
-            raise ModelFormatError("network output", expected=repr(spec.output_name), found=str([o.name for o in outs]))
-        out = matches[0]
+    out = outs[0] if spec.output_name is None else _named(outs, spec.output_name, "output")
 
     in_dims = _dims(inp)
     if len(in_dims) != 4:
