@@ -28,18 +28,25 @@ def parse_sizes(text: str) -> List[Tuple[int, int]]:
 
 
 def round_robin(fns: Mapping[str, Callable[[], object]], reps: int, warmup: int = 1,
-                timers: Optional[Mapping[str, Callable[[], float]]] = None, gap_s: float = 0.02) -> Dict[str, List[float]]:
-    """Time every function once per round, ``reps`` rounds (after ``warmup`` untimed rounds), in ms.
+                timers: Optional[Mapping[str, Callable[[], float]]] = None, gap_s: float = 0.02,
+                block: int = 1, discard: int = 0) -> Dict[str, List[float]]:
+    """Time every function ``block`` times in a row per round, ``reps`` rounds (after ``warmup``
+    untimed rounds), in ms; the first ``discard`` calls of each turn are run but not kept.
 
     Interleaving spreads machine noise (other processes, frequency changes) over every method
     instead of biasing whichever ran during a noisy second. ``timers[name]``, when given, is a
     function that runs one measurement itself and returns its milliseconds (for baselines that
     time only part of their work).
 
-    ``gap_s`` of idle time before each measurement lets the previous method's worker threads stop:
-    ONNX Runtime's intra-op pool spin-waits after a run, and on a small machine those spinning
-    threads would slow whichever *other* session runs next (an order artefact, not a cost of it).
+    ``block > 1`` measures each method the way it is used: called back to back in a loop. With one
+    call per turn (``block=1``), every measurement starts right after a *different* session ran, and
+    ONNX Runtime's intra-op pool spin-waits after a run: on a small machine those spinning threads,
+    or the wake-up of parked ones, slow whichever session runs next, and a baseline that starts with
+    a few ms of numpy work hides that cost. Discarding the first calls of each turn removes the
+    switch. ``gap_s`` of idle time before each turn is the older, weaker remedy.
     """
+    if block < 1 or not 0 <= discard < block:
+        raise ValueError(f"need block >= 1 and 0 <= discard < block, got block={block}, discard={discard}")
     timers = timers or {}
     for _ in range(warmup):
         for fn in fns.values():
@@ -52,12 +59,15 @@ def round_robin(fns: Mapping[str, Callable[[], object]], reps: int, warmup: int 
         for name in names:
             if gap_s:
                 time.sleep(gap_s)
-            if name in timers:
-                out[name].append(timers[name]())
-                continue
-            t0 = time.perf_counter()
-            fns[name]()
-            out[name].append((time.perf_counter() - t0) * 1e3)
+            for i in range(block):
+                if name in timers:
+                    ms = timers[name]()
+                else:
+                    t0 = time.perf_counter()
+                    fns[name]()
+                    ms = (time.perf_counter() - t0) * 1e3
+                if i >= discard:
+                    out[name].append(ms)
     return out
 
 

@@ -1,6 +1,9 @@
 """CPU benchmark: the SDK (Segmenter.run on ONNX Runtime) against its baselines, in one run.
 
-Same model, same frame, same machine, measurements interleaved round-robin; medians and ratios:
+Same model, same frame, same machine, measurements interleaved round-robin in short loops (each
+method called ``--block`` times in a row per turn, the first ``--discard`` calls untimed: see
+``benchmarks._common.round_robin`` for why one-call interleaving of several ONNX Runtime sessions
+measures the sessions' thread pools instead of the methods); medians and ratios:
 
 * ``sdk``        ``Segmenter.run(frame)`` end to end (uint8 frame in, labels out; preprocessing and
                  argmax inside the graph).
@@ -200,6 +203,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--seconds", type=float, default=3.0, help="time budget per configuration (interleaved rounds)")
     ap.add_argument("--core-seconds", type=float, default=4.0,
                     help="extra interleaved rounds of sdk/bare/hand only (the acceptance ratios), per configuration")
+    ap.add_argument("--block", type=int, default=6,
+                    help="calls of one method in a row per turn (a user's loop); 1 = strict one-call interleaving")
+    ap.add_argument("--discard", type=int, default=2,
+                    help="first calls of each turn run untimed (the switch from another session)")
     ap.add_argument("--no-breakdown", dest="breakdown", action="store_false",
                     help="skip the per-node profile of the SDK graph (pre / net / post shares)")
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads for ORT and torch (0 = default)")
@@ -233,12 +240,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                     for fn in fns.values():
                         fn()
                     round_ms = (time.perf_counter() - t0) * 1e3
-                    reps = reps_for(args.seconds, round_ms)
-                    res = round_robin(fns, reps, warmup=1, timers=timers)
+                    loop = dict(block=args.block, discard=args.discard, gap_s=0.0 if args.block > 1 else 0.02)
+                    reps = reps_for(args.seconds, round_ms * args.block, lo=2)
+                    res = round_robin(fns, reps, warmup=1, timers=timers, **loop)
                     core = {k: fns[k] for k in ("sdk", "bare", "hand") if k in fns}
-                    core_ms = sum(median(res[k]) for k in core)
+                    core_ms = sum(median(res[k]) for k in core) * args.block
                     extra = reps_for(args.core_seconds, core_ms, lo=0, hi=100) if args.core_seconds > 0 else 0
-                    for k, v in round_robin(core, extra, warmup=0, timers=timers).items():
+                    for k, v in round_robin(core, extra, warmup=0, timers=timers, **loop).items():
                         res[k] += v
                     parts = node_breakdown(seg, frame) if args.breakdown else {}
                 finally:
@@ -270,7 +278,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"model: {desc}",
         f"budget per configuration: {args.seconds} s of rounds of every method + {args.core_seconds} s of extra "
         "rounds of sdk/bare/hand; methods interleaved round-robin (order alternating each round), 1 untimed "
-        "round first; medians (and minima) over the rounds",
+        f"round first; each turn calls one method {args.block} times in a row (as a loop would) and keeps the "
+        f"last {args.block - args.discard}; medians (and minima) over the kept calls",
         f"threads: {args.threads or 'ONNX Runtime / torch defaults (all cores)'}",
         f"load average at end (1/5/15 min): {load()}",
     ] + notes, start_load=start_load)
@@ -286,7 +295,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def table(rows: List[Dict[str, Any]]) -> List[str]:
-    out = ["| size | precision | method | median ms | min ms | p90 ms | rounds | x bare (median) | x SDK (median) |",
+    out = ["| size | precision | method | median ms | min ms | p90 ms | calls | x bare (median) | x SDK (median) |",
            "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if r["method"] == "_agree":
