@@ -71,6 +71,22 @@ def round_robin(fns: Mapping[str, Callable[[], object]], reps: int, warmup: int 
     return out
 
 
+def paired_ratio(a: Sequence[float], b: Sequence[float], per_round: int) -> float:
+    """Median over rounds of (median of ``a``'s calls in that round / median of ``b``'s).
+
+    ``a`` and ``b`` come from the same :func:`round_robin` run, ``per_round`` kept calls per
+    method per round. Each round's two loops ran within a fraction of a second of each other, so a
+    slow stretch of a shared machine slows both and cancels in their ratio; a ratio of medians over
+    the whole run does not cancel it.
+    """
+    if per_round < 1 or len(a) != len(b) or len(a) % per_round or not a:
+        raise ValueError(f"need two equally long, non-empty series of whole rounds of {per_round} calls, "
+                         f"got {len(a)} and {len(b)}")
+    ra = np.median(np.reshape(np.asarray(a, float), (-1, per_round)), axis=1)
+    rb = np.median(np.reshape(np.asarray(b, float), (-1, per_round)), axis=1)
+    return float(np.median(ra / rb))
+
+
 def reps_for(seconds: float, round_ms: float, lo: int = 3, hi: int = 50) -> int:
     """Rounds that fit in ``seconds`` when one round costs ``round_ms``."""
     if round_ms <= 0:

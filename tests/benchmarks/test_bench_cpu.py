@@ -16,6 +16,6 @@ def test_bench_cpu_writes_a_report_with_the_acceptance_ratios(tmp_path: Path):
     text = out.read_text()
     for method in ("sdk", "bare", "hand"):
         assert f"| 64x96 | fp32 | {method} |" in text
-    assert "SDK / bare = " in text and "SDK / hand-written = " in text
+    assert "SDK / bare = **" in text and "SDK / hand-written = **" in text and "paired" in text
     assert "labels SDK vs bare-net argmax agree on 100.00% of pixels" in text
     assert "each turn calls one method 3 times in a row" in text

@@ -43,3 +43,23 @@ def test_timers_replace_the_wall_clock_of_their_method():
 def test_impossible_blocks_are_refused(block, discard):
     with pytest.raises(ValueError, match="block"):
         round_robin({"a": lambda: None}, reps=1, block=block, discard=discard)
+
+
+def test_paired_ratio_cancels_a_slow_stretch_that_slows_both_methods():
+    from benchmarks._common import median, paired_ratio
+
+    # round 1 quiet, rounds 2-3 slowed 3x for both methods; a is 10 % faster than b in every round
+    a = [9.0, 9.0, 27.0, 27.0, 27.0, 27.0]
+    b = [10.0, 10.0, 30.0, 30.0, 30.0, 30.0]
+    assert paired_ratio(a, b, per_round=2) == pytest.approx(0.9)
+    # ... which a ratio of medians over mismatched stretches would not give
+    assert median(a[:2] + a[2:3]) / median(b[2:]) != pytest.approx(0.9)
+
+
+def test_paired_ratio_refuses_series_that_are_not_whole_rounds():
+    from benchmarks._common import paired_ratio
+
+    with pytest.raises(ValueError, match="whole rounds"):
+        paired_ratio([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], per_round=2)
+    with pytest.raises(ValueError, match="whole rounds"):
+        paired_ratio([1.0, 2.0], [1.0], per_round=1)
