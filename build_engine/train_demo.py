@@ -172,8 +172,12 @@ def train(
     batchnorm: bool = True,
     schedule: str = "steps",
     class_weight_power: float = 0.5,
+    init: Optional[Path] = None,
 ) -> Dict[str, object]:
-    """Train and return the summary dict (also written to ``out/train_summary.json``)."""
+    """Train and return the summary dict (also written to ``out/train_summary.json``).
+
+    ``init``: start from these pytorch-fcn weights (``.npz``/``.pth``, e.g. from
+    :mod:`build_engine.widen`) instead of a random initialisation."""
     import torch
 
     from .torch_fcn import build_torch_fcn, randomize_fcn_
@@ -183,6 +187,12 @@ def train(
     torch.manual_seed(seed)
     model = randomize_fcn_(build_torch_fcn("fcn8s", scenes.NUM_CLASSES, width_divisor), seed=seed,
                            random_upsampling=False)
+    if init is not None:
+        from .weights import load_weights
+
+        init_state = {k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in load_weights(init).items()}
+        model.load_state_dict(init_state)
+        log.info("initialised from %s", init)
     model.drop6.p = dropout
     model.drop7.p = dropout
     if batchnorm:
@@ -277,6 +287,7 @@ def train(
         "class_weight_power": class_weight_power,
         "preprocessing": {"channel_order": "rgb", "mean": list(IMAGENET_RGB_MEAN), "std": list(IMAGENET_RGB_STD)},
         "history": history,
+        "init": str(init) if init is not None else "randomize_fcn_",
         "torch": torch.__version__,
     }
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2))
@@ -392,6 +403,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="class weights (median freq / freq) ** POWER; 0 = unweighted")
     p.add_argument("--no-batchnorm", action="store_true", help="train the plain network (no BN to fold)")
     p.add_argument("--export-npz", type=Path, default=None, help="also write fp16 weights here")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from these pytorch-fcn weights (e.g. widened by build_engine.widen)")
     a = p.parse_args(argv)
     out: Path = a.out
     out.mkdir(parents=True, exist_ok=True)
@@ -407,7 +420,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every, val_every=a.val_every,
                     val_frames=a.val_frames, threads=a.threads, resume=a.resume, dropout=a.dropout,
                     batchnorm=not a.no_batchnorm, schedule=a.schedule,
-                    class_weight_power=a.class_weight_power)
+                    class_weight_power=a.class_weight_power, init=a.init)
     if a.export_npz:
         export_weights(out / "final_state.pt", a.export_npz)
         log.info("wrote %s", a.export_npz)
