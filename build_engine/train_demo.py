@@ -245,7 +245,7 @@ def train(
         opt.step()
         step += 1
         frames_seen += batch
-        lv = float(loss)
+        lv = float(loss.detach())
         loss_avg = lv if loss_avg is None else 0.95 * loss_avg + 0.05 * lv
         el = elapsed_before + time.time() - t0
         if step % 10 == 0 or step == 1:
@@ -336,7 +336,8 @@ def store_weights_fp16(model, min_elements: int = 1024):
     return out
 
 
-def export_demo_pipeline(npz_path: Path, out_path: Path, summary: Optional[Dict[str, object]] = None) -> Path:
+def export_demo_pipeline(npz_path: Path, out_path: Path, summary: Optional[Dict[str, object]] = None,
+                         model_name: str = "demo: FCN-8s width/8 on fcn_trt.scenes") -> Path:
     """The demo pipeline ONNX from the fp16 ``.npz``: weights -> :func:`build_engine.weights.load_weights`
     -> :func:`build_engine.fcn.build_fcn` -> pipeline (BGR uint8 frames in, labels out), with
     RGB ImageNet preprocessing and the scene classes/palette in the metadata, weights stored fp16
@@ -355,7 +356,7 @@ def export_demo_pipeline(npz_path: Path, out_path: Path, summary: Optional[Dict[
             Path(d) / "pipeline.onnx", "fcn8s", scenes.NUM_CLASSES, None, weights=Path(npz_path),
             class_names=scenes.CLASS_NAMES, palette=scenes.PALETTE, input_format="bgr",
             channel_order=PREPROCESSING["channel_order"], mean=PREPROCESSING["mean"], std=PREPROCESSING["std"],
-            model_name="demo: FCN-8s width/8 on fcn_trt.scenes",
+            model_name=model_name,
         )
         model = onnx.load(str(tmp))
     model = store_weights_fp16(model)
