@@ -299,16 +299,10 @@ def bench_model(workdir: Path, model: Optional[str]) -> Path:
         from fcn_trt.models import resolve_model
 
         return resolve_model(model)
-    from build_engine.fcn import random_fcn_weights
+    from build_engine.fcn import structured_random_fcn_weights
     from build_engine.pipeline import export_fcn_pipeline
 
-    w = random_fcn_weights("fcn8s", 5, 16, seed=0)
-    for k in list(w):
-        if k.startswith("score") and k.endswith("weight"):
-            v = w[k] * 300
-            w[k] = v - v.mean(axis=1, keepdims=True)
-        elif k.startswith("score") and k.endswith("bias"):
-            w[k] = w[k] * 0
+    w = structured_random_fcn_weights("fcn8s", 5, 16, seed=0)
     return export_fcn_pipeline(workdir / "fcn8s_w16_c5.onnx", "fcn8s", num_classes=5, width_divisor=16, weights=w,
                                outputs=("labels", "logits"))
 

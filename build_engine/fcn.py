@@ -30,6 +30,7 @@ __all__ = [
     "build_fcn",
     "fcn_parameter_shapes",
     "random_fcn_weights",
+    "structured_random_fcn_weights",
     "bilinear_kernel",
     "fcn_gmac",
 ]
@@ -121,6 +122,22 @@ def random_fcn_weights(variant: str = "fcn8s", num_classes: int = 21, width_divi
             fan_in = int(np.prod(shape[1:]))
             std = np.sqrt(2.0 / fan_in) if not name.startswith("score") else 0.01
             weights[name] = (rng.standard_normal(shape) * std).astype(np.float32)
+    return weights
+
+
+def structured_random_fcn_weights(variant: str = "fcn8s", num_classes: int = 21, width_divisor: int = 1,
+                                  seed: int = 0, score_gain: float = 300.0) -> Dict[str, np.ndarray]:
+    """:func:`random_fcn_weights` whose labels vary over the image: the score layers' weights are
+    scaled by ``score_gain`` and made zero-mean over input channels, their biases zero (plain random
+    weights give the same class almost everywhere). For tests and benchmarks that need a random
+    model with spatially varying labels."""
+    weights = random_fcn_weights(variant, num_classes, width_divisor, seed)
+    for name in list(weights):
+        if name.startswith("score") and name.endswith("weight"):
+            v = weights[name] * score_gain
+            weights[name] = v - v.mean(axis=1, keepdims=True)
+        elif name.startswith("score") and name.endswith("bias"):
+            weights[name] = weights[name] * 0
     return weights
 
 

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import fcn_trt
-from build_engine.fcn import random_fcn_weights
+from build_engine.fcn import structured_random_fcn_weights
 from build_engine.pipeline import export_fcn_pipeline, save_model, wrap_network
 from fcn_trt.errors import ConfigError
 from fcn_trt.metadata import PipelineMetadata
@@ -51,13 +51,7 @@ def models(tmp_path_factory):
     small_labels = save_model(wrap_network(_small_rf_network(), _meta(("labels",))), d / "small_labels.onnx")
     # A width-reduced FCN-8s whose score layers see input structure (zero-mean score weights), so its
     # labels vary across the image and depend on a ~400 px receptive field.
-    w = random_fcn_weights("fcn8s", CLASSES, 16, seed=0)
-    for k in list(w):
-        if k.startswith("score") and k.endswith("weight"):
-            v = w[k] * 300
-            w[k] = v - v.mean(axis=1, keepdims=True)
-        elif k.startswith("score") and k.endswith("bias"):
-            w[k] = w[k] * 0
+    w = structured_random_fcn_weights("fcn8s", CLASSES, 16, seed=0)
     fcn = export_fcn_pipeline(d / "fcn.onnx", "fcn8s", num_classes=CLASSES, width_divisor=16, weights=w,
                               outputs=("labels", "logits"))
     return {"small_logits": small_logits, "small_labels": small_labels, "fcn": fcn}
