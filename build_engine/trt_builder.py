@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from fcn_trt import _trt_compat as compat
 from fcn_trt._imports import require_tensorrt
+from fcn_trt.backends.tensorrt import _make_logger
 from fcn_trt.errors import (
     BackendUnavailableError,
     BuildError,
@@ -245,31 +246,6 @@ def _device_info(config: BuildConfig, onnx_path: Path, out_path: Path, precision
 # ------------------------------------------------------------------------------------------------
 # TensorRT callbacks
 # ------------------------------------------------------------------------------------------------
-def _make_logger(trt: Any, verbose: bool) -> Any:
-    """A ``trt.ILogger`` forwarding to :mod:`logging` and keeping the errors for BuildError."""
-    levels = {
-        trt.ILogger.INTERNAL_ERROR: logging.CRITICAL,
-        trt.ILogger.ERROR: logging.ERROR,
-        trt.ILogger.WARNING: logging.WARNING,
-        trt.ILogger.INFO: logging.DEBUG if verbose else logging.NOTSET,
-        trt.ILogger.VERBOSE: logging.DEBUG if verbose else logging.NOTSET,
-    }
-
-    class _Logger(trt.ILogger):
-        def __init__(self) -> None:
-            trt.ILogger.__init__(self)
-            self.errors: List[str] = []
-
-        def log(self, severity: Any, msg: str) -> None:
-            level = levels.get(severity, logging.WARNING)
-            if level >= logging.ERROR:
-                self.errors.append(str(msg))
-            if level != logging.NOTSET:
-                log.log(level, "TensorRT: %s", msg)
-
-    return _Logger()
-
-
 def _make_progress_monitor(trt: Any, enabled: bool) -> Any:
     """An ``IProgressMonitor`` drawing one tqdm bar per build phase (nested phases below)."""
     base = compat.get(trt, "IProgressMonitor")
@@ -399,7 +375,7 @@ def build_engine(
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
              device.compute_capability.replace(".", ""), compat.version_string(trt), onnx_path)
 
-    logger = _make_logger(trt, config.verbose)
+    logger = _make_logger(trt, config.verbose)  # the backend's logger: one TensorRT logger in the project
     builder = trt.Builder(logger)
     network = builder.create_network(compat.network_creation_flags(trt))
     if network is None:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from ._imports import require_tensorrt
-from .errors import EngineCorruptError, FcnTrtError, ModelNotFoundError
-from .sidecar import EngineSidecar, check_engine_compatible, read_sidecar
+from .backends.tensorrt import _acquire_engine, _release_engine
+from .errors import FcnTrtError, ModelNotFoundError
+from .sidecar import EngineSidecar, check_engine_compatible, read_sidecar, rebuild_hint
 
 __all__ = ["TensorInfo", "EngineReport", "inspect_engine", "format_report", "add_inspect_parser", "run_inspect"]
 
@@ -50,14 +51,15 @@ def _engine_tensors(path: Path, sidecar: EngineSidecar, trt_module: Any) -> Tupl
     device = cuda_device_info(0)  # CUDA first: TensorRT without a driver segfaults later
     trt = trt_module if trt_module is not None else require_tensorrt("inspecting a TensorRT engine")
     check_engine_compatible(sidecar, str(trt.__version__), device.compute_capability, path)
-    logger = trt.Logger(trt.Logger.ERROR)
-    runtime = trt.Runtime(logger)
-    engine = runtime.deserialize_cuda_engine(path.read_bytes())
-    if engine is None:
-        raise EngineCorruptError(
-            "engine %s" % path, expected="a plan TensorRT %s can deserialize" % trt.__version__,
-            found="deserialize_cuda_engine returned None",
-        )
+    # the backend's deserialiser and engine cache: one logger, one EngineCorruptError with TensorRT's words
+    key, entry = _acquire_engine(trt, path, device.index, rebuild_hint(sidecar, path))
+    try:
+        return _describe_tensors(trt, entry.engine)
+    finally:
+        _release_engine(key)
+
+
+def _describe_tensors(trt: Any, engine: Any) -> Tuple[TensorInfo, ...]:
     out: List[TensorInfo] = []
     for i in range(int(engine.num_io_tensors)):
         name = engine.get_tensor_name(i)

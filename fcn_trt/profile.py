@@ -37,9 +37,7 @@ import datetime
 import json
 import logging
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -49,6 +47,10 @@ import numpy as np
 from ._hashing import file_sha256
 from ._imports import require_pyplot
 from ._progress import progress
+from .backends import backend_spec
+from .backends._trt_layers import make_layer_profiler
+from .backends.base import DeviceBacked, LayerProfiled, StageTimed
+from .backends.onnxruntime import parse_ort_profile
 from .errors import ConfigError, InputError, SourceError
 
 __all__ = [
@@ -349,88 +351,9 @@ def _top_layers(times: Mapping[str, Sequence[float]], ops: Mapping[str, str], to
                            calls=len(times[k]), share=means[k] / total) for k in ranked)
 
 
-def parse_ort_profile(events: Sequence[Mapping[str, Any]], skip_runs: int = 1) -> Tuple[Dict[str, List[float]], Dict[str, str]]:
-    """Per-node kernel times (ms) from ONNX Runtime's profiling JSON (a list of trace events).
-
-    The first ``skip_runs`` occurrences of each node (the warm-up runs) are dropped.
-    """
-    times: Dict[str, List[float]] = {}
-    ops: Dict[str, str] = {}
-    seen: Dict[str, int] = {}
-    for ev in events:
-        if ev.get("cat") != "Node" or not str(ev.get("name", "")).endswith("_kernel_time"):
-            continue
-        name = str(ev["name"])[: -len("_kernel_time")]
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] <= skip_runs:
-            continue
-        times.setdefault(name, []).append(float(ev.get("dur", 0.0)) / 1000.0)  # us -> ms
-        ops[name] = str((ev.get("args") or {}).get("op_name", ""))
-    return times, ops
-
-
-def _ort_layers(seg: Any, batch: np.ndarray, runs: int, top: int, show_progress: bool) -> Tuple[Tuple[LayerTime, ...], str]:
-    import onnxruntime as ort
-
-    backend = seg.backend
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.enable_profiling = True
-    with tempfile.TemporaryDirectory(prefix="fcn_trt_profile.") as tmp:
-        opts.profile_file_prefix = os.path.join(tmp, "ort")
-        providers = list(getattr(backend, "providers", ())) or ["CPUExecutionProvider"]
-        sess = ort.InferenceSession(str(seg.model_path), sess_options=opts, providers=providers)
-        names = [o.name for o in sess.get_outputs()]
-        for _ in progress(range(runs + 1), desc="layers", enabled=show_progress):
-            sess.run(names, {"frame": batch})
-        path = sess.end_profiling()
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    events = data["traceEvents"] if isinstance(data, dict) else data
-    times, ops = parse_ort_profile(events, skip_runs=1)
-    return _top_layers(times, ops, top), (
-        f"ONNX Runtime profiling (enable_profiling), per-node kernel time, mean of {runs} runs after 1 warm-up, "
-        f"separate session on the same model and providers")
-
-
-def make_layer_profiler(trt: Any) -> Any:
-    """A ``trt.IProfiler`` that collects ``report_layer_time`` calls into ``.times`` (name -> [ms])."""
-
-    class _LayerTimes(trt.IProfiler):  # type: ignore[misc, name-defined]
-        def __init__(self) -> None:
-            trt.IProfiler.__init__(self)
-            self.times: Dict[str, List[float]] = {}
-
-        def report_layer_time(self, layer_name: str, ms: float) -> None:
-            self.times.setdefault(str(layer_name), []).append(float(ms))
-
-    return _LayerTimes()
-
-
-def _trt_layers(seg: Any, batch: np.ndarray, runs: int, top: int, show_progress: bool) -> Tuple[Tuple[LayerTime, ...], str]:
-    from .backends.tensorrt import TensorRTBackend, import_tensorrt
-
-    trt = import_tensorrt()
-    # Layer profiling needs plain enqueues (a replayed CUDA graph reports nothing): a second
-    # backend on the same engine file (the deserialised engine is shared) with graphs off.
-    be = TensorRTBackend(seg.model_path, cuda_graph=False)
-    try:
-        ctx = be.execution_context
-        collector = make_layer_profiler(trt)
-        be.infer(batch)  # warm-up, not profiled
-        ctx.profiler = collector
-        for _ in progress(range(runs), desc="layers", enabled=show_progress):
-            be.infer(batch)
-        ctx.profiler = None
-    finally:
-        be.close()
-    return _top_layers(collector.times, {}, top), (
-        f"TensorRT IProfiler (IExecutionContext.profiler), mean of {runs} runs, CUDA graph off; layer names as "
-        "the engine records them (build with detailed profiling verbosity for full names)")
-
-
 # --- the profile loop -----------------------------------------------------------------------------
-def _unmeasured(backend_name: str, device_keys: Sequence[str], has_source: bool, render: bool) -> Dict[str, str]:
+def _unmeasured(backend: Any, backend_name: str, device_keys: Sequence[str], has_source: bool,
+                render: bool) -> Dict[str, str]:
     out: Dict[str, str] = {}
     if not has_source:
         out["capture"] = "no source: frames are synthetic and generated before timing"
@@ -438,18 +361,18 @@ def _unmeasured(backend_name: str, device_keys: Sequence[str], has_source: bool,
     for stage in ("h2d", "gpu_compute", "d2h"):
         if stage in device_keys:
             continue
-        if backend_name == "onnxruntime":
-            out[stage] = ("not measurable on ONNX Runtime: it exposes one call (session.run) with no separate copies "
-                          "or device timing; everything is in 'infer'")
+        if not isinstance(backend, (StageTimed, DeviceBacked)):
+            out[stage] = (f"not measurable on {backend_name}: it runs on the host through one call with no separate "
+                          "copies or device timing; everything is in 'infer'")
         else:
             out[stage] = (f"the {backend_name} backend does not expose CUDA-event stage timings "
-                          "(Backend.last_stage_timings); they are inside 'infer'")
+                          "(StageTimed.last_stage_timings); they are inside 'infer'")
     if not render:
         out["render"] = "rendering disabled (render=False / --no-render)"
     return out
 
 
-def _warnings(stats: Mapping[str, StageStats], backend_name: str) -> List[str]:
+def _warnings(stats: Mapping[str, StageStats], on_device: bool) -> List[str]:
     out: List[str] = []
     total = stats.get("total")
     device = stats.get("gpu_compute")
@@ -460,7 +383,7 @@ def _warnings(stats: Mapping[str, StageStats], backend_name: str) -> List[str]:
                 "host-bound: host time %.3f ms/frame (total p50 minus GPU compute) exceeds the GPU compute time "
                 "%.3f ms/frame; the GPU waits on the host (throughput may be bound by host work, as trtexec "
                 "warns about enqueue time)" % (host, device.p50_ms))
-    elif total is not None and backend_name == "onnxruntime":
+    elif total is not None and not on_device:
         infer = stats.get("infer")
         if infer is not None and infer.p50_ms > 0:
             overhead = total.p50_ms - infer.p50_ms
@@ -527,6 +450,8 @@ def profile(
     Raises:
         ConfigError: bad sizes/counts. SourceError: the source gave no timed frame.
     """
+    from .backends.base import Backend
+    from .models import resolve_model
     from .segmenter import Segmenter
 
     if int(frames) < 1 or int(batch) < 1 or int(warmup) < 0 or int(layers) < 0:
@@ -536,7 +461,8 @@ def profile(
     if hw[0] <= 0 or hw[1] <= 0:
         raise ConfigError("size", expected="positive height and width", found=str(size))
     own = not isinstance(model, Segmenter)
-    mem_before = _device_mem_used_mb() if own and backend != "onnxruntime" and not str(model).endswith(".onnx") else None
+    on_device = own and not isinstance(model, Backend) and backend_spec(resolve_model(model), backend).on_device
+    mem_before = _device_mem_used_mb() if on_device else None
     seg = Segmenter(model, backend=backend, **backend_options) if own else model
     try:
         return _profile(seg, hw, int(batch), int(frames), int(warmup), source, int(layers), int(layer_runs), render,
@@ -551,6 +477,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
     from .sysinfo import system_info
 
     be = seg.backend
+    on_device = isinstance(be, DeviceBacked)
     meta = seg.metadata
     fmt = meta.input_format
     describe = {str(k): str(v) for k, v in be.describe().items()}
@@ -578,7 +505,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
             results = [seg.run(fr[0])]
         else:
             results = seg.run_batch(fr)
-        stage_t = getattr(be, "last_stage_timings", None)
+        stage_t = be.last_stage_timings if isinstance(be, StageTimed) else None
         rendered_ms: List[float] = []
         done_at: List[float] = []
         for f, r in zip(fr, results):
@@ -619,7 +546,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
         for _ in range(warmup):
             if not one_call(False):
                 break
-        used = _device_mem_used_mb() if backend_name == "tensorrt" else None
+        used = _device_mem_used_mb() if on_device else None
         if used is not None:
             mem_samples.append(used)
         done = 0
@@ -634,7 +561,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
     if done == 0:
         raise SourceError("profile source", expected=f"at least {warmup + 1} call(s) of {batch} frame(s)",
                           found="the source ended during the warm-up", hint="use a longer video or fewer --warmup")
-    used = _device_mem_used_mb() if backend_name == "tensorrt" else None
+    used = _device_mem_used_mb() if on_device else None
     if used is not None:
         mem_samples.append(used)
 
@@ -642,13 +569,14 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
     layer_rows: Tuple[LayerTime, ...] = ()
     layers_source = ""
     if layers and last_batch is not None:
-        try:
-            if backend_name == "tensorrt":
-                layer_rows, layers_source = _trt_layers(seg, last_batch, layer_runs, layers, show_progress)
-            else:
-                layer_rows, layers_source = _ort_layers(seg, last_batch, layer_runs, layers, show_progress)
-        except (ImportError, AttributeError) as e:
-            layers_source = f"per-layer profile unavailable: {type(e).__name__}: {e}"
+        if not isinstance(be, LayerProfiled):
+            layers_source = f"per-layer profile unavailable: the {backend_name} backend does not time layers"
+        else:
+            try:
+                times, ops, layers_source = be.profile_layers(last_batch, layer_runs, show_progress)
+                layer_rows = _top_layers(times, ops, layers)
+            except (ImportError, AttributeError) as e:
+                layers_source = f"per-layer profile unavailable: {type(e).__name__}: {e}"
     if mem_samples:
         device_memory: Optional[Dict[str, Any]] = {"peak_used_mb": max(mem_samples)}
         if mem_before is not None:
@@ -656,7 +584,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
         mem_note = "cudaMemGetInfo after warm-up and at the end: whole device, other processes included"
     else:
         device_memory = None
-        mem_note = ("not applicable: ONNX Runtime runs on the host" if backend_name == "onnxruntime"
+        mem_note = (f"not applicable: {backend_name} runs on the host" if not on_device
                     else "cudaMemGetInfo unavailable")
     sha = file_sha256(seg.model_path)
     precision = describe.get("precision") or meta.precision
@@ -671,7 +599,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
         warmup=warmup,
         source=None if source is None else str(source),
         stages=tuple(stats[n] for n in STAGES if n in stats),
-        unmeasured=_unmeasured(backend_name, sorted(device_keys), source is not None, render),
+        unmeasured=_unmeasured(be, backend_name, sorted(device_keys), source is not None, render),
         throughput_fps=done * batch / wall if wall > 0 else math.inf,
         wall_s=wall,
         peak_rss_mb=_peak_rss_mb(),
@@ -681,8 +609,8 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
         device_memory_note=mem_note,
         layers=layer_rows,
         layers_source=layers_source,
-        system=system_info(device=0 if backend_name == "tensorrt" else None),
-        warnings=tuple(_warnings(stats, backend_name)),
+        system=system_info(device=be.device_info.index if on_device else None),
+        warnings=tuple(_warnings(stats, on_device)),
         samples_ms={k: tuple(v) for k, v in samples.items()},
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )

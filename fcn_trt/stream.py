@@ -6,9 +6,10 @@
   URLs, GStreamer) the channel holds one frame and the newest frame wins: stale frames are
   dropped and counted, so results never lag behind the camera (no backlog). For files and
   folders the channel is a blocking queue: every frame is processed, in order.
-* **inference**: on a backend with ``submit``/``result`` (TensorRT) up to two frames are in
-  flight; otherwise a worker thread runs :meth:`Segmenter.run`, so inference overlaps capture and
-  your loop's own work (drawing, display) on the previous result.
+* **inference** through :meth:`Segmenter.submit` / :meth:`Segmenter.collect`: on an asynchronous
+  backend (:class:`~fcn_trt.backends.base.AsyncBackend`, e.g. TensorRT) up to two frames are in
+  flight; on a synchronous one a worker thread runs :meth:`Segmenter.run`, so inference overlaps
+  capture and your loop's own work (drawing, display) on the previous result.
 * **your loop**, which receives a :class:`StreamResult` per processed frame.
 
 Shutdown is clean on ``break``, exceptions and Ctrl-C: threads are daemons driven by a stop
@@ -38,9 +39,7 @@ import numpy as np
 
 from .errors import ConfigError, SourceEndedError
 from .result import SegmentationResult
-from .segmenter import results_from_outputs
 from .sources import RetryPolicy, Source, open_source
-from .validation import frame_hw, validate_frame
 
 __all__ = ["StreamResult", "Stream", "stream"]
 
@@ -223,30 +222,11 @@ class _ThreadRunner:
 
 
 class _SubmitRunner:
-    """Keeps frames in flight on a backend with ``submit(frames) -> ticket`` / ``result(ticket)``."""
+    """Keeps frames in flight on an asynchronous backend through ``Segmenter.submit``/``collect``."""
 
     def __init__(self, segmenter: Any) -> None:
-        self._backend = segmenter.backend
-        self._meta = segmenter.metadata
-
-    def submit(self, frame: np.ndarray) -> Tuple[Any, float, float, int, int]:
-        t0 = time.perf_counter()
-        arr = validate_frame(frame, self._meta.input_format)
-        h, w = frame_hw(arr, self._meta.input_format)
-        t1 = time.perf_counter()
-        ticket = self._backend.submit(arr[None])
-        return ticket, t0, t1, h, w
-
-    def collect(self, handle: Tuple[Any, float, float, int, int]) -> SegmentationResult:
-        ticket, t0, t1, h, w = handle
-        outs = self._backend.result(ticket)
-        t2 = time.perf_counter()
-        timings = {"validate": (t1 - t0) * 1e3, "infer": (t2 - t1) * 1e3, "postprocess": 0.0, "total": 0.0}
-        # "infer": submit -> outputs on the host (includes queueing behind the other frame in flight)
-        result = results_from_outputs(outs, self._meta, h, w, timings)[0]
-        t3 = time.perf_counter()
-        result.timings.update(postprocess=(t3 - t2) * 1e3, total=(t3 - t0) * 1e3)  # type: ignore[attr-defined]
-        return result
+        self.submit = segmenter.submit
+        self.collect = segmenter.collect
 
     def join(self, timeout: float) -> bool:
         return True
@@ -311,7 +291,7 @@ def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: 
     pending: Deque[Tuple[_Frame, Any]] = collections.deque()
     done = False
     try:
-        if hasattr(segmenter.backend, "submit"):
+        if segmenter.asynchronous:
             state.runner = _SubmitRunner(segmenter)
         else:
             state.runner = _ThreadRunner(segmenter, state.stop)
@@ -464,8 +444,8 @@ def stream(
         retry: reconnect policy for live sources (default: a dead source ends the stream).
         max_frames: stop after this many results.
         queue_size: frames buffered between capture and inference for non-live sources.
-        in_flight: frames submitted before the oldest result is collected (default 2 on backends
-            with ``submit`` (TensorRT) and for non-live sources, else 1 for the lowest latency).
+        in_flight: frames submitted before the oldest result is collected (default 2 on
+            asynchronous backends (TensorRT) and for non-live sources, else 1 for the lowest latency).
         on_source_error: ``"raise"`` (default) raises :class:`~fcn_trt.errors.SourceEndedError` after
             the last result when a live source dies; ``"stop"`` ends the iteration and leaves the
             message in :attr:`Stream.end_reason`.
@@ -495,11 +475,11 @@ def stream(
         raise ConfigError("queue_size", expected="a positive integer", found=repr(queue_size))
     if in_flight is not None and (isinstance(in_flight, bool) or not isinstance(in_flight, int) or not 1 <= in_flight <= 2):
         raise ConfigError("in_flight", expected="1 or 2", found=repr(in_flight))
-    segmenter.backend  # raises ClosedError on a closed Segmenter, before the camera is opened
+    asynchronous = segmenter.asynchronous  # raises ClosedError on a closed Segmenter, before the camera is opened
     src = open_source(source, live=live, retry=retry, **source_options)
     is_live = src.live if live is None else bool(live)
     if in_flight is None:
-        in_flight = 2 if (hasattr(segmenter.backend, "submit") or not is_live) else 1
+        in_flight = 2 if (asynchronous or not is_live) else 1
     return Stream(segmenter, src, live=is_live, queue_size=queue_size, in_flight=in_flight, max_frames=max_frames,
                   on_source_error=on_source_error, close_source=close_source, join_timeout_s=join_timeout_s,
                   transform=transform, stall_timeout_s=stall_timeout_s if is_live else None)

@@ -18,6 +18,7 @@ import pytest
 
 import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
+from fcn_trt.backends.base import AsyncBackend, Backend
 from fcn_trt.errors import ClosedError, ConfigError, FrameShapeError, SourceEndedError, SourceOpenError
 from fcn_trt.sources import open_source
 from fcn_trt.stream import Stream, StreamResult
@@ -280,16 +281,21 @@ def test_options_are_validated_and_open_errors_are_immediate(seg, model):
         closed.stream([_frame(0)])
 
 
-class _SubmitBackend:
+class _SubmitBackend(Backend):
     """A two-in-flight backend (the TensorRT API shape: submit -> ticket, result(ticket) -> dict)."""
+
+    name = "fake-async"
 
     def __init__(self, inner) -> None:
         self.inner = inner
-        self.metadata = inner.metadata
-        self.max_frame_hw, self.min_frame_hw, self.max_batch = (0, 0), (1, 1), 0
         self.pending = {}
         self.max_pending = 0
         self.next = 0
+        self.infer_calls = 0
+
+    @property
+    def metadata(self):
+        return self.inner.metadata
 
     def submit(self, frames):
         assert frames.dtype == np.uint8 and frames.ndim == 4 and frames.flags.c_contiguous
@@ -301,29 +307,42 @@ class _SubmitBackend:
     def result(self, ticket):
         return self.pending.pop(ticket)
 
+    def infer(self, frames):
+        self.infer_calls += 1
+        return self.result(self.submit(frames))
 
-class _SubmitSegmenter:
-    def __init__(self, seg) -> None:
-        self.backend = _SubmitBackend(seg.backend)
-        self.metadata = seg.metadata
-
-    def run(self, frame):  # pragma: no cover - must not be used when the backend has submit()
-        raise AssertionError("stream() should use submit/result")
+    def close(self):
+        pass
 
 
 def test_submit_backend_keeps_two_in_flight_in_order(seg):
-    fake = _SubmitSegmenter(seg)
+    backend = _SubmitBackend(seg.backend)
+    assert isinstance(backend, AsyncBackend)
     frames = [np.random.default_rng(i).integers(0, 255, (40, 56, 3), dtype=np.uint8) for i in range(6)]
-    s = fcn_trt.stream.stream(fake, frames)
-    assert s.in_flight == 2
-    results = list(s)
+    with fcn_trt.Segmenter(backend) as fake:
+        assert fake.asynchronous
+        s = fcn_trt.stream.stream(fake, frames)
+        assert s.in_flight == 2
+        results = list(s)
     assert [r.sequence for r in results] == list(range(6))
-    assert fake.backend.max_pending == 2 and not fake.backend.pending
+    assert backend.max_pending == 2 and not backend.pending and backend.infer_calls == 0
     for f, r in zip(frames, results):
         expected = seg.run(f)
         assert np.array_equal(r.result.labels, expected.labels)
         assert r.result.class_names == expected.class_names
         assert set(r.result.timings) == {"validate", "infer", "postprocess", "total"}
+
+
+def test_the_stream_checks_frame_sizes_like_run(seg):
+    class Bounded(_SubmitBackend):
+        max_frame_hw = (32, 32)
+
+    with fcn_trt.Segmenter(Bounded(seg.backend)) as small:
+        with pytest.raises(FrameShapeError, match="frame size") as direct:
+            small.run(_frame(0))
+        with pytest.raises(FrameShapeError, match="frame size") as streamed:
+            list(small.stream([_frame(0)]))
+    assert str(streamed.value) == str(direct.value)
 
 
 def test_ctrl_c_in_a_real_process_exits_cleanly(model, tmp_path):
