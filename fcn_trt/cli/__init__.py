@@ -15,8 +15,8 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._imports import require_cv2
-from .errors import ConfigError, SourceOpenError, run_cli
+from .._imports import require_cv2
+from ..errors import ConfigError, SourceOpenError, run_cli
 
 __all__ = ["main"]
 
@@ -75,7 +75,7 @@ def _list_images(path: Path) -> List[Path]:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    from .sources import read_image
+    from ..sources import read_image
 
     return read_image(path, "image/video I/O")
 
@@ -101,7 +101,7 @@ def _render(result, frame: np.ndarray, args) -> np.ndarray:
 
 def _save_labels(path: Path, result) -> None:
     try:
-        from .datasets.voc import save_label_png
+        from ..datasets.voc import save_label_png
     except ImportError:  # pragma: no cover - datasets ships with the package
         save_label_png = None
     if save_label_png is not None:
@@ -111,7 +111,7 @@ def _save_labels(path: Path, result) -> None:
 
 
 def run_command(args) -> int:
-    from .segmenter import Segmenter
+    from ..segmenter import Segmenter
 
     cv2 = _cv2()
     if not 0.0 <= args.alpha <= 1.0:
@@ -195,7 +195,7 @@ def run_parsed(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]], p
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="fcn-trt", description="FCN semantic segmentation with TensorRT (ONNX Runtime on CPU).")
     parser.add_argument("--version", action="version", version=f"fcn-trt {__version__}")
