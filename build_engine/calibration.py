@@ -32,11 +32,11 @@ from typing import Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
+from fcn_trt._imageio import IMAGE_EXTENSIONS, read_image
 from fcn_trt._imports import require_cv2
 from fcn_trt._progress import progress
-from fcn_trt.cli import parse_hw
+from fcn_trt._util import parse_hw
 from fcn_trt.errors import ConfigError, SourceOpenError
-from fcn_trt.sources import read_image
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -50,7 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_SUFFIXES = IMAGE_EXTENSIONS  # the one list (fcn_trt._imageio); the old name stays for importers
 _CACHE_VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -66,9 +66,8 @@ def default_cache_dir() -> Path:
 
 
 def parse_size(text: str) -> Tuple[int, int]:
-    """``"HxW"`` (or ``"H,W"``, or a single ``"S"`` for SxS) -> ``(h, w)``; ConfigError otherwise."""
-    text = str(text).replace(",", "x")
-    return parse_hw(text if "x" in text.lower() else f"{text}x{text}", "size")
+    """``"HxW"`` (or ``"H,W"``, or a single ``"S"`` for SxS) -> ``(h, w)``; ConfigError otherwise (the one size grammar)."""
+    return parse_hw(text, "size")
 
 
 def source_kind(source: PathLike) -> str:

@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from fcn_trt import scenes
 from fcn_trt.datasets.voc import write_split, write_voc_sample
-from fcn_trt.cli import parse_hw
+from fcn_trt._util import parse_hw
 from fcn_trt.errors import ConfigError, FcnTrtError
 
 __all__ = ["write_scene_dataset", "parse_size", "main"]
@@ -32,10 +32,7 @@ __all__ = ["write_scene_dataset", "parse_size", "main"]
 
 def parse_size(text: str) -> Tuple[int, int]:
     """``"240x320"`` -> ``(240, 320)`` (H x W), at least 8x8."""
-    h, w = parse_hw(str(text), "size")
-    if h < 8 or w < 8:
-        raise ConfigError("size", expected="at least 8x8 pixels", found=repr(text))
-    return h, w
+    return parse_hw(text, "size", minimum=8)
 
 
 def write_scene_dataset(

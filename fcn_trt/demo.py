@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import statistics
 import sys
@@ -26,10 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .cli import parse_hw, positive_int
+from ._util import parse_hw
 from .errors import ConfigError, FcnTrtError, ModelError, SourceOpenError
 
-__all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size", "add_demo_parser", "run_demo_command"]
+__all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size"]
 
 #: Scene seed of the demo clip (training used frame seeds >= 10**7; this one is held out).
 DEMO_CLIP_SEED = 2024
@@ -75,10 +74,7 @@ class DemoReport:
 
 def parse_size(text: str) -> Tuple[int, int]:
     """``"240x320"`` -> ``(240, 320)``; raises :class:`ConfigError` otherwise (H and W in 32..4096)."""
-    h, w = parse_hw(str(text))
-    if not (32 <= h <= 4096 and 32 <= w <= 4096):
-        raise ConfigError("--size", expected="H and W between 32 and 4096", found=repr(text))
-    return h, w
+    return parse_hw(text, "--size", minimum=32, maximum=4096)
 
 
 def _cv2() -> Any:
@@ -187,53 +183,3 @@ def run_demo(
         mean_latency_ms=float(statistics.fmean(timed)), median_latency_ms=float(statistics.median(timed)),
         video=str(video_path), side_by_side=str(side_path), wall_s=time.perf_counter() - t_start,
     )
-
-
-# --- command line -------------------------------------------------------------------------------
-def add_demo_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``demo`` subcommand; its handler :func:`run_demo_command` is the ``func`` default."""
-    p = subparsers.add_parser(
-        "demo",
-        help="segment a generated moving-camera clip with the shipped demo model (CPU is fine)",
-        description="Generate a held-out robot/vehicle-view clip (fcn_trt.scenes), segment it with "
-        "the demo model, write an overlay video and a frame | ground truth | prediction image, and "
-        "print pixel accuracy, mean IU and latency.",
-    )
-    p.add_argument("--out", default="fcn_trt_demo", metavar="DIR", help="output folder (default: ./fcn_trt_demo)")
-    p.add_argument("--frames", type=positive_int, default=60, metavar="N", help="clip length (default 60)")
-    p.add_argument("--size", default="240x320", metavar="HxW", help="frame size (default 240x320)")
-    p.add_argument("--model", default="demo",
-                   help="built-in name 'demo', its pipeline .onnx, or a TensorRT .engine built from it")
-    p.add_argument("--backend", choices=("onnxruntime", "tensorrt"), default=None,
-                   help="default: from the model's suffix")
-    p.add_argument("--seed", type=int, default=DEMO_CLIP_SEED, help="clip seed (default: a held-out one)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_demo_command)
-    return p
-
-
-def run_demo_command(args: argparse.Namespace) -> int:
-    """Handler of ``fcn-trt demo``; prints the report; returns the exit code."""
-    try:
-        report = run_demo(
-            out_dir=args.out, frames=args.frames, size=parse_size(args.size), model=args.model,
-            backend=args.backend, seed=args.seed, progress=not args.no_progress,
-        )
-    except FcnTrtError as e:
-        print("fcn-trt demo: error: %s" % e, file=sys.stderr)
-        return int(getattr(e, "exit_code", 1))
-    print(report.summary())
-    return 0
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m fcn_trt.demo`` (same options as ``fcn-trt demo``)."""
-    parser = argparse.ArgumentParser(prog="python -m fcn_trt.demo")
-    sub = parser.add_subparsers(dest="command")
-    add_demo_parser(sub)
-    args = parser.parse_args(["demo"] + list(sys.argv[1:] if argv is None else argv))
-    return run_demo_command(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -18,7 +18,6 @@ so TensorRT engines, ONNX pipelines and test doubles go through the same code.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
@@ -32,11 +31,10 @@ import numpy as np
 
 from ._progress import progress as _progress
 from .datasets.voc import VocDataset
-from .cli import positive_int
 from .errors import FcnTrtError, InputError
 from .metrics import ConfusionMatrix, SegmentationScores, format_iou_table
 
-__all__ = ["EvalReport", "evaluate", "add_eval_parser", "run_eval_command"]
+__all__ = ["EvalReport", "evaluate"]
 
 log = logging.getLogger(__name__)
 
@@ -170,85 +168,3 @@ def evaluate(
         report.root, report.split, count, report.scores.mean_iu, report.mean_latency_ms,
     )
     return report
-
-
-# --- command line -------------------------------------------------------------------------------
-def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``eval`` subcommand to an ``argparse`` subparsers object; its handler is
-    :func:`run_eval_command` (also set as ``func`` default)."""
-    p = subparsers.add_parser(
-        "eval",
-        help="measure mean IU (and pixel acc., mean acc., f.w. IU) on a PASCAL VOC split",
-        description="Run a model on every image of a PASCAL VOC segmentation split and print the "
-        "per-class IU table and the FCN paper's four metrics (void label 255 ignored).",
-    )
-    p.add_argument("model", help="pipeline .onnx, TensorRT .engine, or built-in model name")
-    p.add_argument(
-        "--data", required=True, metavar="ROOT",
-        help="VOC root: the folder holding JPEGImages/, SegmentationClass/, ImageSets/Segmentation/",
-    )
-    p.add_argument("--split", default="val", help="split name, ImageSets/Segmentation/<split>.txt (default: val)")
-    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="evaluate the first N images only")
-    p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
-    p.add_argument(
-        "--backend", choices=("onnxruntime", "tensorrt"), default=None,
-        help="inference backend (default: from the model's suffix)",
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_eval_command)
-    return p
-
-
-def _open_segmenter(args: argparse.Namespace) -> Any:
-    from .segmenter import Segmenter
-
-    return Segmenter(args.model, backend=args.backend)
-
-
-def run_eval_command(
-    args: argparse.Namespace,
-    segmenter_factory: Optional[Callable[[argparse.Namespace], Any]] = None,
-) -> int:
-    """Handler of ``fcn-trt eval``: prints the IU table and the four metrics; returns the exit code.
-
-    ``segmenter_factory(args)`` opens the segmenter (default: ``fcn_trt.Segmenter(args.model,
-    backend=args.backend)``); errors print one line to stderr and return the error's exit code.
-    """
-    factory = segmenter_factory or _open_segmenter
-    segmenter = None
-    try:
-        segmenter = factory(args)
-        report = evaluate(
-            segmenter, args.data, split=args.split, limit=args.limit,
-            progress=not getattr(args, "no_progress", False),
-        )
-        backend = getattr(getattr(segmenter, "backend", None), "name", "") or ""
-    except FcnTrtError as e:
-        print("fcn-trt eval: error: %s" % e, file=sys.stderr)
-        return int(getattr(e, "exit_code", 1))
-    finally:
-        close = getattr(segmenter, "close", None)
-        if callable(close):
-            close()
-    s = report.scores
-    print("%s on %s (split %s, %d images)" % (args.model, report.root, report.split, report.num_images))
-    print()
-    print(report.table())
-    print()
-    print(
-        "pixel acc. %.2f  mean acc. %.2f  mean IU %.2f  f.w. IU %.2f  (%%, %d labelled pixels)"
-        % (100 * s.pixel_accuracy, 100 * s.mean_accuracy, 100 * s.mean_iu, 100 * s.frequency_weighted_iu, s.num_pixels)
-    )
-    print("mean latency %.2f ms/image (segmenter.run, %s)" % (report.mean_latency_ms, backend or "unknown backend"))
-    if args.json_out:
-        out = dict(report.to_dict(), model=str(args.model), backend=backend)
-        try:
-            path = Path(args.json_out)
-            if path.parent and not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(out, indent=2, allow_nan=False))
-        except OSError as e:
-            print("fcn-trt eval: error: cannot write %s: %s" % (args.json_out, e), file=sys.stderr)
-            return 1
-        print("wrote %s" % args.json_out)
-    return 0

@@ -20,7 +20,7 @@ from .backends.tensorrt import _acquire_engine, _release_engine
 from .errors import FcnTrtError, ModelNotFoundError
 from .sidecar import EngineSidecar, check_engine_compatible, read_sidecar, rebuild_hint
 
-__all__ = ["TensorInfo", "EngineReport", "inspect_engine", "format_report", "add_inspect_parser", "run_inspect"]
+__all__ = ["TensorInfo", "EngineReport", "inspect_engine", "format_report"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,19 +123,3 @@ def format_report(report: EngineReport) -> str:
     else:
         lines.append("io tensors  unavailable: %s" % report.tensors_unavailable)
     return "\n".join(lines)
-
-
-def add_inspect_parser(subparsers: Any) -> Any:
-    """``inspect ENGINE`` subcommand of ``fcn-trt`` (handler: :func:`run_inspect`)."""
-    p = subparsers.add_parser("inspect", help="show an engine's sidecar metadata and IO tensors")
-    p.add_argument("engine", help=".engine file (its .engine.json sidecar must sit next to it)")
-    p.add_argument("--no-tensors", action="store_true", help="sidecar only (no TensorRT, no GPU needed)")
-    p.set_defaults(func=run_inspect)
-    return p
-
-
-def run_inspect(args: Any) -> int:
-    """Handler of ``fcn-trt inspect``."""
-    report = inspect_engine(args.engine, tensors=not args.no_tensors)
-    print(format_report(report))
-    return 0

@@ -41,6 +41,8 @@ from .errors import InputError
 
 __all__ = [
     "confusion_matrix",
+    "iou_per_class",
+    "mask_iou",
     "ConfusionMatrix",
     "SegmentationScores",
     "scores_from_confusion",
@@ -120,6 +122,35 @@ def confusion_matrix(
     return np.bincount(n * g + p, minlength=n * n).reshape(n, n)
 
 
+def iou_per_class(cm: np.ndarray) -> np.ndarray:
+    """Intersection over union per class of a confusion matrix (NaN where a class has no union).
+
+    The one IoU in fcn_trt and build_engine: rows or columns may be either ground truth or the
+    other model, the formula is symmetric.
+
+    Example:
+        >>> iou_per_class(np.array([[3, 1], [0, 4]])).tolist()
+        [0.75, 0.8]
+    """
+    hist = np.asarray(cm, dtype=np.float64)
+    diag = np.diag(hist)
+    union = hist.sum(axis=0) + hist.sum(axis=1) - diag
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, diag / union, np.nan)
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two boolean masks of the same shape (1.0 when both are empty).
+
+    Example:
+        >>> mask_iou(np.array([1, 1, 0], bool), np.array([1, 0, 0], bool))
+        0.5
+    """
+    a, b = np.asarray(a, bool).ravel(), np.asarray(b, bool).ravel()
+    iou = iou_per_class(np.bincount(2 * a.astype(np.int64) + b, minlength=4).reshape(2, 2))[1]
+    return 1.0 if np.isnan(iou) else float(iou)
+
+
 @dataclasses.dataclass(frozen=True)
 class SegmentationScores:
     """The four FCN-paper metrics (fractions in 0..1) plus per-class IU and accuracy.
@@ -181,10 +212,9 @@ def scores_from_confusion(cm: np.ndarray) -> SegmentationScores:
         )
     diag = np.diag(hist)
     t = hist.sum(axis=1)  # ground-truth pixels per class
-    union = t + hist.sum(axis=0) - diag
+    iu = iou_per_class(hist)
     with np.errstate(divide="ignore", invalid="ignore"):
         acc_cls = np.where(t > 0, diag / t, np.nan)
-        iu = np.where(union > 0, diag / union, np.nan)
     present = t > 0
     pixel_accuracy = float(diag.sum() / total)
     mean_accuracy = float(acc_cls[present].mean())  # total > 0 so at least one class present

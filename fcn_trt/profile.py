@@ -31,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime
 import json
@@ -45,6 +44,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._hashing import file_sha256
+from ._util import parse_hw
 from ._imports import require_pyplot
 from ._progress import progress
 from .backends import backend_spec
@@ -61,8 +61,6 @@ __all__ = [
     "stage_stats",
     "parse_size",
     "write_plots",
-    "add_profile_parser",
-    "run_profile_command",
     "SCHEMA",
     "STAGES",
     "CV_WARN",
@@ -291,10 +289,8 @@ class ProfileReport:
 
 # --- helpers --------------------------------------------------------------------------------------
 def parse_size(text: str, what: str = "--size") -> Tuple[int, int]:
-    """``"480x640"`` (or ``"480,640"``) -> ``(480, 640)`` (height x width)."""
-    from .cli import parse_hw
-
-    return parse_hw(str(text).replace(",", "x"), what)
+    """``"480x640"`` (or ``"480,640"``, or ``"480"`` for 480x480) -> ``(480, 640)`` (height x width)."""
+    return parse_hw(text, what)
 
 
 def _peak_rss_mb() -> Optional[float]:
@@ -652,41 +648,3 @@ def write_plots(report: ProfileReport, prefix: Union[str, Path]) -> List[Path]:
     fig.savefig(timeline, dpi=100)
     plt.close(fig)
     return [hist, timeline]
-
-
-# --- CLI ------------------------------------------------------------------------------------------
-def add_profile_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``profile`` to an ``argparse`` subparsers object (``fcn-trt profile``)."""
-    p = subparsers.add_parser(
-        "profile", help="latency profile: per-stage percentiles, throughput, memory, slowest layers",
-        description="Profile a model: warm-up excluded, per-stage min/p50/p90/p99/max/mean/std, throughput, "
-                    "peak memory, and the machine/software needed to reproduce it.")
-    p.add_argument("model", help="pipeline .onnx, TensorRT .engine, or a built-in name")
-    p.add_argument("--size", default="480x640", help="synthetic frame size HxW (default 480x640)")
-    p.add_argument("--batch", type=int, default=1, help="frames per call (default 1)")
-    p.add_argument("--frames", type=int, default=100, help="timed calls (default 100)")
-    p.add_argument("--warmup", type=int, default=10, help="untimed warm-up calls (default 10)")
-    p.add_argument("--source", help="camera index, video, folder or URL instead of synthetic frames")
-    p.add_argument("--backend", choices=("onnxruntime", "tensorrt"), help="default: from the model's suffix")
-    p.add_argument("--layers", type=int, default=0, metavar="N", help="also show the N slowest layers")
-    p.add_argument("--no-render", action="store_true", help="do not time rendering the overlay")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--plot", metavar="OUT_PREFIX", help="write OUT_PREFIX_hist.png and OUT_PREFIX_timeline.png")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_profile_command)
-    return p
-
-
-def run_profile_command(args: argparse.Namespace) -> int:
-    source: Any = args.source
-    if source is not None and str(source).isdigit():
-        source = int(source)
-    report = profile(args.model, size=parse_size(args.size), batch=args.batch, frames=args.frames, warmup=args.warmup,
-                     source=source, backend=args.backend, layers=args.layers, render=not args.no_render,
-                     show_progress=not args.no_progress and not args.json)
-    if args.plot:
-        paths = write_plots(report, args.plot)
-        if not args.json:
-            print("wrote " + ", ".join(str(p) for p in paths))
-    print(report.to_json() if args.json else report.format_table())
-    return 0

@@ -22,16 +22,18 @@ import dataclasses
 import functools
 import time
 from pathlib import Path
-from typing import Any, Deque, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._imageio import image_files, is_image, is_video, read_image
 from ._imports import require_cv2
-from .errors import ConfigError, InputError
+from .datasets.voc import save_label_png
+from .errors import ConfigError, InputError, SourceOpenError
 from .result import SegmentationResult
 
 __all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES",
-           "add_render_arguments"]
+           "SegmentedFile", "SegmentFilesReport", "segment_files"]
 
 RENDER_MODES = ("overlay", "labels", "side-by-side")
 
@@ -249,21 +251,9 @@ class LabelSmoother:
         return dataclasses.replace(result, labels=self.update(result.labels))
 
 
-def add_render_arguments(parser: Any) -> None:
-    """Add ``--mode``, ``--alpha``, ``--smooth`` and ``--no-legend`` (what :func:`render` and
-    :class:`LabelSmoother` take) to an argparse parser; ``--smooth none`` means no smoothing."""
-    parser.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to draw (default: overlay)")
-    parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
-    parser.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
-                        help="temporal smoothing of labels across frames (default: none)")
-    parser.add_argument("--no-legend", action="store_true", help="hide the class legend")
-
-
 def open_video_writer(path: Union[str, Path], fps: float, size_wh: Tuple[int, int], fourcc: str = "mp4v") -> Any:
     """A ``cv2.VideoWriter`` for BGR frames of ``size_wh`` (width, height), checked to be open."""
     cv2 = _cv2()
-    from .errors import SourceOpenError
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), float(fps or 30.0), (int(size_wh[0]), int(size_wh[1])))
@@ -273,3 +263,138 @@ def open_video_writer(path: Union[str, Path], fps: float, size_wh: Tuple[int, in
             hint="use a .mp4 path with fourcc 'mp4v' or an .avi path with 'MJPG'",
         )
     return writer
+
+
+# --- segmenting files to files (``fcn-trt run``) ------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class SegmentedFile:
+    """One input image (or a whole video) and what :func:`segment_files` wrote for it."""
+
+    source: str
+    output: str
+    frames: int
+    total_ms: float  # mean per frame (Segmenter timings["total"])
+    class_fractions: Tuple[Tuple[str, float], ...]
+    labels_png: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentFilesReport:
+    """What :func:`segment_files` did: one entry per image, or one for a video."""
+
+    input: str
+    output: str
+    video: bool
+    files: Tuple[SegmentedFile, ...]
+
+    @property
+    def frames(self) -> int:
+        return sum(f.frames for f in self.files)
+
+    def lines(self) -> Tuple[str, ...]:
+        """Printable lines (what ``fcn-trt run`` prints)."""
+        if self.video:
+            return (f"segmented {self.frames} frames -> {self.output}",)
+        out = []
+        for f in self.files:
+            fractions = ", ".join(f"{k} {v:.1%}" for k, v in f.class_fractions if v > 0)
+            out.append(f"{Path(f.source).name}: {f.total_ms:.1f} ms  [{fractions}] -> {f.output}")
+        return tuple(out)
+
+
+def segment_files(segmenter: Any, input: Union[str, Path], output: Union[str, Path], *, alpha: float = 0.5,
+                  labels_only: bool = False, save_labels: bool = False) -> SegmentFilesReport:
+    """Segment an image, a folder/glob of images, or a video file, and write overlays.
+
+    Frames are read by the streaming sources and run through :meth:`fcn_trt.Segmenter.stream`
+    (every frame, in order; inference overlaps reading and writing).
+
+    Args:
+        segmenter: an open :class:`fcn_trt.Segmenter`.
+        input: an image, a folder, a glob, or a video file.
+        output: for one image with an image suffix, that file; for several images, a folder
+            (``<stem>_overlay.png``); for a video, the output video (``.avi``: MJPG, else mp4v).
+        alpha: overlay opacity; ``labels_only`` writes the colourised labels instead.
+        save_labels: also write palette label PNGs (class ids) next to each image's output.
+
+    Example:
+        >>> with fcn_trt.Segmenter("demo") as seg:                                  # doctest: +SKIP
+        ...     report = segment_files(seg, "frames/", "out/", save_labels=True)
+        >>> print("\\n".join(report.lines()))                                       # doctest: +SKIP
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ConfigError("alpha", expected="a value in [0, 1]", found=repr(alpha))
+    src, out = Path(input), Path(output)
+
+    def draw(result: SegmentationResult, frame: np.ndarray) -> np.ndarray:
+        return result.colorize() if labels_only else result.overlay(frame, alpha=alpha)
+
+    if src.is_file() and is_video(src):
+        return _segment_video(segmenter, src, out, draw)
+    images = image_files(src, "input")
+    single = len(images) == 1 and is_image(out)
+    if not single:
+        out.mkdir(parents=True, exist_ok=True)
+    cv2 = _cv2()
+    written: list = []
+    failed: list = []
+
+    def frames() -> Any:
+        for p in images:
+            try:
+                yield read_image(p, "reading images")
+            except SourceOpenError as e:  # a source ends quietly on a reader error: keep it to raise it here
+                failed.append(e)
+                return
+
+    for item in segmenter.stream(frames(), live=False):
+        path = images[item.sequence]
+        result = item.result
+        target = out if single else out / f"{path.stem}_overlay.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(target), draw(result, item.frame)):
+            raise SourceOpenError(f"output {target}", expected="a writable image path", found="OpenCV could not write it")
+        labels_png = None
+        if save_labels:
+            labels_png = target.with_name(target.stem.replace("_overlay", "") + "_labels.png")
+            save_label_png(labels_png, np.asarray(result.labels), result.palette)
+        written.append(SegmentedFile(
+            source=str(path), output=str(target), frames=1, total_ms=float(result.timings["total"]),
+            class_fractions=tuple(result.class_fractions().items()),
+            labels_png=None if labels_png is None else str(labels_png),
+        ))
+    if failed:
+        raise failed[0]
+    return SegmentFilesReport(input=str(src), output=str(out), video=False, files=tuple(written))
+
+
+def _segment_video(segmenter: Any, src: Path, out: Path, draw: Any) -> SegmentFilesReport:
+    writer = None
+    n = 0
+    total_ms = 0.0
+    fractions: Dict[str, float] = {}
+    stream = segmenter.stream(str(src), live=False)
+    try:
+        for item in stream:
+            img = draw(item.result, item.frame)
+            if writer is None:
+                fourcc = "MJPG" if out.suffix.lower() == ".avi" else "mp4v"
+                try:
+                    writer = open_video_writer(out, stream.source.fps or 30.0, (img.shape[1], img.shape[0]), fourcc)
+                except SourceOpenError:
+                    raise SourceOpenError(f"output video {out}", expected="a writable .mp4 or .avi path",
+                                          found="OpenCV could not open it") from None
+            writer.write(img)
+            n += 1
+            total_ms += float(item.result.timings["total"])
+            for k, v in item.result.class_fractions().items():
+                fractions[k] = fractions.get(k, 0.0) + v
+    finally:
+        stream.close()
+        if writer is not None:
+            writer.release()
+    if n == 0:
+        raise SourceOpenError(f"video {src}", expected="at least one frame", found="none could be read")
+    entry = SegmentedFile(source=str(src), output=str(out), frames=n, total_ms=total_ms / n,
+                          class_fractions=tuple((k, v / n) for k, v in fractions.items()))
+    return SegmentFilesReport(input=str(src), output=str(out), video=True, files=(entry,))

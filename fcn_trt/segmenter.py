@@ -28,24 +28,9 @@ from .models import resolve_model
 from .result import SegmentationResult
 from .validation import frame_hw, validate_batch, validate_frame
 
-__all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs",
-           "add_model_arguments"]
+__all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
 
 log = logging.getLogger(__name__)
-
-
-def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
-    """Add ``--model`` and ``--backend`` (what :class:`Segmenter` takes) to an argparse parser.
-
-    Example:
-        >>> import argparse
-        >>> p = argparse.ArgumentParser(); add_model_arguments(p)
-        >>> vars(p.parse_args(["--model", "m.onnx"]))
-        {'model': 'm.onnx', 'backend': None}
-    """
-    parser.add_argument("--model", default=default,
-                        help="pipeline .onnx, TensorRT .engine, or built-in name (default: %s)" % default)
-    parser.add_argument("--backend", choices=list(BACKENDS), help="default: from the model's suffix")
 
 
 class FrameTicket:

@@ -21,21 +21,19 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .cli import parse_hw
+from ._imageio import read_image
 from .errors import ConfigError, InputError, ModelFormatError, ModelNotFoundError
-from .sources import read_image
 
-__all__ = ["LatencyStats", "SelfcheckReport", "selfcheck", "latency_stats", "add_selfcheck_parser", "run_selfcheck_command"]
+__all__ = ["LatencyStats", "SelfcheckReport", "selfcheck", "latency_stats", "Builder", "DEFAULT_BUDGET"]
 
 log = logging.getLogger(__name__)
 
@@ -167,33 +165,8 @@ def _resolve_paths(model: Union[str, Path], onnx: Union[str, Path, None]) -> Tup
     return path, ref
 
 
-def _build(onnx_path: Path, engine_out: Optional[Path], precision: Optional[str], size: Tuple[int, int], device: int,
-           workdir: Path) -> Path:
-    """Build an engine with build_engine.trt_builder (offline tooling, imported lazily).
-
-    The profile is the builder's default widened to hold ``size`` (its optimum).
-    """
-    try:
-        from build_engine.trt_builder import BuildConfig, build_engine  # type: ignore[import-not-found]
-    except ImportError:
-        raise ConfigError(
-            "selfcheck from an ONNX model",
-            expected="the build_engine tools (installed with the fcn-trt source)",
-            found="build_engine.trt_builder is not importable",
-            hint="build the engine with `python -m build_engine build MODEL.onnx --out MODEL.engine`, "
-            "then run `fcn-trt selfcheck MODEL.engine --onnx MODEL.onnx`",
-        ) from None
-    out = engine_out or workdir / (onnx_path.stem + ".engine")
-    default = BuildConfig()
-    hw = (1,) + tuple(size)
-    config = BuildConfig(
-        precision=precision,
-        min_shape=tuple(min(a, b) for a, b in zip(default.min_shape, hw)),
-        opt_shape=hw,
-        max_shape=tuple(max(a, b) for a, b in zip(default.max_shape, hw)),
-        device=device,
-    )
-    return Path(build_engine(onnx_path, out, config))
+#: ``build(onnx_path, engine_out, precision, size, device) -> engine path`` (see :func:`selfcheck`)
+Builder = Callable[[Path, Path, Optional[str], Tuple[int, int], int], Path]
 
 
 def _time_ms(fn: Any, frame: np.ndarray) -> Tuple[Dict[str, np.ndarray], float]:
@@ -216,12 +189,17 @@ def selfcheck(
     device: int = 0,
     cuda_graph: bool = True,
     seed: int = 0,
+    build: Optional[Builder] = None,
 ) -> SelfcheckReport:
     """Compare TensorRT with ONNX Runtime on the same frames; see the module docstring.
 
     Args:
-        model: a pipeline ``.onnx`` (an engine is built from it, into ``engine_out`` or a temporary
-            folder) or an engine file (then ``onnx`` or a sibling ``<stem>.onnx`` is the reference).
+        model: an engine file (then ``onnx`` or a sibling ``<stem>.onnx`` is the reference), or a
+            pipeline ``.onnx`` together with ``build`` (the engine is built into ``engine_out`` or a
+            temporary folder).
+        build: how to build an engine from a ``.onnx`` model; the runtime never imports the
+            offline tools itself (``fcn-trt selfcheck`` passes
+            :func:`fcn_trt.cli.selfcheck.build_with_build_engine`).
         frames: number of frames compared and timed (batch 1 each).
         precision: expected precision ("fp32"/"fp16"/"int8"; None = whatever the graph/engine is):
             passed to the builder for an ONNX, checked against the sidecar for an engine.
@@ -240,13 +218,21 @@ def selfcheck(
     from .cuda import cuda_device_info
 
     cuda_device_info(device)  # no GPU: one NoCudaDeviceError line before any TensorRT or build work
+    built = path.suffix.lower() == ".onnx"
+    if built and build is None:
+        raise ConfigError(
+            "selfcheck(%s)" % path.name, expected="a TensorRT engine, or build= to build one from the ONNX",
+            found="a .onnx model and no builder",
+            hint="pass build=fcn_trt.cli.selfcheck.build_with_build_engine, or run `fcn-trt selfcheck %s`" % path.name,
+        )
     from .backends.onnxruntime import OnnxRuntimeBackend
 
     with tempfile.TemporaryDirectory(prefix="fcn_trt_selfcheck_") as tmp:
-        built = path.suffix.lower() == ".onnx"
-        engine = (
-            _build(path, Path(engine_out) if engine_out else None, precision, size, device, Path(tmp)) if built else path
-        )
+        engine = path
+        if built:
+            assert build is not None
+            out = Path(engine_out) if engine_out else Path(tmp) / (path.stem + ".engine")
+            engine = Path(build(path, out, precision, tuple(size), device))  # type: ignore[arg-type]
         from .backends.tensorrt import TensorRTBackend
 
         ort = OnnxRuntimeBackend(ref, providers="CPUExecutionProvider")
@@ -291,56 +277,3 @@ def selfcheck(
         backend=backend_info,
         built=built,
     )
-
-
-# --- CLI --------------------------------------------------------------------------------------------
-def add_selfcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``fcn-trt selfcheck`` to an argparse subparsers object (handler: :func:`run_selfcheck_command`)."""
-    p = subparsers.add_parser(
-        "selfcheck",
-        help="check TensorRT against ONNX Runtime on this GPU (label agreement, latency)",
-        description="Build (from a pipeline .onnx) or load (.engine) a TensorRT engine, run the same frames "
-        "through TensorRT and ONNX Runtime, print label agreement and TensorRT latency p50/p99. "
-        "Exits 1 when the agreement is below the budget.",
-    )
-    p.add_argument("model", help="pipeline .onnx (an engine is built from it) or TensorRT .engine")
-    p.add_argument("--onnx", default=None, help="reference ONNX for an engine (default: <engine stem>.onnx)")
-    p.add_argument("--frames", type=int, default=32, help="frames to compare and time (default 32)")
-    p.add_argument("--size", default="480x640", help="HxW of the random frames (default 480x640)")
-    p.add_argument("--images", nargs="*", default=(), metavar="IMAGE", help="use these images instead of random frames")
-    p.add_argument(
-        "--precision", choices=("fp32", "fp16", "int8"), default=None,
-        help="expected precision of the graph/engine (default: whatever it is)",
-    )
-    p.add_argument("--budget", type=float, default=DEFAULT_BUDGET, help="minimum label agreement, 0..1 (default 0.995)")
-    p.add_argument("--warmup", type=int, default=3, help="untimed warm-up frames (default 3)")
-    p.add_argument("--engine-out", default=None, help="keep the built engine here (default: temporary)")
-    p.add_argument("--device", type=int, default=0, help="CUDA device index")
-    p.add_argument("--no-cuda-graph", action="store_true", help="plain enqueue instead of CUDA graph replay")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random frames")
-    p.set_defaults(func=run_selfcheck_command)
-    return p
-
-
-def run_selfcheck_command(args: argparse.Namespace) -> int:
-    """Handler of ``fcn-trt selfcheck``: prints the summary; 0 on PASS, 1 on FAIL.
-
-    Errors (no GPU, missing packages, bad engine) propagate as FcnTrtError: the CLI prints them
-    in one line and exits with their code.
-    """
-    report = selfcheck(
-        args.model,
-        frames=args.frames,
-        precision=args.precision,
-        onnx=args.onnx,
-        size=parse_hw(args.size),
-        images=args.images or (),
-        budget=args.budget,
-        warmup=args.warmup,
-        engine_out=args.engine_out,
-        device=args.device,
-        cuda_graph=not args.no_cuda_graph,
-        seed=args.seed,
-    )
-    print(report.summary())
-    return 0 if report.passed else 1

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import glob
 import logging
 import os
 import re
@@ -45,6 +44,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 
 import numpy as np
 
+from ._imageio import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, image_files, is_image, read_image
 from ._imports import require_cv2
 from .errors import BackendUnavailableError, ConfigError, SourceEndedError, SourceOpenError
 
@@ -63,22 +63,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".h264", ".h265")
 _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", re.IGNORECASE)
 _DEV_VIDEO = re.compile(r"^/dev/video(\d+)$")
 
 
 _cv2 = functools.partial(require_cv2, "video sources")
-
-
-def read_image(path: Union[str, Path], purpose: str = "reading images") -> np.ndarray:
-    """One BGR uint8 image from a file; :class:`SourceOpenError` when OpenCV cannot decode it."""
-    cv2 = require_cv2(purpose)
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise SourceOpenError(f"image {path}", expected="a readable image file", found="OpenCV could not decode it")
-    return img
 
 
 def gstreamer_available() -> bool:
@@ -510,10 +499,6 @@ def _capture_fps(cap: Any) -> Optional[float]:
     return fps if fps > 0 else None
 
 
-def _glob_paths(pattern: str) -> List[str]:
-    return sorted(p for p in glob.glob(pattern) if os.path.splitext(p)[1].lower() in IMAGE_EXTENSIONS)
-
-
 def _open_string(spec: str, live: Optional[bool], retry: Optional[RetryPolicy], width: Optional[int],
                  height: Optional[int], fps: Optional[float], fourcc: Optional[str], timeout_s: float) -> Source:
     text = spec.strip()
@@ -548,21 +533,11 @@ def _open_string(spec: str, live: Optional[bool], retry: Optional[RetryPolicy], 
         return Source(cap, "GStreamer pipeline", live if live is not None else True, reopen=opener, retry=retry,
                       fps=_capture_fps(cap))
     path = Path(os.path.expanduser(text))
-    if path.is_dir():
-        paths = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
-        if not paths:
-            raise SourceOpenError(str(path), expected="a folder with images (" + ", ".join(IMAGE_EXTENSIONS[:4]) + "...)",
-                                  found="no image files")
-        return Source(_ImageListReader(paths), str(path), bool(live), retry=retry, finite=True)
-    if any(c in text for c in "*?["):
-        paths = _glob_paths(os.path.expanduser(text))
-        if not paths:
-            raise SourceOpenError(text, expected="a glob matching image files", found="no matches",
-                                  hint="quote the pattern in the shell so it reaches fcn_trt unexpanded")
-        return Source(_ImageListReader(paths), text, bool(live), retry=retry, finite=True)
+    if path.is_dir() or any(c in text for c in "*?[") or (path.is_file() and is_image(path)):
+        paths = [str(p) for p in image_files(text, "source")]
+        return Source(_ImageListReader(paths), text if not path.is_dir() else str(path), bool(live), retry=retry,
+                      finite=True)
     if path.is_file():
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
-            return Source(_ImageListReader([str(path)]), str(path), bool(live), retry=retry, finite=True)
         opener = _file_opener(str(path))
         cap = _open_capture(opener, str(path), "check that it is a video file FFmpeg can decode (ffprobe FILE)")
         return Source(cap, str(path), bool(live), reopen=opener, retry=retry, fps=_capture_fps(cap), finite=True)

@@ -22,8 +22,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
 from fcn_trt.errors import ConfigError, run_cli
+from fcn_trt.cli.args import add_model_arguments
 from fcn_trt.profile import parse_size, profile
-from fcn_trt.segmenter import add_model_arguments
 
 PERCENTILES = ("p50", "p90", "p99")
 

@@ -40,6 +40,7 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .._imageio import read_image
 from ..errors import BackendUnavailableError, InputError, SourceOpenError
 from ..palettes import VOC_CLASSES, voc_palette
 
@@ -249,26 +250,6 @@ def read_label_png(path: PathLike, palette: Optional[PaletteLike] = None) -> np.
 
 
 # --- images -------------------------------------------------------------------------------------
-def _read_bgr(path: Path) -> np.ndarray:
-    cv2 = _cv2()
-    if cv2 is not None:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None:
-            raise SourceOpenError("image %s" % path, expected="a readable image file", found="OpenCV could not decode it")
-        return img
-    Image = _pil_image()
-    if Image is None:
-        raise BackendUnavailableError(
-            "reading images", expected="opencv-python or pillow installed", found="neither", hint=_IMAGE_HINT
-        )
-    try:
-        with Image.open(str(path)) as img:
-            rgb = np.array(img.convert("RGB"))
-    except OSError as e:
-        raise SourceOpenError("image %s" % path, expected="a readable image file", found=str(e)) from None
-    return np.ascontiguousarray(rgb[..., ::-1])
-
-
 def _write_bgr(path: Path, bgr: np.ndarray, jpeg_quality: int) -> None:
     cv2 = _cv2()
     if cv2 is not None:
@@ -377,7 +358,7 @@ class VocDataset:
 
     def __getitem__(self, index: int) -> VocSample:
         image_id = self._ids[index]  # IndexError past the end, as a sequence should
-        image = _read_bgr(self.image_dir / (image_id + ".jpg"))
+        image = read_image(self.image_dir / (image_id + ".jpg"))
         labels = read_label_png(self.label_dir / (image_id + ".png"), self._palette)
         if image.shape[:2] != labels.shape:
             raise InputError(

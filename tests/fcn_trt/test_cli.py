@@ -60,7 +60,7 @@ def test_run_on_folder_and_video(model, tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["run", "missing.onnx", "-i", "x.png", "-o", "y.png"], "model"),
-    (["run", "{model}", "-i", "nothing/*.png", "-o", "y.png"], "--input"),
+    (["run", "{model}", "-i", "nothing/*.png", "-o", "y.png"], "input nothing/*.png"),
     (["run", "{model}", "-i", "{model}", "-o", "y.png", "--alpha", "3"], "--alpha"),
 ])
 def test_user_mistakes_give_one_line_and_nonzero_exit(model, args, needle):
@@ -80,7 +80,7 @@ def test_corrupt_image_is_one_line(model, tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["export", "--width-divisor", "7", "--out", "x.onnx"], "width_divisor"),
-    (["export", "--size", "12", "--out", "x.onnx"], "--size"),
+    (["export", "--size", "12x", "--out", "x.onnx"], "--size"),
     (["export", "--mean", "1,2", "--out", "x.onnx"], "--mean"),
     (["export", "--weights", "nope.npz", "--out", "x.onnx"], "nope.npz"),
     (["export", "--onnx", "nope.onnx", "--out", "x.onnx"], "nope.onnx"),

@@ -14,6 +14,7 @@ cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
 
 from fcn_trt import demo, scenes  # noqa: E402
+from fcn_trt.cli import demo as demo_cli  # noqa: E402
 from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
 
@@ -54,10 +55,10 @@ def test_demo_smoke_run_writes_video_and_side_by_side(tmp_path):
 def test_demo_command_prints_scores(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
-    demo.add_demo_parser(sub)
+    demo_cli.add_parser(sub)
     args = parser.parse_args(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "48x64",
                               "--model", str(DEMO_ONNX), "--no-progress"])
-    assert args.func is demo.run_demo_command
+    assert args.func is demo_cli.command
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "mean IU" in out and "pixel accuracy" in out and "ms/frame" in out
@@ -67,9 +68,9 @@ def test_demo_command_prints_scores(tmp_path, capsys):
 def test_demo_rejects_bad_options_and_foreign_models(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
-    demo.add_demo_parser(sub)
+    demo_cli.add_parser(sub)
     args = parser.parse_args(["demo", "--out", str(tmp_path), "--size", "big"])
-    assert demo.run_demo_command(args) == 2
+    assert demo_cli.command(args) == 2
     assert "--size: expected HxW" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--frames", "0"])

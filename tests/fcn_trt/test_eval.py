@@ -12,7 +12,9 @@ import pytest
 
 from fcn_trt.datasets import write_split, write_voc_sample
 from fcn_trt.errors import InputError
-from fcn_trt.eval import EvalReport, add_eval_parser, evaluate, run_eval_command
+from fcn_trt.cli.eval import add_parser as add_eval_parser
+from fcn_trt.cli.eval import command as run_eval_command
+from fcn_trt.eval import EvalReport, evaluate
 from fcn_trt.metadata import PipelineMetadata
 
 CLASSES = ("background", "cat", "dog")

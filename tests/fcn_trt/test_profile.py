@@ -13,6 +13,7 @@ import pytest
 import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt import profile as prof
+from fcn_trt.cli import profile as profile_cli
 from fcn_trt.errors import BackendUnavailableError, ConfigError, InputError, SourceError
 from fcn_trt.sysinfo import jetson_info, system_info
 
@@ -58,7 +59,8 @@ def test_stage_stats_rejects_empty_and_nonfinite(bad):
 def test_parse_size():
     assert prof.parse_size("480x640") == (480, 640)
     assert prof.parse_size("720X1280") == (720, 1280)
-    for bad in ("480", "ax3", "0x10", "-1x5"):
+    assert prof.parse_size("480,640") == (480, 640) and prof.parse_size("480") == (480, 480)  # the one size grammar
+    for bad in ("ax3", "0x10", "-1x5", "1x2x3"):
         with pytest.raises(ConfigError, match="--size"):
             prof.parse_size(bad)
 
@@ -200,7 +202,7 @@ def test_plot_without_matplotlib_is_a_clear_error(model_path, monkeypatch):
 
 def test_cli_json(model_path, capsys):
     parser = argparse.ArgumentParser()
-    prof.add_profile_parser(parser.add_subparsers())
+    profile_cli.add_parser(parser.add_subparsers())
     args = parser.parse_args(["profile", str(model_path), "--size", "24x32", "--frames", "3", "--warmup", "1", "--json"])
     assert args.func(args) == 0
     d = json.loads(capsys.readouterr().out)

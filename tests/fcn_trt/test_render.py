@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -178,10 +180,39 @@ def test_to_bgr_inverts_input_formats():
 def test_add_render_arguments():
     import argparse
 
-    from fcn_trt.render import RENDER_MODES, add_render_arguments
+    from fcn_trt.cli.args import add_render_arguments
+    from fcn_trt.render import RENDER_MODES
 
     p = argparse.ArgumentParser()
     add_render_arguments(p)
     assert vars(p.parse_args([])) == {"mode": "overlay", "alpha": 0.5, "smooth": "none", "no_legend": False}
     args = p.parse_args(["--mode", RENDER_MODES[-1], "--alpha", "0.2", "--smooth", "majority", "--no-legend"])
     assert (args.mode, args.alpha, args.smooth, args.no_legend) == ("side-by-side", 0.2, "majority", True)
+
+
+def test_segment_files_returns_a_frozen_report_and_prints_nothing(tmp_path, capsys):
+    import dataclasses
+
+    import cv2
+
+    import fcn_trt
+    from build_engine.pipeline import export_fcn_pipeline
+    from fcn_trt.errors import SourceOpenError
+    from fcn_trt.render import segment_files
+
+    model = export_fcn_pipeline(tmp_path / "m.onnx", "fcn32s", num_classes=3, width_divisor=32)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"f{i}.png"), np.full((24, 32, 3), 60 * i, np.uint8))
+    with fcn_trt.Segmenter(model, threads=1) as seg:
+        report = segment_files(seg, folder, tmp_path / "out", save_labels=True)
+        assert [Path(f.source).name for f in report.files] == ["f0.png", "f1.png", "f2.png"]
+        assert all(Path(f.output).is_file() and Path(f.labels_png).is_file() for f in report.files)
+        assert report.frames == 3 and not report.video and len(report.lines()) == 3
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            report.files = ()
+        (folder / "f3.png").write_bytes(b"not an image")
+        with pytest.raises(SourceOpenError, match="could not decode"):
+            segment_files(seg, folder, tmp_path / "out2")
+    assert capsys.readouterr().out == ""

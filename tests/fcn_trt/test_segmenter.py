@@ -148,7 +148,8 @@ def test_explicit_backend_override(model_path):
 def test_add_model_arguments():
     import argparse
 
-    from fcn_trt.segmenter import BACKENDS, add_model_arguments
+    from fcn_trt.cli.args import add_model_arguments
+    from fcn_trt.segmenter import BACKENDS
 
     p = argparse.ArgumentParser()
     add_model_arguments(p, default="selfie")

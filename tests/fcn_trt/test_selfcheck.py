@@ -10,6 +10,7 @@ import pytest
 from onnx import helper
 
 from fcn_trt.cli import main
+from fcn_trt.cli.selfcheck import build_with_build_engine
 from fcn_trt.errors import BackendUnavailableError, ConfigError, NoCudaDeviceError
 from fcn_trt.selfcheck import LatencyStats, latency_stats, selfcheck
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
@@ -102,17 +103,22 @@ def test_selfcheck_bad_options(tmp_path, bad):
 
 
 def test_selfcheck_builds_from_onnx(tmp_path, fake_trt, fake_cuda):
-    trt_builder = pytest.importorskip("build_engine.trt_builder")
-    del trt_builder
     onnx_path = tiny_pipeline(tmp_path / "m.onnx")
     out = tmp_path / "built.engine"
-    report = selfcheck(onnx_path, frames=2, size=(100, 2000), engine_out=out, warmup=0)
+    report = selfcheck(onnx_path, frames=2, size=(100, 2000), engine_out=out, warmup=0, build=build_with_build_engine)
     assert report.built and report.passed and out.is_file() and (tmp_path / "built.engine.json").is_file()
+
+
+def test_the_library_selfcheck_never_builds_by_itself(tmp_path, fake_trt, fake_cuda):
+    onnx_path = tiny_pipeline(tmp_path / "m.onnx")
+    with pytest.raises(ConfigError, match="build=") as exc:
+        selfcheck(onnx_path, frames=1)
+    assert "fcn-trt selfcheck m.onnx" in str(exc.value)
+    assert "Runtime" not in fake_trt._fake.created  # nothing was built or deserialised
 
 
 @pytest.mark.gpu
 def test_selfcheck_real_gpu(tmp_path):
-    pytest.importorskip("build_engine.trt_builder")
-    report = selfcheck(tiny_pipeline(tmp_path / "m.onnx"), frames=8, size=(480, 640))
+    report = selfcheck(tiny_pipeline(tmp_path / "m.onnx"), frames=8, size=(480, 640), build=build_with_build_engine)
     assert report.passed, report.summary()
     assert np.isfinite(report.tensorrt.p99_ms)

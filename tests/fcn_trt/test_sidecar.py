@@ -130,7 +130,7 @@ def test_inspect_with_fakes_lists_io_tensors(fake_trt, fake_cuda, tmp_path, caps
     import argparse
 
     from build_engine.trt_builder import BuildConfig, build_engine
-    from fcn_trt.inspect_engine import add_inspect_parser
+    from fcn_trt.cli.inspect import add_parser as add_inspect_parser
     from tests.build_engine.test_trt_builder import tiny_pipeline
 
     graph = tiny_pipeline(tmp_path / "t.onnx")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
+from fcn_trt import _imageio
 from PIL import Image
 
 from fcn_trt.datasets import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
@@ -98,6 +100,7 @@ def test_without_opencv_images_read_with_pillow(voc_root, monkeypatch):
     root, _ = voc_root
     with_cv2 = VocDataset(root, "val")[0]
     monkeypatch.setattr(voc, "_cv2", lambda: None)
+    monkeypatch.setattr(_imageio, "_cv2_module", lambda: None)  # the one image reader falls back to Pillow
     without = VocDataset(root, "val")[0]
     np.testing.assert_array_equal(without.labels, with_cv2.labels)
     # same JPEG, two decoders: BGR order kept, values within decoder rounding

@@ -1,0 +1,101 @@
+"""What every ``fcn-trt`` command shares: argument types and groups, and how a command is run.
+
+The library never sees argparse: a command module parses, calls one library function with plain
+values, and prints the frozen report it gets back. User mistakes become one line
+(``fcn-trt: error: ...``) and the error's exit code (:func:`fcn_trt.errors.run_cli`).
+
+Example:
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); add_model_arguments(p)
+    >>> vars(p.parse_args(["--model", "m.onnx"]))
+    {'model': 'm.onnx', 'backend': None}
+    >>> parse_hw("480x640")       # the one size grammar; handlers parse, so a bad size is one line
+    (480, 640)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from typing import Any, Optional, Sequence, Tuple
+
+from .._util import parse_hw
+from ..backends import BACKENDS
+from ..errors import run_cli
+
+__all__ = [
+    "positive_int", "parse_hw", "unit_interval", "add_model_arguments", "add_backend_argument",
+    "add_render_arguments", "run_parsed", "add_plugin_parsers",
+]
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a positive integer (for --frames, --limit...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
+    return value
+
+
+def unit_interval(text: str) -> float:
+    """argparse type: a number in [0, 1] (--alpha)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number in [0, 1], found %r" % text) from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("expected a value in [0, 1], found %s" % text)
+    return value
+
+
+def add_backend_argument(parser: Any) -> None:
+    """``--backend`` (default: from the model's suffix)."""
+    parser.add_argument("--backend", choices=list(BACKENDS), default=None, help="default: from the model's suffix")
+
+
+def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
+    """Add ``--model`` and ``--backend`` (what :class:`fcn_trt.Segmenter` takes) to an argparse parser."""
+    parser.add_argument("--model", default=default,
+                        help="pipeline .onnx, TensorRT .engine, or built-in name (default: %s)" % default)
+    add_backend_argument(parser)
+
+
+def add_render_arguments(parser: Any) -> None:
+    """Add ``--mode``, ``--alpha``, ``--smooth`` and ``--no-legend`` (what :func:`fcn_trt.render.render` and
+    :class:`fcn_trt.render.LabelSmoother` take) to an argparse parser; ``--smooth none`` means no smoothing."""
+    from ..render import RENDER_MODES
+
+    parser.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to draw (default: overlay)")
+    parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")
+    parser.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
+                        help="temporal smoothing of labels across frames (default: none)")
+    parser.add_argument("--no-legend", action="store_true", help="hide the class legend")
+
+
+def add_plugin_parsers(sub: Any, plugins: Sequence[Tuple[str, str]]) -> None:
+    """Add the subcommands that live in their own modules (``(module, add_parser function)``).
+
+    For build_engine's CLI, whose commands import optional heavy packages (onnx, torch): a module
+    missing its optional dependency drops its command instead of breaking the whole CLI.
+    """
+    for module, func in plugins:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name == module:
+                continue
+            raise
+        add_parser = getattr(mod, func, None)
+        if add_parser is not None:
+            add_parser(sub)
+
+
+def run_parsed(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]], prog: str, level: int) -> int:
+    """Parse and run ``args.func`` under :func:`fcn_trt.errors.run_cli` (one-line errors, exit codes)."""
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else level, format="%(levelname)s %(name)s: %(message)s")
+    return run_cli(lambda: args.func(args), prog, debug=args.verbose)

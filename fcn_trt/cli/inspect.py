@@ -1,0 +1,23 @@
+"""``fcn-trt inspect ENGINE``: an engine's sidecar metadata and IO tensors."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..inspect_engine import format_report, inspect_engine
+
+__all__ = ["add_parser", "command"]
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("inspect", help="show an engine's sidecar metadata and IO tensors")
+    p.add_argument("engine", help=".engine file (its .engine.json sidecar must sit next to it)")
+    p.add_argument("--no-tensors", action="store_true", help="sidecar only (no TensorRT, no GPU needed)")
+    p.set_defaults(func=command)
+    return p
+
+
+def command(args: argparse.Namespace) -> int:
+    print(format_report(inspect_engine(args.engine, tensors=not args.no_tensors)))
+    return 0
