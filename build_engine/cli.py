@@ -175,16 +175,13 @@ def run_export(args) -> int:
 
 def _rewrite_palette(path: Path, palette_arg: str) -> None:
     import onnx
-    from onnx import helper
 
-    from fcn_trt.metadata import METADATA_KEY, read_onnx_metadata
+    from fcn_trt.metadata import read_model_metadata, write_model_metadata
 
     model = onnx.load(str(path))
-    props = {p.key: p.value for p in model.metadata_props}
-    meta = read_onnx_metadata(props)
+    meta = read_model_metadata(model)
     meta = meta.replace(palette=tuple(tuple(c) for c in _read_palette(palette_arg, meta.num_classes)))
-    del model.metadata_props[:]
-    helper.set_model_props(model, {**props, METADATA_KEY: meta.to_json()})
+    write_model_metadata(model, meta)
     from .pipeline import save_model
 
     save_model(model, path)

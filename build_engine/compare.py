@@ -37,6 +37,7 @@ import numpy as np
 
 from fcn_trt._progress import progress
 from fcn_trt.errors import AccuracyGateError, ConfigError, InputError
+from fcn_trt.metrics import iou_per_class
 
 __all__ = [
     "AccuracyBudget",
@@ -283,14 +284,6 @@ class _Accumulator:
         self.frames += 1
 
 
-def _iou_from_cm(cm: np.ndarray) -> np.ndarray:
-    cm = cm.astype(np.float64)
-    diag = np.diag(cm)
-    union = cm.sum(0) + cm.sum(1) - diag
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, diag / union, np.nan)
-
-
 def _report(acc: _Accumulator, names: Sequence[str], k: int, budget: AccuracyBudget, model_a: str, model_b: str,
             prec_a: str, prec_b: str, notes: List[str]) -> ComparisonReport:
     if acc.total == 0:
@@ -302,7 +295,7 @@ def _report(acc: _Accumulator, names: Sequence[str], k: int, budget: AccuracyBud
     interior_agree = (acc.same - acc.band_same) / interior_total if interior_total else 1.0
     disagree = acc.total - acc.same
     in_band = (acc.band_total - acc.band_same) / disagree if disagree else 0.0
-    iou_ba = tuple(float(v) for v in _iou_from_cm(acc.ab.matrix))
+    iou_ba = tuple(float(v) for v in iou_per_class(acc.ab.matrix))
     failures = []
     if agreement < budget.min_agreement:
         failures.append(f"agreement {100 * agreement:.3f} % < {100 * budget.min_agreement:.2f} %")

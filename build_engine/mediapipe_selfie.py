@@ -48,6 +48,7 @@ import numpy as np
 
 from fcn_trt._hashing import file_sha256
 from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, ModelFormatError, SourceOpenError
+from fcn_trt.metrics import mask_iou
 
 __all__ = [
     "MEDIAPIPE_VERSION",
@@ -836,11 +837,6 @@ class SelfieVerification:
     person_fraction: float
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
-
-
 def verify_selfie(onnx_path: Union[str, Path], tflite_path: Union[str, Path], image_rgb: np.ndarray,
                   tf_python: Optional[str] = None, threshold: float = 0.5) -> SelfieVerification:
     """Compare the bare ONNX model with the TFLite interpreter on one uint8 RGB image."""
@@ -859,9 +855,9 @@ def verify_selfie(onnx_path: Union[str, Path], tflite_path: Union[str, Path], im
         max_abs_error=float(diff.max()),
         mean_abs_error=float(diff.mean()),
         mask_agreement_net=float((m_ours == m_ref).mean()),
-        iou_net=_iou(m_ours, m_ref),
+        iou_net=mask_iou(m_ours, m_ref),
         mask_agreement=float((big_ours == big_ref).mean()),
-        iou=_iou(big_ours, big_ref),
+        iou=mask_iou(big_ours, big_ref),
         person_fraction=float(big_ref.mean()),
     )
 
@@ -869,9 +865,9 @@ def verify_selfie(onnx_path: Union[str, Path], tflite_path: Union[str, Path], im
 # --- the pipeline --------------------------------------------------------------------------------
 def selfie_metadata(bare_model, landscape: bool = False):
     """PipelineMetadata of the wrapped selfie pipeline (classes background/person, BGR frames)."""
-    from fcn_trt.metadata import PipelineMetadata
+    from fcn_trt.metadata import PipelineMetadata, model_properties
 
-    props = {p.key: p.value for p in bare_model.metadata_props}
+    props = model_properties(bare_model)
     return PipelineMetadata(
         class_names=("background", "person"),
         palette=((0, 0, 0), (64, 160, 255)),
@@ -918,10 +914,10 @@ def extract_bare_network(pipeline) -> "onnx.ModelProto":
     import onnx
     from onnx import TensorProto, helper
 
-    from fcn_trt.metadata import METADATA_KEY, read_onnx_metadata
+    from fcn_trt.metadata import METADATA_KEY, read_model_metadata
 
     model = pipeline if isinstance(pipeline, onnx.ModelProto) else onnx.load(str(pipeline))
-    meta = read_onnx_metadata({p.key: p.value for p in model.metadata_props}, "selfie pipeline")
+    meta = read_model_metadata(model, "selfie pipeline")
     outputs = {"labels", "confidence", "logits"}
     net = [n for n in model.graph.node if not n.name.startswith(("pre/", "post/")) and n.name not in outputs]
     inits = [t for t in model.graph.initializer if not t.name.startswith(("pre/", "post/"))]

@@ -50,7 +50,7 @@ from onnx import TensorProto, helper
 
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
-from fcn_trt.metadata import METADATA_KEY, PipelineMetadata, read_onnx_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata, write_model_metadata
 
 __all__ = [
     "network_to_fp16",
@@ -94,15 +94,12 @@ def load_pipeline(model: ModelLike) -> onnx.ModelProto:
 
 def pipeline_metadata(model: onnx.ModelProto, source: str = "model") -> PipelineMetadata:
     """The fcn_trt metadata of a pipeline ModelProto (MetadataError if it is a bare network)."""
-    return read_onnx_metadata({p.key: p.value for p in model.metadata_props}, source=source)
+    return read_model_metadata(model, source=source)
 
 
 def set_pipeline_metadata(model: onnx.ModelProto, meta: PipelineMetadata) -> onnx.ModelProto:
     """Replace (or add) the fcn_trt metadata entry of ``model`` in place; returns ``model``."""
-    others = [(p.key, p.value) for p in model.metadata_props if p.key != METADATA_KEY]
-    del model.metadata_props[:]
-    helper.set_model_props(model, {**dict(others), METADATA_KEY: meta.to_json()})
-    return model
+    return write_model_metadata(model, meta)
 
 
 def is_pipeline_node(node: onnx.NodeProto) -> bool:

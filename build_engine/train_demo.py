@@ -34,6 +34,7 @@ import numpy as np
 
 from fcn_trt import scenes
 from fcn_trt.metadata import IMAGENET_RGB_MEAN, IMAGENET_RGB_STD
+from fcn_trt.metrics import iou_per_class
 
 __all__ = [
     "TRAIN_SEED_BASE",
@@ -84,10 +85,7 @@ def _confusion(pred: np.ndarray, gt: np.ndarray, n: int) -> np.ndarray:
 
 
 def _mean_iu(conf: np.ndarray) -> Tuple[float, np.ndarray]:
-    tp = np.diag(conf).astype(np.float64)
-    denom = conf.sum(0) + conf.sum(1) - tp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iu = tp / denom
+    iu = iou_per_class(conf)
     return float(np.nanmean(iu)), iu
 
 
@@ -345,9 +343,8 @@ def export_demo_pipeline(npz_path: Path, out_path: Path, summary: Optional[Dict[
     import tempfile
 
     import onnx
-    from onnx import helper
 
-    from fcn_trt.metadata import METADATA_KEY, read_onnx_metadata
+    from fcn_trt.metadata import read_model_metadata, write_model_metadata
 
     from .pipeline import export_fcn_pipeline, save_model
 
@@ -360,15 +357,13 @@ def export_demo_pipeline(npz_path: Path, out_path: Path, summary: Optional[Dict[
         )
         model = onnx.load(str(tmp))
     model = store_weights_fp16(model)
-    props = {p.key: p.value for p in model.metadata_props}
-    meta = read_onnx_metadata(props, str(out_path))
+    meta = read_model_metadata(model, str(out_path))
     extra = dict(meta.extra)
     extra.update({"weight_storage": "float16 initializers + Cast (fp32 compute)",
                   "dataset": "fcn_trt.scenes procedural scenes", "model_card": "DEMO_MODEL_CARD.md"})
     if summary:
         extra["training"] = {k: summary[k] for k in ("seed", "steps", "frames_seen", "wall_time_s") if k in summary}
-    del model.metadata_props[:]
-    helper.set_model_props(model, {METADATA_KEY: meta.replace(extra=extra).to_json()})
+    write_model_metadata(model, meta.replace(extra=extra))
     return save_model(model, out_path)
 
 

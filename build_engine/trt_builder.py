@@ -36,7 +36,7 @@ from fcn_trt.errors import (
     ModelNotFoundError,
     NoCudaDeviceError,
 )
-from fcn_trt.metadata import PipelineMetadata, read_onnx_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
 __all__ = [
@@ -220,8 +220,7 @@ def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
         raise ModelFormatError(
             "ONNX model %s" % onnx_path, expected="a valid ONNX protobuf", found=str(e).splitlines()[0] if str(e) else type(e).__name__
         ) from None
-    props = {p.key: p.value for p in model.metadata_props}
-    return read_onnx_metadata(props, source=str(onnx_path))
+    return read_model_metadata(model, source=str(onnx_path))
 
 
 def _build_command(onnx_path: Path, out_path: Path, config: BuildConfig) -> str:
@@ -539,45 +538,10 @@ def _config_from_args(args: Any) -> BuildConfig:
     )
 
 
-def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Optional[str] = None,
-                   show_progress: bool = True) -> Path:
-    """The graph to build: ``model`` itself, or its fp16 / int8 (Q/DQ, calibrated on ``calib``)
-    conversion written next to ``out``."""
-    meta = read_pipeline_metadata(model)
-    if precision is None or precision == meta.precision:
-        return model
-    if meta.precision != "fp32":
-        raise ConfigError(
-            "--precision %s for %s" % (precision, model.name), expected="an fp32 graph to convert",
-            found="a %s graph" % meta.precision, hint="pass the fp32 pipeline graph, or omit --precision",
-        )
-    if precision == "int8":
-        if not calib:
-            raise ConfigError(
-                "--precision int8 for %s" % model.name, expected="--calib SRC (frames to calibrate on)",
-                found="no --calib", hint="add --calib FOLDER|VIDEO|VOC_ROOT, or build the output of "
-                "`python -m build_engine quantize %s ...`" % model.name,
-            )
-        from build_engine.quantize import quantize_pipeline
-
-        graph = out.with_name(out.stem + ".int8.onnx")
-        quantize_pipeline(model, graph, calib, show_progress=show_progress)
-        print("wrote %s (int8 Q/DQ graph calibrated on %s)" % (graph, calib))
-        return graph
-    from build_engine.precision import to_fp16_pipeline
-
-    graph = out.with_name(out.stem + ".fp16.onnx")
-    to_fp16_pipeline(model, graph)
-    print("wrote %s (fp16 graph)" % graph)
-    return graph
-
-
 def run_build(args: Any) -> int:
-    """Handler of ``python -m build_engine build``."""
-    model = Path(args.model)
-    out = Path(args.out) if args.out else model.with_suffix(".engine")
-    config = _config_from_args(args)
-    graph = _prepare_graph(model, out, config.precision, args.calib, config.progress)
-    build_engine(graph, out, config)
-    print("wrote %s and %s.json" % (out, out.name))
+    """Handler of ``python -m build_engine build`` (the one-step flow: :func:`build_engine.flow.build_pipeline_engine`)."""
+    from .flow import build_pipeline_engine
+
+    report = build_pipeline_engine(args.model, args.out, _config_from_args(args), calib=args.calib)
+    print("\n".join(report.lines()))
     return 0
