@@ -100,7 +100,7 @@ def _dir_images(path: Path) -> List[Path]:
 
 
 def _voc_ids(root: Path, split: Optional[str]) -> List[str]:
-    from fcn_trt.datasets import VocDataset
+    from fcn_trt.eval.voc import VocDataset
 
     if split is not None:
         return list(VocDataset(root, split).ids)
@@ -174,7 +174,7 @@ def _iter_frames(source: Path, kind: str, n_wanted: Optional[int], split: Option
             yield fid, frame, None
         return
     if kind == "voc":
-        from fcn_trt.datasets import read_label_png
+        from fcn_trt.eval.voc import read_label_png
 
         ids = _voc_ids(source, split)
         for i in _evenly(len(ids), n_wanted):

@@ -37,7 +37,7 @@ import numpy as np
 
 from fcn_trt._progress import progress
 from fcn_trt.errors import AccuracyGateError, ConfigError, InputError
-from fcn_trt.metrics import iou_per_class
+from fcn_trt.eval.metrics import iou_per_class
 
 __all__ = [
     "AccuracyBudget",
@@ -255,7 +255,7 @@ def boundary_mask(*label_maps: Optional[np.ndarray], k: int = 3) -> np.ndarray:
 
 class _Accumulator:
     def __init__(self, num_classes: int, with_gt: bool) -> None:
-        from fcn_trt.metrics import ConfusionMatrix
+        from fcn_trt.eval.metrics import ConfusionMatrix
 
         self.n = num_classes
         self.same = self.total = 0

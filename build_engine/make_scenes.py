@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from fcn_trt import scenes
-from fcn_trt.datasets.voc import write_split, write_voc_sample
+from fcn_trt.streaming import scenes
+from fcn_trt.eval.voc import write_split, write_voc_sample
 from fcn_trt._util import parse_hw
 from fcn_trt.errors import ConfigError, FcnTrtError
 

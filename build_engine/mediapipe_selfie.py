@@ -48,7 +48,7 @@ import numpy as np
 
 from fcn_trt._hashing import file_sha256
 from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, ModelFormatError, SourceOpenError
-from fcn_trt.metrics import mask_iou
+from fcn_trt.eval.metrics import mask_iou
 
 __all__ = [
     "MEDIAPIPE_VERSION",

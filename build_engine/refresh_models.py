@@ -51,7 +51,7 @@ class RefreshReport:
 def reference_frames(seed: int = 0) -> List[np.ndarray]:
     """The fixed frame set the old and new graphs are compared on: procedural scenes at three sizes
     (odd sizes included), uniform noise, and a smooth gradient (uint8 BGR HxWx3)."""
-    from fcn_trt import scenes
+    from fcn_trt.streaming import scenes
 
     frames = [scenes.generate_frame(seed + i, size=hw).image for i, hw in enumerate([(240, 320), (97, 131), (480, 640)])]
     rng = np.random.default_rng(seed)

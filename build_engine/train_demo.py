@@ -32,9 +32,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fcn_trt import scenes
+from fcn_trt.streaming import scenes
 from fcn_trt.metadata import IMAGENET_RGB_MEAN, IMAGENET_RGB_STD
-from fcn_trt.metrics import iou_per_class
+from fcn_trt.eval.metrics import iou_per_class
 
 __all__ = [
     "TRAIN_SEED_BASE",

@@ -26,7 +26,7 @@ from .errors import ClosedError, FrameShapeError, InputError
 from .metadata import PipelineMetadata
 from .models import resolve_model
 from .result import SegmentationResult
-from .validation import frame_hw, validate_batch, validate_frame
+from ._frames import frame_hw, validate_batch, validate_frame
 
 __all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
 
@@ -247,7 +247,7 @@ class Segmenter:
 
     def stream(self, source: Any, **options: Any) -> Iterator[Any]:
         """Segment a camera, video, folder or any ``read() -> (ok, frame)`` object; see :mod:`fcn_trt.stream`."""
-        from .stream import stream
+        from .streaming.stream import stream
 
         return stream(self, source, **options)
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import ConfigError, FrameShapeError
 from .result import SegmentationResult
-from .validation import validate_frame
+from ._frames import validate_frame
 
 __all__ = ["tile_grid", "tile_starts", "segment_tiled", "MERGE_MODES", "FCN_CONTEXT_OVERLAP"]
 

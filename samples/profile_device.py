@@ -22,15 +22,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
 from fcn_trt.errors import ConfigError, run_cli
-from fcn_trt.cli.args import add_model_arguments
-from fcn_trt.profile import parse_size, profile
+from fcn_trt.cli.args import add_model_arguments, parse_hw
+from fcn_trt.tools import profile
 
 PERCENTILES = ("p50", "p90", "p99")
 
 
 def _size(text: str) -> Tuple[int, int]:
     try:
-        return parse_size(text)
+        return parse_hw(text)
     except ConfigError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 

@@ -22,8 +22,7 @@ import numpy as np
 import fcn_trt
 from fcn_trt.errors import run_cli
 from fcn_trt.cli.args import add_model_arguments, add_render_arguments
-from fcn_trt.render import LabelSmoother, open_video_writer, render, to_bgr
-from fcn_trt.sources import to_input_format
+from fcn_trt.streaming import LabelSmoother, open_video_writer, render, to_bgr, to_input_format
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

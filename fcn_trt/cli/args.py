@@ -67,7 +67,7 @@ def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
 def add_render_arguments(parser: Any) -> None:
     """Add ``--mode``, ``--alpha``, ``--smooth`` and ``--no-legend`` (what :func:`fcn_trt.render.render` and
     :class:`fcn_trt.render.LabelSmoother` take) to an argparse parser; ``--smooth none`` means no smoothing."""
-    from ..render import RENDER_MODES
+    from ..streaming.drawing import RENDER_MODES
 
     parser.add_argument("--mode", choices=RENDER_MODES, default="overlay", help="what to draw (default: overlay)")
     parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (default: 0.5)")

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._util import parse_hw
-from ..demo import DEMO_CLIP_SEED, run_demo
+from ..demo.run import DEMO_CLIP_SEED, run_demo
 from ..errors import FcnTrtError
 from .args import add_backend_argument, positive_int
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ..errors import FcnTrtError
-from ..eval import evaluate
+from ..eval.evaluation import evaluate
 from .args import add_backend_argument, positive_int
 
 __all__ = ["add_parser", "command"]

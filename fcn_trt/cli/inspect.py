@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..inspect_engine import format_report, inspect_engine
+from ..tools.inspect import format_report, inspect_engine
 
 __all__ = ["add_parser", "command"]
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .._util import parse_hw
-from ..profile import profile, write_plots
+from ..tools.profiling import profile, write_plots
 from .args import add_backend_argument
 
 __all__ = ["add_parser", "command"]

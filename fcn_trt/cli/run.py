@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import ConfigError
-from ..render import segment_files
+from ..streaming.drawing import segment_files
 from .args import add_backend_argument
 
 __all__ = ["add_parser", "command"]

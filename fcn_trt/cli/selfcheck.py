@@ -12,7 +12,7 @@ from typing import Any, Optional, Tuple
 
 from .._util import parse_hw
 from ..errors import ConfigError
-from ..selfcheck import DEFAULT_BUDGET, selfcheck
+from ..tools.check import DEFAULT_BUDGET, selfcheck
 
 __all__ = ["add_parser", "command", "build_with_build_engine"]
 

@@ -1,12 +1,9 @@
-"""Dataset readers and writers (PASCAL VOC segmentation layout).
+"""Deprecated: ``fcn_trt.datasets`` moved to :mod:`fcn_trt.eval.voc` after 0.1.0; this alias is removed in the next release."""
 
-Example:
-    >>> from fcn_trt.datasets import VocDataset
-    >>> ds = VocDataset("VOCdevkit/VOC2012", split="val")   # doctest: +SKIP
-"""
+import warnings
 
-from __future__ import annotations
+from ..eval.voc import *  # noqa: F401,F403
+from ..eval.voc import __all__  # noqa: F401
 
-from .voc import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
-
-__all__ = ["VocDataset", "VocSample", "read_label_png", "save_label_png", "write_split", "write_voc_sample"]
+warnings.warn("fcn_trt.datasets moved to fcn_trt.eval.voc; import it from there (fcn_trt.datasets is removed in the next release)",
+              DeprecationWarning, stacklevel=2)

@@ -135,7 +135,7 @@ def test_calibration_cache(calib_dir, tmp_path, scenes):
 def test_calibration_from_video_and_voc(tmp_path, scenes):
     import cv2
 
-    from fcn_trt.datasets import write_split, write_voc_sample
+    from fcn_trt.eval.voc import write_split, write_voc_sample
 
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))

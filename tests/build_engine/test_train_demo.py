@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from build_engine.fcn import random_fcn_weights  # noqa: E402
 from build_engine.train_demo import train  # noqa: E402
 from build_engine.weights import load_weights, save_npz  # noqa: E402
-from fcn_trt import scenes  # noqa: E402
+from fcn_trt.streaming import scenes  # noqa: E402
 
 TINY = dict(sizes=((1, 48, 64),), width_divisor=32, threads=1, val_every=10**6, checkpoint_every=10**6,
             max_minutes=10.0)

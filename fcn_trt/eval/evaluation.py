@@ -29,9 +29,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._progress import progress as _progress
-from .datasets.voc import VocDataset
-from .errors import FcnTrtError, InputError
+from .._progress import progress as _progress
+from .voc import VocDataset
+from ..errors import FcnTrtError, InputError
 from .metrics import ConfusionMatrix, SegmentationScores, format_iou_table
 
 __all__ = ["EvalReport", "evaluate"]

@@ -12,7 +12,7 @@ from onnx import helper
 from fcn_trt.cli import main
 from fcn_trt.cli.selfcheck import build_with_build_engine
 from fcn_trt.errors import BackendUnavailableError, ConfigError, NoCudaDeviceError
-from fcn_trt.selfcheck import LatencyStats, latency_stats, selfcheck
+from fcn_trt.tools.check import LatencyStats, latency_stats, selfcheck
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 from tests.fcn_trt.backends.test_tensorrt_backend import make_engine, tiny_pipeline
 

@@ -10,11 +10,11 @@ import types
 import numpy as np
 import pytest
 
-from fcn_trt.datasets import write_split, write_voc_sample
+from fcn_trt.eval.voc import write_split, write_voc_sample
 from fcn_trt.errors import InputError
 from fcn_trt.cli.eval import add_parser as add_eval_parser
 from fcn_trt.cli.eval import command as run_eval_command
-from fcn_trt.eval import EvalReport, evaluate
+from fcn_trt.eval.evaluation import EvalReport, evaluate
 from fcn_trt.metadata import PipelineMetadata
 
 CLASSES = ("background", "cat", "dog")
@@ -149,7 +149,7 @@ def test_real_segmenter_on_tiny_exported_pipeline(tmp_path, capsys):
     pytest.importorskip("onnxruntime")
     pipeline = pytest.importorskip("build_engine.pipeline")
     import fcn_trt
-    from fcn_trt.datasets import VocDataset
+    from fcn_trt.eval.voc import VocDataset
 
     model = pipeline.export_fcn_pipeline(
         tmp_path / "tiny.onnx", variant="fcn8s", num_classes=3, width_divisor=16,

@@ -12,10 +12,10 @@ import pytest
 
 import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
-from fcn_trt import profile as prof
+from fcn_trt.tools import profiling as prof
 from fcn_trt.cli import profile as profile_cli
 from fcn_trt.errors import BackendUnavailableError, ConfigError, InputError, SourceError
-from fcn_trt.sysinfo import jetson_info, system_info
+from fcn_trt.tools.sysinfo import jetson_info, system_info
 
 REPORT_KEYS = {
     "schema", "created", "model", "model_sha256", "backend", "precision", "frame_hw", "batch", "frames", "warmup",

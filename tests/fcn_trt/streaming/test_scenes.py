@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("cv2")
 
-from fcn_trt import scenes  # noqa: E402
+from fcn_trt.streaming import scenes  # noqa: E402
 from fcn_trt.errors import ConfigError  # noqa: E402
-from fcn_trt.scenes import (  # noqa: E402
+from fcn_trt.streaming.scenes import (  # noqa: E402
     BACKGROUND, FLOOR, MARKING, OBSTACLE, PERSON, Camera, Scene, SceneConfig, SceneObject,
 )
 
@@ -178,7 +178,7 @@ def test_colorize_labels_uses_palette_rgb_as_bgr():
 
 def test_make_scenes_writes_a_voc_split_that_reads_back_exactly(tmp_path):
     from build_engine.make_scenes import main, write_scene_dataset
-    from fcn_trt.datasets.voc import VocDataset
+    from fcn_trt.eval.voc import VocDataset
 
     ids = write_scene_dataset(tmp_path / "voc", 3, (48, 64), start_seed=7, split="val")
     ds = VocDataset(tmp_path / "voc", "val")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fcn_trt.errors import ConfigError, InputError, SourceOpenError
-from fcn_trt.render import FpsMeter, LabelSmoother, draw_legend, draw_text, open_video_writer, render
+from fcn_trt.streaming.drawing import FpsMeter, LabelSmoother, draw_legend, draw_text, open_video_writer, render
 from fcn_trt.result import SegmentationResult
 
 NAMES = ("background", "floor", "person")
@@ -166,7 +166,7 @@ def test_video_writer_round_trip(tmp_path, scene):
 
 
 def test_to_bgr_inverts_input_formats():
-    from fcn_trt.render import to_bgr
+    from fcn_trt.streaming.drawing import to_bgr
 
     bgr = np.random.default_rng(1).integers(0, 255, (8, 10, 3), dtype=np.uint8)
     assert to_bgr(bgr, "bgr") is bgr
@@ -181,7 +181,7 @@ def test_add_render_arguments():
     import argparse
 
     from fcn_trt.cli.args import add_render_arguments
-    from fcn_trt.render import RENDER_MODES
+    from fcn_trt.streaming.drawing import RENDER_MODES
 
     p = argparse.ArgumentParser()
     add_render_arguments(p)
@@ -198,7 +198,7 @@ def test_segment_files_returns_a_frozen_report_and_prints_nothing(tmp_path, caps
     import fcn_trt
     from build_engine.pipeline import export_fcn_pipeline
     from fcn_trt.errors import SourceOpenError
-    from fcn_trt.render import segment_files
+    from fcn_trt.streaming.drawing import segment_files
 
     model = export_fcn_pipeline(tmp_path / "m.onnx", "fcn32s", num_classes=3, width_divisor=32)
     folder = tmp_path / "imgs"

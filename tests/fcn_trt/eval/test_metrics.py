@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fcn_trt.errors import InputError
-from fcn_trt.metrics import (
+from fcn_trt.eval.metrics import (
     ConfusionMatrix,
     SegmentationScores,
     confusion_matrix,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fcn_trt.errors import ConfigError, FcnTrtError, SourceEndedError, SourceOpenError
-from fcn_trt.sources import (
+from fcn_trt.streaming.sources import (
     RetryPolicy,
     Source,
     gstreamer_available,
@@ -254,7 +254,7 @@ def test_synthetic_camera_is_paced_and_live():
 
 
 def test_to_input_format_nv12_matches_opencv_i420():
-    from fcn_trt.sources import to_input_format
+    from fcn_trt.streaming.sources import to_input_format
 
     rng = np.random.default_rng(0)
     bgr = cv2.GaussianBlur(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8), (7, 7), 0)

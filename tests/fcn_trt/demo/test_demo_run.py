@@ -13,12 +13,13 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
 
-from fcn_trt import demo, scenes  # noqa: E402
+from fcn_trt.demo import run as demo  # noqa: E402
+from fcn_trt.streaming import scenes  # noqa: E402
 from fcn_trt.cli import demo as demo_cli  # noqa: E402
 from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
 
-MODELS = Path(__file__).resolve().parents[2] / "fcn_trt" / "models"
+MODELS = Path(__file__).resolve().parents[3] / "fcn_trt" / "models"
 DEMO_ONNX = MODELS / "demo_fcn8s_w8.onnx"
 DEMO_NPZ = MODELS / "demo_fcn8s_w8.npz"
 

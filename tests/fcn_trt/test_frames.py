@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fcn_trt.errors import EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
-from fcn_trt.validation import validate_batch, validate_frame
+from fcn_trt._frames import validate_batch, validate_frame
 
 BAD_FRAMES = [
     (None, FrameTypeError, "None"),

@@ -20,10 +20,10 @@ import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt.backends.base import AsyncBackend, Backend
 from fcn_trt.errors import ClosedError, ConfigError, FrameShapeError, SourceEndedError, SourceOpenError
-from fcn_trt.sources import open_source
-from fcn_trt.stream import Stream, StreamResult
+from fcn_trt.streaming.sources import open_source
+from fcn_trt.streaming.stream import Stream, StreamResult, stream
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -321,7 +321,7 @@ def test_submit_backend_keeps_two_in_flight_in_order(seg):
     frames = [np.random.default_rng(i).integers(0, 255, (40, 56, 3), dtype=np.uint8) for i in range(6)]
     with fcn_trt.Segmenter(backend) as fake:
         assert fake.asynchronous
-        s = fcn_trt.stream.stream(fake, frames)
+        s = stream(fake, frames)
         assert s.in_flight == 2
         results = list(s)
     assert [r.sequence for r in results] == list(range(6))
@@ -350,7 +350,7 @@ def test_ctrl_c_in_a_real_process_exits_cleanly(model, tmp_path):
     script.write_text(textwrap.dedent(f"""
         import sys, time
         import fcn_trt
-        from fcn_trt.sources import open_source
+        from fcn_trt.streaming.sources import open_source
 
         class Cam:
             released = False

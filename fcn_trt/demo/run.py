@@ -25,10 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._util import parse_hw
-from .errors import ConfigError, FcnTrtError, ModelError, SourceOpenError
+from .._util import parse_hw
+from ..errors import ConfigError, FcnTrtError, ModelError, SourceOpenError
 
-__all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size"]
+__all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size", "VIDEO_NAME", "SIDE_BY_SIDE_NAME"]
 
 #: Scene seed of the demo clip (training used frame seeds >= 10**7; this one is held out).
 DEMO_CLIP_SEED = 2024
@@ -78,13 +78,13 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 
 def _cv2() -> Any:
-    from .scenes import _cv2 as scenes_cv2
+    from ..streaming.scenes import _cv2 as scenes_cv2
 
     return scenes_cv2()
 
 
 def _caption(cv2: Any, image: np.ndarray, text: str) -> np.ndarray:
-    from .render import draw_text
+    from ..streaming.drawing import draw_text
 
     return draw_text(image, [text], origin=(4, 4), scale=max(0.35, image.shape[1] / 700.0))
 
@@ -98,7 +98,7 @@ def _side_by_side(frame: np.ndarray, gt_bgr: np.ndarray, pred_bgr: np.ndarray) -
 
 
 def _open_segmenter(model: str, backend: Optional[str]) -> Any:
-    from .segmenter import Segmenter
+    from ..segmenter import Segmenter
 
     return Segmenter(model, backend=backend)
 
@@ -123,10 +123,10 @@ def run_demo(
         ModelError: a model whose classes are not the scene classes.
         SourceOpenError: the output video cannot be written.
     """
-    from . import scenes
-    from ._progress import progress as bar
-    from .metrics import ConfusionMatrix
-    from .render import open_video_writer, render
+    from ..streaming import scenes
+    from .._progress import progress as bar
+    from ..eval.metrics import ConfusionMatrix
+    from ..streaming.drawing import open_video_writer, render
 
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
         raise ConfigError("--frames", expected="a positive number of frames", found=repr(frames))
