@@ -89,7 +89,7 @@ def torch_runner(bare_path: Path, meta: Any, x: np.ndarray, threads: int) -> Cal
     import torch
     from onnx import numpy_helper
 
-    from build_engine.torch_fcn import build_torch_fcn
+    from build_engine.training.torch_fcn import build_torch_fcn
 
     if threads:
         torch.set_num_threads(threads)

@@ -24,7 +24,7 @@ _PLUGINS = (
     ("build_engine.compare", "add_compare_parser"),
     ("build_engine.precision", "add_fp16_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
-    ("build_engine.mediapipe_selfie", "add_convert_selfie_parser"),
+    ("build_engine.recipes.mediapipe_selfie", "add_convert_selfie_parser"),
 )
 
 PRESETS = {

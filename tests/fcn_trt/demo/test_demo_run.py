@@ -21,7 +21,7 @@ from fcn_trt.metadata import PipelineMetadata  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "fcn_trt" / "models"
 DEMO_ONNX = MODELS / "demo_fcn8s_w8.onnx"
-DEMO_NPZ = MODELS / "demo_fcn8s_w8.npz"
+DEMO_NPZ = MODELS.parents[1] / "build_engine" / "training" / "demo_fcn8s_w8.npz"  # repository only, not in the wheel
 
 needs_model = pytest.mark.skipif(not DEMO_ONNX.exists(), reason="demo model not shipped in this checkout")
 
@@ -93,7 +93,7 @@ def test_demo_rejects_bad_options_and_foreign_models(tmp_path, capsys):
 @needs_model
 def test_shipped_onnx_is_reproduced_from_shipped_npz(tmp_path):
     pytest.importorskip("onnx")
-    from build_engine.train_demo import export_demo_pipeline
+    from build_engine.training.train_demo import export_demo_pipeline
 
     import onnx
 
@@ -118,8 +118,8 @@ def test_shipped_onnx_is_reproduced_from_shipped_npz(tmp_path):
 @needs_model
 def test_shipped_onnx_matches_torch_fcn8s_loaded_from_npz():
     torch = pytest.importorskip("torch")
-    from build_engine.torch_fcn import build_torch_fcn
-    from build_engine.train_demo import preprocess_batch
+    from build_engine.training.torch_fcn import build_torch_fcn
+    from build_engine.training.train_demo import preprocess_batch
     from build_engine.weights import load_weights
 
     import fcn_trt

@@ -1,4 +1,4 @@
-"""build_engine.train_demo: a tiny training run, --init, checkpoint/resume, BN folding."""
+"""build_engine.training.train_demo: a tiny training run, --init, checkpoint/resume, BN folding."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from build_engine.fcn import random_fcn_weights  # noqa: E402
-from build_engine.train_demo import train  # noqa: E402
+from build_engine.training.train_demo import train  # noqa: E402
 from build_engine.weights import load_weights, save_npz  # noqa: E402
 from fcn_trt.streaming import scenes  # noqa: E402
 

@@ -22,7 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 from build_engine import mediapipe_selfie as ms
 from fcn_trt.errors import BackendUnavailableError, BuildError, ModelFormatError, SourceOpenError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "fcn_trt" / "models" / "selfie_segmentation.onnx"
 
 

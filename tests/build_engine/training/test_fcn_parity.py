@@ -16,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from build_engine.fcn import build_fcn  # noqa: E402
-from build_engine.torch_fcn import VARIANTS, build_torch_fcn, randomize_fcn_  # noqa: E402
+from build_engine.training.torch_fcn import VARIANTS, build_torch_fcn, randomize_fcn_  # noqa: E402
 from build_engine.weights import check_weights, infer_fcn_config, load_weights, save_npz  # noqa: E402
 from fcn_trt.metadata import CAFFE_BGR_MEAN, IMAGENET_RGB_MEAN, IMAGENET_RGB_STD, PipelineMetadata  # noqa: E402
 
