@@ -345,7 +345,7 @@ def _open(model: ModelArg, options: Dict[str, Any]):
     """(segmenter, owned, name) for a path or an already open Segmenter-like object."""
     if hasattr(model, "run") and hasattr(model, "metadata"):
         return model, False, getattr(model, "model_path", type(model).__name__)
-    from fcn_trt import Segmenter
+    from fcn_trt.segmenter import Segmenter
 
     return Segmenter(model, **options), True, str(model)
 
@@ -461,7 +461,7 @@ def _budget_from_args(args, precision_b: str) -> AccuracyBudget:
 
 def run_compare(args) -> int:
     """Handler of ``compare``: prints the report; raises AccuracyGateError (exit 6) on failure."""
-    from fcn_trt import Segmenter
+    from fcn_trt.segmenter import Segmenter
 
     from .calibration import load_eval_data
 

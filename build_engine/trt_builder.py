@@ -23,7 +23,7 @@ import logging
 import shlex
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from fcn_trt import _trt_compat as compat
 from fcn_trt._imports import require_tensorrt
@@ -42,6 +42,9 @@ from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write
 __all__ = [
     "BuildConfig",
     "build_engine",
+    "build_pipeline_engine",
+    "EngineBuildReport",
+    "prepare_graph",
     "read_pipeline_metadata",
     "profile_shapes",
     "parse_nhw",
@@ -51,6 +54,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("build_engine.trt_builder")
+
+PathLike = Union[str, Path]
 
 #: Name of the pipeline graph's uint8 frame input.
 PIPELINE_INPUT = "frame"
@@ -538,10 +543,98 @@ def _config_from_args(args: Any) -> BuildConfig:
     )
 
 
-def run_build(args: Any) -> int:
-    """Handler of ``python -m build_engine build`` (the one-step flow: :func:`build_engine.flow.build_pipeline_engine`)."""
-    from .flow import build_pipeline_engine
+# ------------------------------------------------------------------------------------------------
+# The one-step flow: fp32 pipeline graph -> (fp16 / int8 Q/DQ graph) -> engine + sidecar
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class EngineBuildReport:
+    """What :func:`build_pipeline_engine` wrote.
 
+    Attributes:
+        model: the pipeline graph it was given.
+        graph: the graph the engine was built from (``model``, or its fp16/int8 conversion).
+        conversion: ``""`` (none), ``"fp16"`` or ``"int8"`` (then ``calibration`` names the frames).
+        engine: the engine file; its sidecar is ``<engine>.json``.
+    """
+
+    model: Path
+    graph: Path
+    conversion: str
+    calibration: Optional[str]
+    engine: Path
+
+    @property
+    def sidecar(self) -> Path:
+        return self.engine.with_name(self.engine.name + ".json")
+
+    def lines(self) -> Tuple[str, ...]:
+        """Printable lines (what ``python -m build_engine build`` prints)."""
+        out = []
+        if self.conversion == "int8":
+            out.append("wrote %s (int8 Q/DQ graph calibrated on %s)" % (self.graph, self.calibration))
+        elif self.conversion == "fp16":
+            out.append("wrote %s (fp16 graph)" % self.graph)
+        out.append("wrote %s and %s" % (self.engine, self.sidecar.name))
+        return tuple(out)
+
+
+def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], calib: Optional[str] = None,
+                  show_progress: bool = True) -> Tuple[Path, str]:
+    """The graph to build for ``precision`` and the conversion made: ``(model, "")`` when the graph
+    already is that precision, else its fp16 / int8 (Q/DQ, calibrated on ``calib``) conversion,
+    written next to ``out`` as ``<out stem>.fp16.onnx`` / ``<out stem>.int8.onnx``."""
+    model, out = Path(model), Path(out)
+    meta = read_pipeline_metadata(model)
+    if precision is None or precision == meta.precision:
+        return model, ""
+    if meta.precision != "fp32":
+        raise ConfigError(
+            "--precision %s for %s" % (precision, model.name), expected="an fp32 graph to convert",
+            found="a %s graph" % meta.precision, hint="pass the fp32 pipeline graph, or omit --precision",
+        )
+    if precision == "int8":
+        if not calib:
+            raise ConfigError(
+                "--precision int8 for %s" % model.name, expected="--calib SRC (frames to calibrate on)",
+                found="no --calib", hint="add --calib FOLDER|VIDEO|VOC_ROOT, or build the output of "
+                "`python -m build_engine quantize %s ...`" % model.name,
+            )
+        from build_engine.quantize import quantize_pipeline
+
+        graph = out.with_name(out.stem + ".int8.onnx")
+        quantize_pipeline(model, graph, calib, show_progress=show_progress)
+        log.info("wrote %s (int8 Q/DQ graph calibrated on %s)", graph, calib)
+        return graph, "int8"
+    from build_engine.precision import to_fp16_pipeline
+
+    graph = out.with_name(out.stem + ".fp16.onnx")
+    to_fp16_pipeline(model, graph)
+    log.info("wrote %s (fp16 graph)", graph)
+    return graph, "fp16"
+
+
+def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, config: Optional[BuildConfig] = None, *,
+                          calib: Optional[str] = None, trt_module: Any = None) -> EngineBuildReport:
+    """Convert ``model`` to ``config.precision`` if needed, then build the engine (on this GPU).
+
+    Args:
+        model: an fp32 (or already fp16/int8) pipeline graph from ``python -m build_engine export``.
+        out: the engine to write (default: ``model`` with suffix ``.engine``).
+        config: build options; ``config.precision`` selects the conversion.
+        calib: frames to calibrate int8 on (folder, video, VOC root).
+        trt_module: the ``tensorrt`` module (tests pass a fake).
+    """
+    model = Path(model)
+    out_path = Path(out) if out is not None else model.with_suffix(".engine")
+    config = config or BuildConfig()
+    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress)
+    engine = build_engine(graph, out_path, config, trt_module=trt_module)
+    return EngineBuildReport(model=model, graph=graph, conversion=conversion,
+                             calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))
+
+
+def run_build(args: Any) -> int:
+    """Handler of ``python -m build_engine build``: :func:`build_pipeline_engine` plus printing."""
     report = build_pipeline_engine(args.model, args.out, _config_from_args(args), calib=args.calib)
     print("\n".join(report.lines()))
     return 0

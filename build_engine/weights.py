@@ -28,6 +28,8 @@ from typing import Any, Dict, Mapping, Tuple, Union
 import numpy as np
 
 from fcn_trt._hashing import file_sha256
+
+from .fcn_spec import fcn_parameter_shapes
 from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
 
 __all__ = [
@@ -279,8 +281,6 @@ def check_weights(
         ...
         fcn_trt.errors.ModelFormatError: weights for fcn32s (5 classes, width divisor 8): expected 33 parameters ...
     """
-    from build_engine.fcn import fcn_parameter_shapes  # needs onnx: imported only when checking
-
     expected_shapes = fcn_parameter_shapes(variant, num_classes, width_divisor)
     missing = [k for k in expected_shapes if k not in weights]
     unexpected = sorted(k for k in weights if k not in expected_shapes)

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from . import errors
+from ._version import __version__
 from .metadata import PipelineMetadata
 from .result import SegmentationResult
 from .segmenter import Segmenter
@@ -25,7 +26,6 @@ from .streaming.sources import open_source
 from .streaming.stream import Stream, StreamResult
 from .tiling import segment_tiled
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Segmenter", "SegmentationResult", "PipelineMetadata", "Stream", "StreamResult", "open_source", "segment_tiled",

@@ -1,8 +1,8 @@
 """Per-layer times of a TensorRT engine through ``IExecutionContext.profiler`` (``trt.IProfiler``).
 
-Used by :meth:`fcn_trt.backends.tensorrt.TensorRTBackend.profile_layers`. A replayed CUDA graph
-reports no layer times, so the layers are timed on a second backend on the same engine file (the
-deserialised engine is shared) with CUDA graphs off.
+Used by :meth:`fcn_trt.backends.tensorrt.TensorRTBackend.profile_layers`, which times the layers
+on a second backend on the same engine file (the deserialised engine is shared) with CUDA graphs
+off: a replayed CUDA graph reports no layer times.
 """
 
 from __future__ import annotations
@@ -31,22 +31,20 @@ def make_layer_profiler(trt: Any) -> Any:
     return _LayerTimes()
 
 
-def profile_layers(backend: Any, frames: np.ndarray, runs: int, show_progress: bool = False) -> LayerTimes:
-    """Time each layer of ``backend``'s engine over ``runs`` runs of ``frames`` (after one warm-up)."""
-    from .tensorrt import TensorRTBackend, import_tensorrt
+def profile_layers(trt: Any, backend: Any, frames: np.ndarray, runs: int, show_progress: bool = False) -> LayerTimes:
+    """Time each layer of ``backend``'s engine over ``runs`` runs of ``frames`` (after one warm-up).
 
-    trt = import_tensorrt()
-    be = TensorRTBackend(backend.path, device=getattr(backend, "_device", 0), cuda_graph=False)
+    ``backend`` must enqueue plainly (CUDA graphs off): a replayed graph reports no layer times.
+    """
+    ctx = backend.execution_context
+    collector = make_layer_profiler(trt)
+    backend.infer(frames)  # warm-up, not profiled
+    ctx.profiler = collector
     try:
-        ctx = be.execution_context
-        collector = make_layer_profiler(trt)
-        be.infer(frames)  # warm-up, not profiled
-        ctx.profiler = collector
         for _ in progress(range(runs), desc="layers", enabled=show_progress):
-            be.infer(frames)
-        ctx.profiler = None
+            backend.infer(frames)
     finally:
-        be.close()
+        ctx.profiler = None
     return collector.times, {}, (
         f"TensorRT IProfiler (IExecutionContext.profiler), mean of {runs} runs, CUDA graph off; layer names as "
         "the engine records them (build with detailed profiling verbosity for full names)")

@@ -487,7 +487,9 @@ class TensorRTBackend(Backend):
         """Per-layer times over ``runs`` runs (capability :class:`~fcn_trt.backends.base.LayerProfiled`)."""
         from ._trt_layers import profile_layers
 
-        return profile_layers(self, frames, runs, show_progress)
+        # a replayed CUDA graph reports no layer times: a second backend on the shared engine, graphs off
+        with TensorRTBackend(self.path, device=self._device, cuda_graph=False) as plain:
+            return profile_layers(self._trt, plain, frames, runs, show_progress)
 
     @property
     def last_stage_timings(self) -> Dict[str, float]:

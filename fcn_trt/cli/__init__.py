@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 from . import demo, profile, run, selfcheck
 from . import eval as eval_command
 from . import inspect as inspect_command
+from .._version import __version__
 from .args import add_plugin_parsers, parse_hw, positive_int, run_parsed
 
 __all__ = ["main", "make_parser", "add_plugin_parsers", "parse_hw", "positive_int", "run_parsed"]
@@ -26,8 +27,6 @@ COMMANDS = (run, eval_command, demo, inspect_command, selfcheck, profile)
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
     parser = argparse.ArgumentParser(prog="fcn-trt", description="FCN semantic segmentation with TensorRT (ONNX Runtime on CPU).")
     parser.add_argument("--version", action="version", version=f"fcn-trt {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")

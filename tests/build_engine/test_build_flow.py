@@ -1,4 +1,4 @@
-"""build_engine.flow: the one-step fp32 -> fp16 -> engine flow as a library call (strict fakes)."""
+"""build_engine.trt_builder.build_pipeline_engine: the one-step fp32 -> fp16 -> engine flow as a library call (strict fakes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from build_engine.flow import build_pipeline_engine, prepare_graph
+from build_engine.trt_builder import build_pipeline_engine, prepare_graph
 from build_engine.trt_builder import BuildConfig
 from fcn_trt.errors import ConfigError
 from fcn_trt.sidecar import read_sidecar
