@@ -427,8 +427,8 @@ def _check_ops(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
             yield _v("unsupported-op", g, i, (t,),
                      "No importer registered for op: %s. Attempting to import as plugin. -> Plugin not found, "
                      "are the plugin name, version, and namespace correct?" % node.op_type,
-                     "replace %s with operators the TensorRT %s parser imports (docs/operators.md of "
-                     "onnx-tensorrt), or register a TensorRT plugin of that name" % (node.op_type, t),
+                     "replace %s with operators this TensorRT parser imports (docs/operators.md of "
+                     "onnx-tensorrt), or register a TensorRT plugin of that name" % node.op_type,
                      _UNSUPPORTED_OP_SOURCES[t])
 
 
@@ -457,7 +457,7 @@ def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
             if dt is not None and dt not in ok:
                 yield _ve("unsupported-dtype", vi.name, "graph input", (t,),
                           "Failed to convert ONNX date type to TensorRT data type. (%s)" % _dtype_name(dt),
-                          "give the input a type TensorRT %s has (float, float16, int32, int64, int8, uint8, bool)" % t,
+                          "give the input a type TensorRT has (float, float16, int32, int64, int8, uint8, bool)",
                           _DTYPE_SOURCES[t])
         for i, node in enumerate(g.nodes):
             if node.op_type == "Cast":
@@ -465,21 +465,23 @@ def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
                 if to is not None and to not in ok:
                     msg = "Unsupported data type for the Cast operator!" if t == "8.6" else "Unsupported cast!"
                     yield _v("unsupported-dtype", g, i, (t,), msg + " (to %s)" % _dtype_name(to),
-                             "cast to a type TensorRT %s has" % t, _DTYPE_SOURCES[t], _CODE_INVALID_NODE)
+                             "cast to a type TensorRT has (float, float16, int32, int64, int8, uint8, bool)",
+                             _DTYPE_SOURCES[t], _CODE_INVALID_NODE)
                     continue
             for out in node.output:
                 dt = g.dtype(out)
                 if out and dt is not None and dt not in ok:
                     yield _v("unsupported-dtype", g, i, (t,),
                              "Unsupported ONNX data type: %s (%d)" % (_dtype_name(dt), dt),
-                             "compute in a type TensorRT %s has (float, float16, int32, int64, int8, bool)" % t,
+                             "compute in a type TensorRT has (float, float16, int32, int64, int8, bool)",
                              _DTYPE_SOURCES[t])
                     break
         for init in g.graph.initializer:
             if init.data_type not in ok:
                 yield _ve("unsupported-dtype", init.name, "initializer", (t,),
                           "Unsupported ONNX data type: %s (%d)" % (_dtype_name(init.data_type), init.data_type),
-                          "store the initializer as a type TensorRT %s has" % t, _DTYPE_SOURCES[t],
+                          "store the initializer as a type TensorRT has (float, float16, int32, int64, int8)",
+                          _DTYPE_SOURCES[t],
                           _CODE_UNSUPPORTED_NODE)
 
 
