@@ -442,7 +442,8 @@ _DTYPES["10"] = _DTYPES["8.6"] | {TensorProto.BFLOAT16, TensorProto.FLOAT8E4M3FN
 _DTYPES["11"] = _DTYPES["10"] | {getattr(TensorProto, "FLOAT4E2M1", -1)}
 _DTYPE_SOURCES = {
     "8.6": _P86 + " onnx2trt_utils.cpp:346-365, builtin_op_importers.cpp:294, ModelImporter.cpp:266",
-    "10": _P10 + " importerUtils.cpp:314-335, onnxOpImporters.cpp:394, ModelImporter.cpp:362",
+    "10": _P10 + " importerUtils.cpp:314-335, onnxOpCheckers.cpp:178-185 (static check before the importer), "
+          "ModelImporter.cpp:362",
     "11": _P110 + " onnxOpImporters.cpp Cast ('Unsupported cast!'); " + _P111 + " docs/operators.md:7",
 }
 
@@ -463,7 +464,7 @@ def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
             if node.op_type == "Cast":
                 to = g.attr(node, "to")
                 if to is not None and to not in ok:
-                    msg = "Unsupported data type for the Cast operator!" if t == "8.6" else "Unsupported cast!"
+                    msg = "Unsupported cast!" if t == "11" else "Unsupported data type for the Cast operator!"
                     yield _v("unsupported-dtype", g, i, (t,), msg + " (to %s)" % _dtype_name(to),
                              "cast to a type TensorRT has (float, float16, int32, int64, int8, uint8, bool)",
                              _DTYPE_SOURCES[t], _CODE_INVALID_NODE)
@@ -727,7 +728,7 @@ def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 
 _RESIZE_MODE_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
-    "10": _P10 + " onnxOpImporters.cpp:4401-4411 (any other mode silently stays kNEAREST)",
+    "10": _P10 + " onnxOpCheckers.cpp:555-563",
     "11": _P111 + " docs/operators.md (Resize: supported modes nearest, linear)",
 }
 
@@ -742,16 +743,15 @@ def _check_resize_mode(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
         if mode in ("nearest", "linear", "cubic"):
             continue
         for t in targets:
-            msg = ("Invalid Resize mode" if t == "8.6" else
-                   "no parser error: mode '%s' is imported as nearest" % mode)
-            yield _v("resize-mode", g, i, (t,), msg, "use mode linear (or nearest)", _RESIZE_MODE_SOURCES[t],
-                     parser_error=t == "8.6")
+            yield _v("resize-mode", g, i, (t,), "Invalid Resize mode", "use mode linear (or nearest)",
+                     _RESIZE_MODE_SOURCES[t])
 
 
 _CTM_OK = ("half_pixel", "pytorch_half_pixel", "tf_half_pixel_for_nn", "asymmetric", "align_corners")
 _CTM_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
-    "10": _P10 + " onnxOpImporters.cpp:4475-4478",
+    "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at onnxOpImporters.cpp:4477 "
+          "is not reached)",
     "11": _P111 + " docs/operators.md (Resize: supported transformation modes)",
 }
 
@@ -770,16 +770,16 @@ def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation
             continue
         for t in targets:
             msg = ("TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
-                   "align_corners transformation modes!" if t == "8.6"
+                   "align_corners transformation modes!" if t != "11"
                    else "Unsupported coordinate transformation mode %s" % ctm)
             yield _v("resize-coordinate-mode", g, i, (t,), msg,
                      "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric", _CTM_SOURCES[t])
 
 
-_TF_NN_SOURCE = _P86 + " builtin_op_importers.cpp:3769-3772"
+_TF_NN_SOURCE = _P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577"
 
 
-@_rule("resize-tf-nearest-mode", ("8.6",), "tf_half_pixel_for_nn only with nearest_mode round_prefer_floor (8.x)",
+@_rule("resize-tf-nearest-mode", ("8.6", "10"), "tf_half_pixel_for_nn only with nearest_mode round_prefer_floor",
        _TF_NN_SOURCE)
 def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
@@ -792,30 +792,42 @@ def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violati
                      "use nearest_mode round_prefer_floor or another coordinate transformation", _TF_NN_SOURCE)
 
 
-_RESIZE_OPSET18_SOURCE = (_P10 + " docs/operators.md:161 and " + _P111 + " docs/operators.md (Resize: 'Supported "
-                          "aspect ratio policy: stretch', 'Antialiasing is not supported'); " + _P10
-                          + " onnxOpImporters.cpp:4389-4620 never reads antialias/keep_aspect_ratio_policy; "
-                          + _P86 + " OnnxAttrs ignores attributes its importer does not read")
+_RESIZE_OPSET18_SOURCES = {
+    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
+           "attributes; OnnxAttrs ignores attributes an importer does not read)",
+    "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
+    "11": _P111 + " docs/operators.md (Resize: 'Supported aspect ratio policy: stretch', 'Antialiasing is not "
+          "supported')",
+}
+_RESIZE_OPSET18_SOURCE = "; ".join("%s: %s" % (t, v) for t, v in _RESIZE_OPSET18_SOURCES.items())
 
 
 @_rule("resize-antialias", TARGETS, "Resize antialias is 0", _RESIZE_OPSET18_SOURCE)
 def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type == "Resize" and g.attr(node, "antialias", 0):
-            yield _v("resize-antialias", g, i, targets,
-                     "Antialiasing is not supported. (the attribute is ignored: results differ from ONNX Runtime)",
-                     "drop antialias (or blur explicitly before downscaling)", _RESIZE_OPSET18_SOURCE,
-                     parser_error=False)
+            for t in targets:
+                msg = {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
+                       "10": "Antialiasing is not supported currently.",
+                       "11": "Antialiasing is not supported."}[t]
+                yield _v("resize-antialias", g, i, (t,), msg, "drop antialias (or blur explicitly before downscaling)",
+                         _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
+                         parser_error=t != "8.6")
 
 
 @_rule("resize-aspect-ratio", TARGETS, "Resize keep_aspect_ratio_policy is stretch", _RESIZE_OPSET18_SOURCE)
 def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type == "Resize" and g.attr(node, "keep_aspect_ratio_policy", "stretch") != "stretch":
-            yield _v("resize-aspect-ratio", g, i, targets,
-                     "Supported aspect ratio policy: stretch. (the attribute is ignored: output size differs from "
-                     "ONNX Runtime)", "compute the target sizes in the graph and use the default policy 'stretch'",
-                     _RESIZE_OPSET18_SOURCE, parser_error=False)
+            for t in targets:
+                msg = {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from "
+                              "ONNX Runtime",
+                       "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
+                       "11": "Supported aspect ratio policy: `stretch`."}[t]
+                yield _v("resize-aspect-ratio", g, i, (t,), msg,
+                         "compute the target sizes in the graph and use the default policy 'stretch'",
+                         _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
+                         parser_error=t != "8.6")
 
 
 _RESIZE_DIMS_SOURCES = {
@@ -843,10 +855,10 @@ def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
                          % (mode, n), "resize only the innermost (spatial) dimensions", _RESIZE_DIMS_SOURCES[t])
 
 
-_ARGMAX_SOURCE = _P86 + " onnx2trt_utils.cpp:76-81"
+_ARGMAX_SOURCE = _P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers.cpp:76-84"
 
 
-@_rule("argmax-select-last-index", ("8.6",), "ArgMax/ArgMin select_last_index only at opset >= 12 (8.x)",
+@_rule("argmax-select-last-index", ("8.6", "10"), "ArgMax/ArgMin select_last_index only at opset >= 12",
        _ARGMAX_SOURCE)
 def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
@@ -869,6 +881,58 @@ def _check_slice_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation
             for t in targets:
                 yield _v("slice-axes-constant", g, i, (t,), "This version of TensorRT does not support dynamic axes.",
                          "give Slice its axes as an initializer", _SLICE_SOURCES[t])
+
+
+_AXES_INPUT_SOURCES = {
+    "8.6": _P86 + " builtin_op_importers.cpp:4749 (Squeeze), 5010 (Unsqueeze), onnx2trt_utils.cpp:1546 (Reduce*)",
+    "10": _P10 + " onnxOpImporters.cpp:5619 (Squeeze), 5889 (Unsqueeze), importerUtils.cpp:1473-1474 (Reduce*); "
+          "dynamic Squeeze/Unsqueeze axes only from 10.7 (onnx-tensorrt docs/Changelog.md, 10.7 GA)",
+    "11": _P111 + " docs/operators.md (Reduce*: '`axes` must be an initializer')",
+}
+_AXES_MESSAGES = {"Squeeze": "Squeeze axes input must be an initializer!",
+                  "Unsqueeze": "Axes input for unsqueeze operation should be a constant tensor."}
+_REDUCE_OPS = frozenset(("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+                         "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare"))
+
+
+@_rule("axes-input-constant", TARGETS,
+       "Squeeze/Unsqueeze (8.6, 10) and Reduce* (all) take their axes input as a constant",
+       "; ".join("%s: %s" % (t, s) for t, s in _AXES_INPUT_SOURCES.items()))
+def _check_axes_inputs(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        if node.op_type not in _AXES_MESSAGES and node.op_type not in _REDUCE_OPS:
+            continue
+        if len(node.input) < 2 or not node.input[1] or g.is_const(node.input[1]):
+            continue
+        for t in targets:
+            if t == "11" and node.op_type in _AXES_MESSAGES:
+                continue  # 11.1 docs: Squeeze/Unsqueeze axes need only be "resolvable to a constant"
+            yield _v("axes-input-constant", g, i, (t,),
+                     _AXES_MESSAGES.get(node.op_type, "Axis input must be an initializer!"),
+                     "give %s its axes as an initializer" % node.op_type, _AXES_INPUT_SOURCES[t])
+
+
+_POOL_SOURCES = {
+    "8.6": _P86 + " onnx2trt_utils.cpp:1489-1497 (dilations), builtin_op_importers.cpp:2952-2955 (MaxPool indices)",
+    "10": _P10 + " onnxOpCheckers.cpp:86-97 (dilations), 466-470 (MaxPool indices)",
+    "11": _P111 + " docs/operators.md (MaxPool/AveragePool: '`dilations` must be empty or all ones', "
+          "'`Indices` output tensor unsupported')",
+}
+
+
+@_rule("pooling-attributes", TARGETS, "pooling dilations are 1 and MaxPool has no Indices output",
+       "; ".join("%s: %s" % (t, s) for t, s in _POOL_SOURCES.items()))
+def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        if node.op_type not in ("MaxPool", "AveragePool", "LpPool"):
+            continue
+        if node.op_type == "MaxPool" and len([o for o in node.output if o]) > 1:
+            yield _v("pooling-attributes", g, i, targets, "TensorRT does not support the indices output in MaxPool!",
+                     "drop the Indices output of MaxPool", "; ".join(_POOL_SOURCES[t] for t in targets))
+        if g.opset >= 10 and any(d != 1 for d in (g.attr(node, "dilations") or [])):
+            yield _v("pooling-attributes", g, i, targets,
+                     "This version of TensorRT does not support dilations other than 1.",
+                     "use pooling without dilations", "; ".join(_POOL_SOURCES[t] for t in targets))
 
 
 # ------------------------------------------------------------------------------------------------
