@@ -1,4 +1,4 @@
-"""``python -m build_engine``: export, quantize, compare, build, convert.
+"""``python -m build_engine``: export, quantize, compare, build, convert, check.
 
 Every subcommand prints one readable line and exits non-zero on a user mistake (no traceback);
 ``--verbose`` shows tracebacks for bug reports.
@@ -24,6 +24,7 @@ _PLUGINS = (
     ("build_engine.compare", "add_compare_parser"),
     ("build_engine.precision", "add_fp16_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
+    ("build_engine.trt_check", "add_check_parser"),
     ("build_engine.mediapipe_selfie", "add_convert_selfie_parser"),
 )
 

@@ -334,8 +334,8 @@ def _parse(trt: Any, parser: Any, data: bytes, onnx_path: Path, logger: Any) -> 
         "TensorRT %s could not parse %s" % (compat.version_string(trt), onnx_path.name),
         expected="an ONNX graph every node of which TensorRT supports",
         found="%d parser error%s: %s" % (len(errors), "" if len(errors) == 1 else "s", listed),
-        hint="re-export the pipeline with `python -m build_engine export` (opset 17) or check the operator "
-        "support matrix of this TensorRT release",
+        hint="run `python -m build_engine check %s --trt %s` (the parser's rules, no GPU needed) and re-export "
+        "the pipeline with `python -m build_engine export`" % (onnx_path.name, compat.version_string(trt)),
     )
 
 
