@@ -1,4 +1,4 @@
-"""``python -m build_engine``: export, quantize, compare, build, convert.
+"""``python -m build_engine``: export, quantize, compare, build, convert, check.
 
 Every subcommand prints one readable line and exits non-zero on a user mistake (no traceback);
 ``--verbose`` shows tracebacks for bug reports.
@@ -14,7 +14,9 @@ from typing import List, Optional, Sequence
 from fcn_trt.cli import add_plugin_parsers, parse_hw, run_parsed
 from fcn_trt.errors import ConfigError
 
-__all__ = ["main", "parse_hw", "parse_floats"]
+from .cli_args import add_trt_check_arguments
+
+__all__ = ["main", "parse_hw", "parse_floats", "add_trt_check_arguments"]
 
 log = logging.getLogger("build_engine")
 
@@ -24,6 +26,7 @@ _PLUGINS = (
     ("build_engine.compare", "add_compare_parser"),
     ("build_engine.precision", "add_fp16_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
+    ("build_engine.trt_check", "add_check_parser"),
     ("build_engine.recipes.mediapipe_selfie", "add_convert_selfie_parser"),
 )
 
@@ -81,6 +84,7 @@ def _add_export_parser(sub) -> None:
     out.add_argument("--precision", default="fp32", choices=("fp32", "fp16"), help="fp16: weights and compute in fp16")
     out.add_argument("--name", default="", help="model name stored in the metadata")
     p.add_argument("--out", required=True, help="output pipeline .onnx")
+    add_trt_check_arguments(p)
     p.set_defaults(func=run_export)
 
 
@@ -158,22 +162,24 @@ def run_export(args) -> int:
             from .precision import network_to_fp16
 
             network = network_to_fp16(network)
-        out = save_model(wrap_network(network, meta, spec), args.out)
+        out = save_model(wrap_network(network, meta, spec), args.out, trt_targets=args.trt,
+                         allow_incompatible=args.allow_trt_incompatible)
     else:
         order, mean, std = _preprocessing(args, "caffe")
         out = export_fcn_pipeline(
             args.out, args.variant, args.num_classes, args.width_divisor, args.weights,
             class_names=names, palette=None, input_format=args.input_format, channel_order=order, mean=mean,
             std=std, inference_size=size, resize_back=not args.no_resize_back, outputs=outputs,
-            precision=args.precision, seed=args.seed, model_name=args.name,
+            precision=args.precision, seed=args.seed, model_name=args.name, trt_targets=args.trt,
+            allow_incompatible=args.allow_trt_incompatible,
         )
         if args.palette:
-            _rewrite_palette(out, args.palette)
+            _rewrite_palette(out, args.palette, args.allow_trt_incompatible)
     print(f"wrote {out}")
     return 0
 
 
-def _rewrite_palette(path: Path, palette_arg: str) -> None:
+def _rewrite_palette(path: Path, palette_arg: str, allow_incompatible: bool) -> None:
     import onnx
 
     from fcn_trt.metadata import read_model_metadata, write_model_metadata
@@ -184,7 +190,7 @@ def _rewrite_palette(path: Path, palette_arg: str) -> None:
     write_model_metadata(model, meta)
     from .pipeline import save_model
 
-    save_model(model, path)
+    save_model(model, path, allow_incompatible=allow_incompatible)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -39,6 +39,8 @@ from fcn_trt.errors import (
 from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
+from .trt_check import ensure_compatible, target_for_version
+
 __all__ = [
     "BuildConfig",
     "build_engine",
@@ -87,6 +89,8 @@ class BuildConfig:
         device: CUDA device index to build on.
         progress: show a progress bar (TensorRT >= 10 reports build phases).
         verbose: forward TensorRT's INFO/VERBOSE log to logging.DEBUG.
+        allow_trt_incompatible: build even if :mod:`build_engine.trt_check` finds a rule of this
+            TensorRT's ONNX parser broken (each violation is logged; the parser has the last word).
     """
 
     precision: Optional[str] = None
@@ -104,6 +108,7 @@ class BuildConfig:
     device: int = 0
     progress: bool = True
     verbose: bool = False
+    allow_trt_incompatible: bool = False
 
     def __post_init__(self) -> None:
         if self.precision is not None and self.precision not in _PRECISIONS:
@@ -309,8 +314,8 @@ def _parse(trt: Any, parser: Any, data: bytes, onnx_path: Path, logger: Any) -> 
         "TensorRT %s could not parse %s" % (compat.version_string(trt), onnx_path.name),
         expected="an ONNX graph every node of which TensorRT supports",
         found="%d parser error%s: %s" % (len(errors), "" if len(errors) == 1 else "s", listed),
-        hint="re-export the pipeline with `python -m build_engine export` (opset 17) or check the operator "
-        "support matrix of this TensorRT release",
+        hint="run `python -m build_engine check %s --trt %s` (the parser's rules, no GPU needed) and re-export "
+        "the pipeline with `python -m build_engine export`" % (onnx_path.name, compat.version_string(trt)),
     )
 
 
@@ -374,6 +379,10 @@ def build_engine(
         raise ConfigError("--out %s" % out_path, expected="an existing folder", found="no folder %s" % out_path.parent)
     device = _device_info(config, onnx_path, out_path, precision)  # before any TensorRT object
     trt = trt_module if trt_module is not None else require_tensorrt("building a TensorRT engine")
+    # The parser rules of this TensorRT, checked before the parser runs: one error that names every
+    # broken rule and its fix, instead of the parser's first failure.
+    ensure_compatible(onnx_path, (target_for_version(compat.version_string(trt)),),
+                      allow_incompatible=config.allow_trt_incompatible, what=onnx_path.name)
     data = onnx_path.read_bytes()
     onnx_sha256 = hashlib.sha256(data).hexdigest()
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
@@ -519,6 +528,9 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--exclude-lean-runtime", action="store_true", help="with --version-compatible")
     p.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .cli_args import add_trt_check_arguments
+
+    add_trt_check_arguments(p, multiple=False)
     p.set_defaults(func=run_build)
     return p
 
@@ -540,6 +552,7 @@ def _config_from_args(args: Any) -> BuildConfig:
         device=args.device,
         progress=not args.no_progress,
         verbose=bool(getattr(args, "verbose", False)),
+        allow_trt_incompatible=args.allow_trt_incompatible,
     )
 
 
@@ -579,7 +592,7 @@ class EngineBuildReport:
 
 
 def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], calib: Optional[str] = None,
-                  show_progress: bool = True) -> Tuple[Path, str]:
+                  show_progress: bool = True, trt_module: Any = None) -> Tuple[Path, str]:
     """The graph to build for ``precision`` and the conversion made: ``(model, "")`` when the graph
     already is that precision, else its fp16 / int8 (Q/DQ, calibrated on ``calib``) conversion,
     written next to ``out`` as ``<out stem>.fp16.onnx`` / ``<out stem>.int8.onnx``."""
@@ -599,10 +612,12 @@ def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], cali
                 found="no --calib", hint="add --calib FOLDER|VIDEO|VOC_ROOT, or build the output of "
                 "`python -m build_engine quantize %s ...`" % model.name,
             )
-        from build_engine.quantize import quantize_pipeline
+        from build_engine.quantize import QuantizeConfig, quantize_pipeline
 
+        trt = trt_module or require_tensorrt("building a TensorRT engine")  # the Q/DQ layout depends on its major
         graph = out.with_name(out.stem + ".int8.onnx")
-        quantize_pipeline(model, graph, calib, show_progress=show_progress)
+        quantize_pipeline(model, graph, calib, QuantizeConfig(trt_target=target_for_version(compat.version_string(trt))),
+                          show_progress=show_progress)
         log.info("wrote %s (int8 Q/DQ graph calibrated on %s)", graph, calib)
         return graph, "int8"
     from build_engine.precision import to_fp16_pipeline
@@ -627,7 +642,7 @@ def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, confi
     model = Path(model)
     out_path = Path(out) if out is not None else model.with_suffix(".engine")
     config = config or BuildConfig()
-    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress)
+    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress, trt_module)
     engine = build_engine(graph, out_path, config, trt_module=trt_module)
     return EngineBuildReport(model=model, graph=graph, conversion=conversion,
                              calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))
