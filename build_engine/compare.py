@@ -173,6 +173,7 @@ class ComparisonReport:
             f"disagreements in band    {100 * self.disagreement_in_band:8.1f} %",
         ]
         if self.has_ground_truth:
+            assert self.mean_iu_a is not None and self.mean_iu_b is not None
             lines.append(f"mean IU  A {100 * self.mean_iu_a:.2f}  B {100 * self.mean_iu_b:.2f}  "
                          f"drop {self.miou_drop:+.2f} points")
         w = max([5] + [len(c) for c in self.class_names])
@@ -279,6 +280,7 @@ class _Accumulator:
         self.band_total += int(band.sum())
         self.ab.update(a, b)
         if gt is not None:
+            assert self.ga is not None and self.gb is not None
             self.ga.update(gt, a)
             self.gb.update(gt, b)
         self.frames += 1
@@ -300,8 +302,10 @@ def _report(acc: _Accumulator, names: Sequence[str], k: int, budget: AccuracyBud
     if agreement < budget.min_agreement:
         failures.append(f"agreement {100 * agreement:.3f} % < {100 * budget.min_agreement:.2f} %")
     miou_a = miou_b = drop = None
-    iou_a = iou_b = delta = ()
-    if acc.ga is not None and acc.ga.num_pixels > 0:
+    iou_a: Tuple[float, ...] = ()
+    iou_b: Tuple[float, ...] = ()
+    delta: Tuple[float, ...] = ()
+    if acc.ga is not None and acc.gb is not None and acc.ga.num_pixels > 0:
         sa, sb = acc.ga.scores(), acc.gb.scores()
         miou_a, miou_b = sa.mean_iu, sb.mean_iu
         drop = 100.0 * (miou_a - miou_b)

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Tuple
+from typing import Dict, Mapping
 
 import numpy as np
 import onnx
@@ -23,7 +23,7 @@ from onnx import TensorProto, helper
 
 from fcn_trt.errors import ConfigError
 
-from .fcn_spec import _VGG_STAGES, VARIANTS, _check_config, fcn_parameter_shapes
+from .fcn_spec import _VGG_STAGES, VARIANTS, fcn_parameter_shapes
 from .graph import GraphBuilder, make_model
 
 __all__ = [

@@ -28,9 +28,9 @@ from typing import Any, Dict, Mapping, Tuple, Union
 import numpy as np
 
 from fcn_trt._hashing import file_sha256
+from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
 
 from .fcn_spec import fcn_parameter_shapes
-from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
 
 __all__ = [
     "WEIGHT_SUFFIXES",
@@ -349,7 +349,7 @@ def save_npz(weights: Mapping[str, Any], path: PathLike, dtype: Any = np.float32
     fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=str(out.parent))
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):

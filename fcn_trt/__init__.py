@@ -26,7 +26,6 @@ from .streaming.sources import open_source
 from .streaming.stream import Stream, StreamResult
 from .tiling import segment_tiled
 
-
 __all__ = [
     "Segmenter", "SegmentationResult", "PipelineMetadata", "Stream", "StreamResult", "open_source", "segment_tiled",
     "errors", "__version__",

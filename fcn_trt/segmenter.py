@@ -15,10 +15,11 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Iterator, List, Optional, Tuple, Union, cast
 
 import numpy as np
 
+from ._frames import frame_hw, validate_batch, validate_frame
 from ._outputs import build_results, merge_outputs, resize_outputs, results_from_outputs
 from .backends import BACKENDS, backend_for_path, open_backend
 from .backends.base import AsyncBackend, Backend
@@ -26,7 +27,6 @@ from .errors import ClosedError, FrameShapeError, InputError
 from .metadata import PipelineMetadata
 from .models import resolve_model
 from .result import SegmentationResult
-from ._frames import frame_hw, validate_batch, validate_frame
 
 __all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
 
@@ -186,7 +186,8 @@ class Segmenter:
         ticket._collected = True
         if any(not done for done, _ in ticket._parts):
             with self._lock:
-                outputs = [part if done else backend.result(part) for done, part in ticket._parts]  # type: ignore[union-attr]
+                async_backend = cast(AsyncBackend, backend)
+                outputs = [part if done else async_backend.result(part) for done, part in ticket._parts]
         else:
             outputs = [part for _, part in ticket._parts]
         t_outputs = time.perf_counter()

@@ -23,8 +23,8 @@ from typing import List, Optional
 import numpy as np
 
 import fcn_trt
-from fcn_trt.errors import run_cli
 from fcn_trt.cli.args import add_model_arguments, add_render_arguments
+from fcn_trt.errors import run_cli
 from fcn_trt.streaming import FpsMeter, LabelSmoother, RetryPolicy, open_video_writer, render, to_bgr, to_input_format
 
 

@@ -21,8 +21,8 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
-from fcn_trt.errors import ConfigError, run_cli
 from fcn_trt.cli.args import add_model_arguments, parse_hw
+from fcn_trt.errors import ConfigError, run_cli
 from fcn_trt.tools import profile
 
 PERCENTILES = ("p50", "p90", "p99")

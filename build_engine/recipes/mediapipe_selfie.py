@@ -42,13 +42,16 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from fcn_trt._hashing import file_sha256
 from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, ModelFormatError, SourceOpenError
 from fcn_trt.eval.metrics import mask_iou
+
+if TYPE_CHECKING:  # onnx is imported where it is used
+    import onnx
 
 __all__ = [
     "MEDIAPIPE_VERSION",
@@ -971,7 +974,7 @@ def _read_rgb(path: str) -> np.ndarray:
     try:
         import cv2
     except ImportError:
-        cv2 = None
+        cv2 = None  # type: ignore[assignment]
     if cv2 is not None:
         img = cv2.imread(path, cv2.IMREAD_COLOR)
         if img is None:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
-from fcn_trt.streaming import scenes
-from fcn_trt.eval.voc import write_split, write_voc_sample
 from fcn_trt._util import parse_hw
 from fcn_trt.errors import ConfigError, FcnTrtError
+from fcn_trt.eval.voc import write_split, write_voc_sample
+from fcn_trt.streaming import scenes
 
 __all__ = ["write_scene_dataset", "parse_size", "main"]
 
@@ -49,6 +49,7 @@ def write_scene_dataset(
     """Write ``count`` frames to ``root`` in the VOC layout and list them in ``split``; return the ids."""
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ConfigError("count", expected="a positive number of frames", found=repr(count))
+    named: Iterable[Tuple[str, Any]]
     if clip is not None:
         frames = scenes.generate_clip(int(clip), count, size, config)
         named = (("clip%d_%05d" % (clip, f.index), f) for f in frames)

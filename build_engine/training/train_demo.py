@@ -28,13 +28,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fcn_trt.streaming import scenes
-from fcn_trt.metadata import IMAGENET_RGB_MEAN, IMAGENET_RGB_STD
 from fcn_trt.eval.metrics import iou_per_class
+from fcn_trt.metadata import IMAGENET_RGB_MEAN, IMAGENET_RGB_STD
+from fcn_trt.streaming import scenes
 
 __all__ = [
     "TRAIN_SEED_BASE",
@@ -54,15 +54,15 @@ log = logging.getLogger("build_engine.training.train_demo")
 TRAIN_SEED_BASE = 10_000_000
 VAL_SEED_BASE = 5_000_000
 #: Network input convention of the demo model (goes into the pipeline metadata).
-PREPROCESSING = {"channel_order": "rgb", "mean": IMAGENET_RGB_MEAN, "std": IMAGENET_RGB_STD}
+PREPROCESSING: Dict[str, Any] = {"channel_order": "rgb", "mean": IMAGENET_RGB_MEAN, "std": IMAGENET_RGB_STD}
 
 
 def preprocess_batch(images_bgr: Sequence[np.ndarray]):
     """BGR uint8 frames -> float tensor [N,3,H,W]: RGB, (x - ImageNet mean) / std (0..255 units)."""
     import torch
 
-    x = np.stack(images_bgr).astype(np.float32)[..., ::-1]
-    x = (x - np.asarray(IMAGENET_RGB_MEAN, np.float32)) / np.asarray(IMAGENET_RGB_STD, np.float32)
+    rgb = np.stack(images_bgr).astype(np.float32)[..., ::-1]
+    x = (rgb - np.asarray(IMAGENET_RGB_MEAN, np.float32)) / np.asarray(IMAGENET_RGB_STD, np.float32)
     return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 
 
@@ -128,7 +128,8 @@ def fold_batchnorm(model) -> None:
     with torch.no_grad():
         for name, m in list(model.named_children()):
             if isinstance(m, nn.Sequential) and len(m) == 2 and isinstance(m[1], nn.BatchNorm2d):
-                conv, bn = m[0], m[1]
+                conv: Any = m[0]
+                bn: Any = m[1]
                 scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
                 conv.weight.mul_(scale[:, None, None, None])
                 conv.bias.copy_((conv.bias - bn.running_mean) * scale + bn.bias)

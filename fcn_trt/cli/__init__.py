@@ -15,10 +15,10 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from .._version import __version__
 from . import demo, profile, run, selfcheck
 from . import eval as eval_command
 from . import inspect as inspect_command
-from .._version import __version__
 from .args import add_plugin_parsers, parse_hw, positive_int, run_parsed
 
 __all__ = ["main", "make_parser", "add_plugin_parsers", "parse_hw", "positive_int", "run_parsed"]

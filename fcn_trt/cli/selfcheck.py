@@ -34,12 +34,13 @@ def build_with_build_engine(onnx_path: Path, engine_out: Path, precision: Option
             "then run `fcn-trt selfcheck MODEL.engine --onnx MODEL.onnx`",
         ) from None
     default = BuildConfig()
-    hw = (1,) + tuple(size)
+    h, w = int(size[0]), int(size[1])
+    lo, hi = default.min_shape, default.max_shape
     config = BuildConfig(
         precision=precision,
-        min_shape=tuple(min(a, b) for a, b in zip(default.min_shape, hw)),
-        opt_shape=hw,
-        max_shape=tuple(max(a, b) for a, b in zip(default.max_shape, hw)),
+        min_shape=(min(lo[0], 1), min(lo[1], h), min(lo[2], w)),
+        opt_shape=(1, h, w),
+        max_shape=(max(hi[0], 1), max(hi[1], h), max(hi[2], w)),
         device=device,
     )
     return Path(build_engine(onnx_path, engine_out, config))

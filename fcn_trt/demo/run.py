@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from .._util import parse_hw
-from ..errors import ConfigError, FcnTrtError, ModelError, SourceOpenError
+from ..errors import ConfigError, ModelError, SourceOpenError
 
 __all__ = ["DEMO_CLIP_SEED", "DemoReport", "run_demo", "parse_size", "VIDEO_NAME", "SIDE_BY_SIDE_NAME"]
 
@@ -123,9 +122,9 @@ def run_demo(
         ModelError: a model whose classes are not the scene classes.
         SourceOpenError: the output video cannot be written.
     """
-    from ..streaming import scenes
     from .._progress import progress as bar
     from ..eval.metrics import ConfusionMatrix
+    from ..streaming import scenes
     from ..streaming.drawing import open_video_writer, render
 
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:

@@ -19,20 +19,18 @@ so TensorRT engines, ONNX pipelines and test doubles go through the same code.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import statistics
-import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from .._progress import progress as _progress
-from .voc import VocDataset
-from ..errors import FcnTrtError, InputError
+from ..errors import InputError
 from .metrics import ConfusionMatrix, SegmentationScores, format_iou_table
+from .voc import VocDataset
 
 __all__ = ["EvalReport", "evaluate"]
 

@@ -28,8 +28,8 @@ import numpy as np
 
 from .._imageio import image_files, is_image, is_video, read_image
 from .._imports import require_cv2
-from ..eval.voc import save_label_png
 from ..errors import ConfigError, InputError, SourceOpenError
+from ..eval.voc import save_label_png
 from ..result import SegmentationResult
 
 __all__ = ["render", "draw_legend", "draw_text", "to_bgr", "FpsMeter", "LabelSmoother", "open_video_writer", "RENDER_MODES",
@@ -132,7 +132,7 @@ def render(
     if legend and result.class_names:
         present = np.flatnonzero(np.bincount(result.labels.ravel(), minlength=len(result.class_names))) \
             if legend_present_only else None
-        draw_legend(out, result.class_names, result.palette, present)
+        draw_legend(out, result.class_names, result.palette, None if present is None else present.tolist())
     if text:
         draw_text(out, list(text))
     return out

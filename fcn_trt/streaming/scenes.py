@@ -590,7 +590,7 @@ class Scene:
             height = float(rng.uniform(1.45, 1.95))
             build = float(rng.uniform(0.85, 1.2))
             skin = _random_color(rng, (0.2, 0.6), (0.25, 0.95))
-            cols = (tuple(_random_color(rng)), tuple(_random_color(rng)), tuple(skin),
+            cols = (tuple(_random_color(rng)), tuple(_random_color(rng)), tuple(skin),  # type: ignore[assignment]
                     tuple(_random_color(rng, (0.0, 0.5), (0.05, 0.6))))
             pos = place(0.35, on_floor=rng.random() < 0.6)
             if pos is not None:
@@ -906,9 +906,10 @@ class Scene:
         parts = self._object_parts(o)
         body = [p for p in parts if p[0] in ("face", "hull", "sphere")]
         extras = [p for p in parts if p[0] not in ("face", "hull", "sphere")]
-        items = []
+        items: List[Tuple[Any, ...]] = []
         pts_list = []
         start = 0
+        normal: Optional[np.ndarray]
         for kind, pts, col, rad in body + extras:
             if kind == "windows":
                 P = pts.reshape(-1, 3)
@@ -940,8 +941,8 @@ class Scene:
         if not (o.label == BACKGROUND and o.kind == "box"):
             for kind, pts, _, rad in body:
                 if kind == "sphere":
-                    a = np.linspace(0, 2 * np.pi, 10, endpoint=False)
-                    ring = np.stack([np.cos(a), np.zeros(10), np.sin(a)], 1)
+                    ang = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+                    ring = np.stack([np.cos(ang), np.zeros(10), np.sin(ang)], 1)
                     pts = np.concatenate([pts[None, :] + rad * ring,
                                           pts[None, :] + rad * (ring * 0.7 + [0, 0.7, 0]),
                                           pts[None, :] + rad * (ring * 0.7 - [0, 0.7, 0])])

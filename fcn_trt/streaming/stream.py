@@ -33,7 +33,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Any, Callable, Deque, Iterator, Optional, Tuple
+from typing import Any, Callable, Deque, Generator, Optional, Tuple
 
 import numpy as np
 
@@ -286,7 +286,7 @@ def _close_after(thread: threading.Thread, source: Source) -> None:
 
 def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: int, max_frames: Optional[int],
          on_source_error: str, transform: Optional[Callable[[np.ndarray], np.ndarray]],
-         stall_timeout_s: Optional[float]) -> Iterator[StreamResult]:
+         stall_timeout_s: Optional[float]) -> Generator[StreamResult, None, None]:
     channel = state.channel = _Channel(latest=live, maxsize=queue_size)
     pending: Deque[Tuple[_Frame, Any]] = collections.deque()
     done = False

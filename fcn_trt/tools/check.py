@@ -131,7 +131,7 @@ def _make_frames(meta: Any, count: int, size: Tuple[int, int], seed: int, images
     return [rng.integers(0, 256, size=shape, dtype=np.uint8) for _ in range(count)]
 
 
-def _resolve_paths(model: Union[str, Path], onnx: Union[str, Path, None]) -> Tuple[Path, Optional[Path]]:
+def _resolve_paths(model: Union[str, Path], onnx: Union[str, Path, None]) -> Tuple[Path, Path]:
     """(model path, ONNX path for the reference) from the user's arguments."""
     path = Path(model)
     if not path.exists():

@@ -44,13 +44,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .._hashing import file_sha256
-from .._util import parse_hw
 from .._imports import require_pyplot
 from .._progress import progress
+from .._util import parse_hw
 from ..backends import backend_spec
-from ..backends._trt_layers import make_layer_profiler
 from ..backends.base import DeviceBacked, LayerProfiled, StageTimed
-from ..backends.onnxruntime import parse_ort_profile
 from ..errors import ConfigError, InputError, SourceError
 
 __all__ = [
@@ -214,7 +212,7 @@ class ProfileReport:
             "host_memory_note": self.host_memory_note,
             "device_memory": None if self.device_memory is None else dict(self.device_memory),
             "device_memory_note": self.device_memory_note,
-            "layers": [dataclasses.asdict(l) for l in self.layers],
+            "layers": [dataclasses.asdict(layer) for layer in self.layers],
             "layers_source": self.layers_source,
             "system": dict(self.system),
             "warnings": list(self.warnings),
@@ -275,8 +273,9 @@ class ProfileReport:
             lines.append("")
             lines.append(f"slowest {len(self.layers)} layers ({self.layers_source}):")
             lines.append("  %-44s %-18s %9s %6s" % ("layer", "op", "mean ms", "share"))
-            for l in self.layers:
-                lines.append("  %-44s %-18s %9.3f %5.1f%%" % (l.name[-44:], l.op_type[:18], l.mean_ms, 100 * l.share))
+            for layer in self.layers:
+                lines.append("  %-44s %-18s %9.3f %5.1f%%" % (
+                    layer.name[-44:], layer.op_type[:18], layer.mean_ms, 100 * layer.share))
         elif self.layers_source:
             lines.append("")
             lines.append(f"layers: {self.layers_source}")
@@ -574,9 +573,10 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
             except (ImportError, AttributeError) as e:
                 layers_source = f"per-layer profile unavailable: {type(e).__name__}: {e}"
     if mem_samples:
-        device_memory: Optional[Dict[str, Any]] = {"peak_used_mb": max(mem_samples)}
+        measured: Dict[str, Any] = {"peak_used_mb": max(mem_samples)}
         if mem_before is not None:
-            device_memory["delta_since_open_mb"] = round(max(mem_samples) - mem_before, 1)
+            measured["delta_since_open_mb"] = round(max(mem_samples) - mem_before, 1)
+        device_memory: Optional[Dict[str, Any]] = measured
         mem_note = "cudaMemGetInfo after warm-up and at the end: whole device, other processes included"
     else:
         device_memory = None

@@ -6,8 +6,7 @@ import dataclasses
 
 import pytest
 
-from build_engine.trt_builder import build_pipeline_engine, prepare_graph
-from build_engine.trt_builder import BuildConfig
+from build_engine.trt_builder import BuildConfig, build_pipeline_engine, prepare_graph
 from fcn_trt.errors import ConfigError
 from fcn_trt.sidecar import read_sidecar
 from tests.build_engine.test_trt_builder import tiny_pipeline

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fcn_trt.errors import EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
 from fcn_trt._frames import validate_batch, validate_frame
+from fcn_trt.errors import EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
 
 BAD_FRAMES = [
     (None, FrameTypeError, "None"),

@@ -10,7 +10,13 @@ import pytest
 import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt.errors import (
-    ClosedError, ConfigError, EmptyFrameError, FrameDtypeError, FrameShapeError, InputError, MetadataError,
+    ClosedError,
+    ConfigError,
+    EmptyFrameError,
+    FrameDtypeError,
+    FrameShapeError,
+    InputError,
+    MetadataError,
     ModelFormatError,
     ModelNotFoundError,
 )

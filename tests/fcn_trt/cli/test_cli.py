@@ -92,8 +92,9 @@ def test_export_mistakes(tmp_path, args, needle):
 
 
 def test_export_wraps_an_existing_onnx(tmp_path):
-    from build_engine.fcn import build_fcn
     import onnx
+
+    from build_engine.fcn import build_fcn
 
     bare = tmp_path / "bare.onnx"
     onnx.save(build_fcn("fcn32s", 3, 32), str(bare))

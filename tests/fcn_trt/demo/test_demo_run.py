@@ -13,11 +13,11 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
 
-from fcn_trt.demo import run as demo  # noqa: E402
-from fcn_trt.streaming import scenes  # noqa: E402
 from fcn_trt.cli import demo as demo_cli  # noqa: E402
+from fcn_trt.demo import run as demo  # noqa: E402
 from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
+from fcn_trt.streaming import scenes  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "fcn_trt" / "models"
 DEMO_ONNX = MODELS / "demo_fcn8s_w8.onnx"
@@ -93,9 +93,9 @@ def test_demo_rejects_bad_options_and_foreign_models(tmp_path, capsys):
 @needs_model
 def test_shipped_onnx_is_reproduced_from_shipped_npz(tmp_path):
     pytest.importorskip("onnx")
-    from build_engine.training.train_demo import export_demo_pipeline
-
     import onnx
+
+    from build_engine.training.train_demo import export_demo_pipeline
 
     out = export_demo_pipeline(DEMO_NPZ, tmp_path / "again.onnx")
     shipped = onnx.load(str(DEMO_ONNX))
@@ -118,11 +118,10 @@ def test_shipped_onnx_is_reproduced_from_shipped_npz(tmp_path):
 @needs_model
 def test_shipped_onnx_matches_torch_fcn8s_loaded_from_npz():
     torch = pytest.importorskip("torch")
+    import fcn_trt
     from build_engine.training.torch_fcn import build_torch_fcn
     from build_engine.training.train_demo import preprocess_batch
     from build_engine.weights import load_weights
-
-    import fcn_trt
 
     net = build_torch_fcn("fcn8s", scenes.NUM_CLASSES, 8).eval()
     net.load_state_dict({k: torch.from_numpy(v) for k, v in load_weights(DEMO_NPZ).items()})

@@ -10,11 +10,11 @@ import types
 import numpy as np
 import pytest
 
-from fcn_trt.eval.voc import write_split, write_voc_sample
-from fcn_trt.errors import InputError
 from fcn_trt.cli.eval import add_parser as add_eval_parser
 from fcn_trt.cli.eval import command as run_eval_command
+from fcn_trt.errors import InputError
 from fcn_trt.eval.evaluation import EvalReport, evaluate
+from fcn_trt.eval.voc import write_split, write_voc_sample
 from fcn_trt.metadata import PipelineMetadata
 
 CLASSES = ("background", "cat", "dog")

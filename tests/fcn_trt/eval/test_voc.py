@@ -5,13 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from fcn_trt import _imageio
 from PIL import Image
 
-from fcn_trt.eval.voc import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
-from fcn_trt.eval import voc
+from fcn_trt import _imageio
 from fcn_trt.errors import InputError, SourceOpenError
+from fcn_trt.eval import voc
+from fcn_trt.eval.voc import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
 from fcn_trt.palettes import VOC_CLASSES, voc_palette
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fcn_trt.errors import ConfigError, InputError, SourceOpenError
-from fcn_trt.streaming.drawing import FpsMeter, LabelSmoother, draw_legend, draw_text, open_video_writer, render
 from fcn_trt.result import SegmentationResult
+from fcn_trt.streaming.drawing import FpsMeter, LabelSmoother, draw_legend, draw_text, open_video_writer, render
 
 NAMES = ("background", "floor", "person")
 PALETTE = ((0, 0, 0), (0, 255, 0), (255, 0, 0))

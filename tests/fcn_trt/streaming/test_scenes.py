@@ -9,10 +9,18 @@ import pytest
 
 pytest.importorskip("cv2")
 
-from fcn_trt.streaming import scenes  # noqa: E402
 from fcn_trt.errors import ConfigError  # noqa: E402
+from fcn_trt.streaming import scenes  # noqa: E402
 from fcn_trt.streaming.scenes import (  # noqa: E402
-    BACKGROUND, FLOOR, MARKING, OBSTACLE, PERSON, Camera, Scene, SceneConfig, SceneObject,
+    BACKGROUND,
+    FLOOR,
+    MARKING,
+    OBSTACLE,
+    PERSON,
+    Camera,
+    Scene,
+    SceneConfig,
+    SceneObject,
 )
 
 FLOOR_BGR = (90, 90, 90)

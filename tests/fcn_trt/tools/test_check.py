@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import onnx
 import pytest
-from onnx import helper
 
 from fcn_trt.cli import main
 from fcn_trt.cli.selfcheck import build_with_build_engine

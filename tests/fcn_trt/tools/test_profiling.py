@@ -12,9 +12,11 @@ import pytest
 
 import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
-from fcn_trt.tools import profiling as prof
+from fcn_trt.backends._trt_layers import make_layer_profiler
+from fcn_trt.backends.onnxruntime import parse_ort_profile
 from fcn_trt.cli import profile as profile_cli
 from fcn_trt.errors import BackendUnavailableError, ConfigError, InputError, SourceError
+from fcn_trt.tools import profiling as prof
 from fcn_trt.tools.sysinfo import jetson_info, system_info
 
 REPORT_KEYS = {
@@ -72,7 +74,7 @@ def test_parse_ort_profile_drops_warmup_and_converts_us():
         events.append({"cat": "Node", "name": "conv_kernel_time", "dur": 1000 * (run + 1), "args": {"op_name": "Conv"}})
         events.append({"cat": "Node", "name": "conv_fence_before", "dur": 5})
         events.append({"cat": "Node", "name": "argmax_kernel_time", "dur": 500, "args": {"op_name": "ArgMax"}})
-    times, ops = prof.parse_ort_profile(events, skip_runs=1)
+    times, ops = parse_ort_profile(events, skip_runs=1)
     assert times == {"conv": [2.0, 3.0], "argmax": [0.5, 0.5]}
     assert ops == {"conv": "Conv", "argmax": "ArgMax"}
     top = prof._top_layers(times, ops, 1)
@@ -86,7 +88,7 @@ def test_layer_profiler_collects_report_layer_time():
             pass
 
     fake_trt = types.SimpleNamespace(IProfiler=IProfiler)
-    p = prof.make_layer_profiler(fake_trt)
+    p = make_layer_profiler(fake_trt)
     assert isinstance(p, IProfiler)
     for ms in (1.0, 3.0):
         p.report_layer_time("conv1", ms)
