@@ -4,7 +4,7 @@
 Examples:
     python samples/live_camera.py                                   # camera 0, the demo model
     python samples/live_camera.py --source /dev/video2 --width 1280 --height 720 --fourcc MJPG
-    python samples/live_camera.py --model fcn8s.engine --source "$(python -c 'import fcn_trt.sources as s; print(s.jetson_csi_pipeline())')"
+    python samples/live_camera.py --model fcn8s.engine --source "$(python -c 'import fcn_trt.streaming.sources as s; print(s.jetson_csi_pipeline())')"
     python samples/live_camera.py --source synthetic --headless --output seg.mp4 --max-frames 300
 
 The newest camera frame is always the one segmented: when inference is slower than the camera,

@@ -7,7 +7,7 @@ Examples:
     python samples/profile_device.py --model fcn8s.onnx --batch 4 --json profile.json
 
 Each size is warmed up first (TensorRT tactic caches, ONNX Runtime arenas), then timed by
-fcn_trt.profile.profile (the same numbers as `fcn-trt profile`): per-frame latency of Segmenter.run
+fcn_trt.tools.profile (the same numbers as `fcn-trt profile`): per-frame latency of Segmenter.run
 end to end (validation, copies, inference, postprocessing), next to the SDK's per-stage timings
 (with CUDA-event h2d / gpu_compute / d2h on the TensorRT backend).
 """
@@ -48,7 +48,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def profile_size(seg: Any, size: Tuple[int, int], batch: int, warmup: int, iters: int) -> Dict[str, Any]:
-    """One size, profiled by :func:`fcn_trt.profile.profile` (latencies per frame, warm-up excluded)."""
+    """One size, profiled by :func:`fcn_trt.tools.profile` (latencies per frame, warm-up excluded)."""
     report = profile(seg, size=size, batch=batch, frames=iters, warmup=warmup, render=False, show_progress=False)
     total = report.stage("total")
     return {
