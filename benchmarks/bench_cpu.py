@@ -35,16 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS,
-    benchmark_model,
-    header,
-    load,
-    median,
-    paired_ratio,
-    parse_sizes,
-    reps_for,
-    round_robin,
-    synthetic_frame,
+    RESULTS, benchmark_model, header, load, median, paired_ratio, parse_sizes, reps_for, round_robin, synthetic_frame,
     write_markdown,
 )
 

@@ -34,15 +34,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS,
-    header,
-    load,
-    median,
-    parse_sizes,
-    reps_for,
-    round_robin,
-    synthetic_frame,
-    write_markdown,
+    RESULTS, header, load, median, parse_sizes, reps_for, round_robin, synthetic_frame, write_markdown,
 )
 
 METHODS = ("sdk", "bare_trt", "hand", "ort_cuda")
@@ -195,11 +187,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             write_markdown(Path(args.out), header("GPU: SDK vs baselines (TensorRT)", start_load=start_load) + [
                 "not measured: no GPU in this session (" + reason + ")."])
         return 1
-    import onnx
     import tensorrt as trt
 
     import fcn_trt
     from build_engine.precision import split_pipeline
+    import onnx
 
     sizes = parse_sizes(args.sizes)
     precisions = [p.strip() for p in args.precisions.split(",")]

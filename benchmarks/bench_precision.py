@@ -38,8 +38,8 @@ def _write_frames(folder: Path, seeds, size, with_labels: bool):
     """Generated scenes as a folder of PNGs (calibration) or a VOC root with labels (evaluation)."""
     import cv2
 
-    from fcn_trt.eval.voc import write_split, write_voc_sample
     from fcn_trt.streaming import scenes
+    from fcn_trt.eval.voc import write_split, write_voc_sample
 
     ids = []
     for s in seeds:

@@ -21,15 +21,7 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS,
-    benchmark_model,
-    header,
-    load,
-    median,
-    parse_sizes,
-    reps_for,
-    round_robin,
-    synthetic_frame,
+    RESULTS, benchmark_model, header, load, median, parse_sizes, reps_for, round_robin, synthetic_frame,
     write_markdown,
 )
 

@@ -1,12 +1,8 @@
-"""Deprecated: ``build_engine.make_scenes`` moved to :mod:`build_engine.training.make_scenes`; this alias is removed in the next release."""
+"""Deprecated alias of :mod:`build_engine.training.make_scenes` (moved after 0.1.0; removed in the next release)."""
 
-import warnings
+from fcn_trt._deprecated import reexport
 
-from build_engine.training.make_scenes import *  # noqa: F401,F403
-from build_engine.training.make_scenes import __all__  # noqa: F401
-
-warnings.warn("build_engine.make_scenes moved to build_engine.training.make_scenes; import it from there (build_engine.make_scenes is removed in the next release)",
-              DeprecationWarning, stacklevel=2)
+reexport("build_engine.make_scenes", "build_engine.training.make_scenes", globals())
 
 if __name__ == "__main__":  # python -m build_engine.make_scenes keeps working for one release
     import sys

@@ -1,9 +1,5 @@
-"""Deprecated: ``build_engine.mediapipe_selfie`` moved to :mod:`build_engine.recipes.mediapipe_selfie`; this alias is removed in the next release."""
+"""Deprecated alias of :mod:`build_engine.recipes.mediapipe_selfie` (moved after 0.1.0; removed in the next release)."""
 
-import warnings
+from fcn_trt._deprecated import reexport
 
-from build_engine.recipes.mediapipe_selfie import *  # noqa: F401,F403
-from build_engine.recipes.mediapipe_selfie import __all__  # noqa: F401
-
-warnings.warn("build_engine.mediapipe_selfie moved to build_engine.recipes.mediapipe_selfie; import it from there (build_engine.mediapipe_selfie is removed in the next release)",
-              DeprecationWarning, stacklevel=2)
+reexport("build_engine.mediapipe_selfie", "build_engine.recipes.mediapipe_selfie", globals())

@@ -464,7 +464,7 @@ def export_fcn_pipeline(
     ``num_classes``/``width_divisor`` default to what the weights say (21 and 1 when random).
     ``trt_targets``/``allow_incompatible``: the TensorRT parser check of :func:`save_model`.
     """
-    from fcn_trt.palettes import VOC_CLASSES, get_palette
+    from fcn_trt.palettes import get_palette, VOC_CLASSES
 
     from .fcn import build_fcn
 

@@ -53,8 +53,8 @@ from typing import Optional, Tuple, Union
 import numpy as np
 import onnx
 
-from fcn_trt._imports import require
 from fcn_trt._progress import progress
+from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError
 
 from .calibration import load_calibration_frames, parse_size

@@ -1,9 +1,5 @@
-"""Deprecated: ``build_engine.torch_fcn`` moved to :mod:`build_engine.training.torch_fcn`; this alias is removed in the next release."""
+"""Deprecated alias of :mod:`build_engine.training.torch_fcn` (moved after 0.1.0; removed in the next release)."""
 
-import warnings
+from fcn_trt._deprecated import reexport
 
-from build_engine.training.torch_fcn import *  # noqa: F401,F403
-from build_engine.training.torch_fcn import __all__  # noqa: F401
-
-warnings.warn("build_engine.torch_fcn moved to build_engine.training.torch_fcn; import it from there (build_engine.torch_fcn is removed in the next release)",
-              DeprecationWarning, stacklevel=2)
+reexport("build_engine.torch_fcn", "build_engine.training.torch_fcn", globals())

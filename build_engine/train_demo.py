@@ -1,12 +1,8 @@
-"""Deprecated: ``build_engine.train_demo`` moved to :mod:`build_engine.training.train_demo`; this alias is removed in the next release."""
+"""Deprecated alias of :mod:`build_engine.training.train_demo` (moved after 0.1.0; removed in the next release)."""
 
-import warnings
+from fcn_trt._deprecated import reexport
 
-from build_engine.training.train_demo import *  # noqa: F401,F403
-from build_engine.training.train_demo import __all__  # noqa: F401
-
-warnings.warn("build_engine.train_demo moved to build_engine.training.train_demo; import it from there (build_engine.train_demo is removed in the next release)",
-              DeprecationWarning, stacklevel=2)
+reexport("build_engine.train_demo", "build_engine.training.train_demo", globals())
 
 if __name__ == "__main__":  # python -m build_engine.train_demo keeps working for one release
     import sys

@@ -1,12 +1,8 @@
-"""Deprecated: ``build_engine.widen`` moved to :mod:`build_engine.training.widen`; this alias is removed in the next release."""
+"""Deprecated alias of :mod:`build_engine.training.widen` (moved after 0.1.0; removed in the next release)."""
 
-import warnings
+from fcn_trt._deprecated import reexport
 
-from build_engine.training.widen import *  # noqa: F401,F403
-from build_engine.training.widen import __all__  # noqa: F401
-
-warnings.warn("build_engine.widen moved to build_engine.training.widen; import it from there (build_engine.widen is removed in the next release)",
-              DeprecationWarning, stacklevel=2)
+reexport("build_engine.widen", "build_engine.training.widen", globals())
 
 if __name__ == "__main__":  # python -m build_engine.widen keeps working for one release
     import sys

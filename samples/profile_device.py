@@ -21,8 +21,8 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
-from fcn_trt.cli.args import add_model_arguments, parse_hw
-from fcn_trt.errors import ConfigError, run_cli
+from fcn_trt.cli.args import add_model_arguments, parse_hw, run_main
+from fcn_trt.errors import ConfigError
 from fcn_trt.tools import profile
 
 PERCENTILES = ("p50", "p90", "p99")
@@ -92,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
+    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

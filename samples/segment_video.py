@@ -20,8 +20,7 @@ from typing import List, Optional
 import numpy as np
 
 import fcn_trt
-from fcn_trt.cli.args import add_model_arguments, add_render_arguments
-from fcn_trt.errors import run_cli
+from fcn_trt.cli.args import add_model_arguments, add_render_arguments, run_main
 from fcn_trt.streaming import LabelSmoother, open_video_writer, render, to_bgr, to_input_format
 
 
@@ -75,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
+    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ import sys
 
 import pytest
 
-from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (the strict cuda-python fake, for every test)
 from tests.fakes.trt_api import SUPPORTED_VERSIONS, dump_dir
+
+from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (the strict cuda-python fake, for every test)
 
 
 @pytest.fixture(params=SUPPORTED_VERSIONS, ids=lambda v: "trt" + v)

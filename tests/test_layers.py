@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: fcn_trt layers (docs/DESIGN.md, "Layers"): a module's layer is that of its longest listed prefix.
 FCN_TRT_LAYERS = {
-    "fcn_trt.errors": 0, "fcn_trt._version": 0, "fcn_trt._util": 0, "fcn_trt._imports": 0, "fcn_trt._hashing": 0, "fcn_trt._progress": 0,
+    "fcn_trt.errors": 0, "fcn_trt._version": 0, "fcn_trt._deprecated": 0, "fcn_trt._util": 0, "fcn_trt._imports": 0,
+    "fcn_trt._hashing": 0, "fcn_trt._progress": 0,
     "fcn_trt.metadata": 1, "fcn_trt.palettes": 1, "fcn_trt.sidecar": 1, "fcn_trt.result": 1, "fcn_trt._frames": 1,
     "fcn_trt._outputs": 1, "fcn_trt._imageio": 1, "fcn_trt.models": 1, "fcn_trt.cuda": 1, "fcn_trt._trt_compat": 1,
     "fcn_trt.backends": 2,

@@ -18,15 +18,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 from .._util import parse_hw
 from ..backends import BACKENDS
 from ..errors import run_cli
 
 __all__ = [
-    "positive_int", "parse_hw", "unit_interval", "add_model_arguments", "add_backend_argument",
-    "add_render_arguments", "run_parsed", "add_plugin_parsers",
+    "positive_int", "parse_hw", "add_model_arguments", "add_backend_argument",
+    "add_render_arguments", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
 ]
 
 
@@ -38,17 +38,6 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
     if value < 1:
         raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
-    return value
-
-
-def unit_interval(text: str) -> float:
-    """argparse type: a number in [0, 1] (--alpha)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number in [0, 1], found %r" % text) from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("expected a value in [0, 1], found %s" % text)
     return value
 
 
@@ -74,6 +63,21 @@ def add_render_arguments(parser: Any) -> None:
     parser.add_argument("--smooth", choices=["none", "ema", "majority"], default="none",
                         help="temporal smoothing of labels across frames (default: none)")
     parser.add_argument("--no-legend", action="store_true", help="hide the class legend")
+
+
+def add_command(sub: Any, name: str, command: Callable[[argparse.Namespace], int], help: str,
+                description: Optional[str] = None) -> argparse.ArgumentParser:
+    """A subcommand parser whose handler is ``command`` (``args.func``)."""
+    p = sub.add_parser(name, help=help, description=description or help)
+    p.set_defaults(func=command)
+    return p  # type: ignore[no-any-return]
+
+
+def run_main(parse_args: Callable[[Optional[Sequence[str]]], argparse.Namespace],
+             run: Callable[[argparse.Namespace], int], argv: Optional[Sequence[str]] = None, prog: str = "") -> int:
+    """``main()`` of a script (the samples): parse, run, a user mistake is one ``error:`` line and its exit code."""
+    args = parse_args(argv)
+    return run_cli(lambda: run(args), prog)
 
 
 def add_plugin_parsers(sub: Any, plugins: Sequence[Tuple[str, str]]) -> None:

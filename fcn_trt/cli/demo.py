@@ -9,19 +9,15 @@ from typing import Any
 from .._util import parse_hw
 from ..demo.run import DEMO_CLIP_SEED, run_demo
 from ..errors import FcnTrtError
-from .args import add_backend_argument, positive_int
-
-__all__ = ["add_parser", "command"]
+from .args import add_backend_argument, add_command, positive_int
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "demo",
-        help="segment a generated moving-camera clip with the shipped demo model (CPU is fine)",
-        description="Generate a held-out robot/vehicle-view clip (fcn_trt.scenes), segment it with "
-        "the demo model, write an overlay video and a frame | ground truth | prediction image, and "
-        "print pixel accuracy, mean IU and latency.",
-    )
+    p = add_command(sub, "demo", command,
+                    "segment a generated moving-camera clip with the shipped demo model (CPU is fine)",
+                    "Generate a held-out robot/vehicle-view clip (fcn_trt.scenes), segment it with "
+                    "the demo model, write an overlay video and a frame | ground truth | prediction image, and "
+                    "print pixel accuracy, mean IU and latency.")
     p.add_argument("--out", default="fcn_trt_demo", metavar="DIR", help="output folder (default: ./fcn_trt_demo)")
     p.add_argument("--frames", type=positive_int, default=60, metavar="N", help="clip length (default 60)")
     p.add_argument("--size", default="240x320", metavar="HxW", help="frame size (default 240x320)")
@@ -30,7 +26,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     add_backend_argument(p)
     p.add_argument("--seed", type=int, default=DEMO_CLIP_SEED, help="clip seed (default: a held-out one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=command)
     return p
 
 

@@ -10,18 +10,14 @@ from typing import Any, Callable, Optional
 
 from ..errors import FcnTrtError
 from ..eval.evaluation import evaluate
-from .args import add_backend_argument, positive_int
-
-__all__ = ["add_parser", "command"]
+from .args import add_backend_argument, add_command, positive_int
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "eval",
-        help="measure mean IU (and pixel acc., mean acc., f.w. IU) on a PASCAL VOC split",
-        description="Run a model on every image of a PASCAL VOC segmentation split and print the "
-        "per-class IU table and the FCN paper's four metrics (void label 255 ignored).",
-    )
+    p = add_command(sub, "eval", command,
+                    "measure mean IU (and pixel acc., mean acc., f.w. IU) on a PASCAL VOC split",
+                    "Run a model on every image of a PASCAL VOC segmentation split and print the "
+                    "per-class IU table and the FCN paper's four metrics (void label 255 ignored).")
     p.add_argument("model", help="pipeline .onnx, TensorRT .engine, or built-in model name")
     p.add_argument(
         "--data", required=True, metavar="ROOT",
@@ -32,7 +28,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
     add_backend_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=command)
     return p
 
 

@@ -6,15 +6,13 @@ import argparse
 from typing import Any
 
 from ..tools.inspect import format_report, inspect_engine
-
-__all__ = ["add_parser", "command"]
+from .args import add_command
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser("inspect", help="show an engine's sidecar metadata and IO tensors")
+    p = add_command(sub, "inspect", command, "show an engine's sidecar metadata and IO tensors")
     p.add_argument("engine", help=".engine file (its .engine.json sidecar must sit next to it)")
     p.add_argument("--no-tensors", action="store_true", help="sidecar only (no TensorRT, no GPU needed)")
-    p.set_defaults(func=command)
     return p
 
 

@@ -7,15 +7,13 @@ from typing import Any
 
 from .._util import parse_hw
 from ..tools.profiling import profile, write_plots
-from .args import add_backend_argument
-
-__all__ = ["add_parser", "command"]
+from .args import add_backend_argument, add_command
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "profile", help="latency profile: per-stage percentiles, throughput, memory, slowest layers",
-        description="Profile a model: warm-up excluded, per-stage min/p50/p90/p99/max/mean/std, throughput, "
+    p = add_command(sub, "profile", command,
+                    "latency profile: per-stage percentiles, throughput, memory, slowest layers",
+                    "Profile a model: warm-up excluded, per-stage min/p50/p90/p99/max/mean/std, throughput, "
                     "peak memory, and the machine/software needed to reproduce it.")
     p.add_argument("model", help="pipeline .onnx, TensorRT .engine, or a built-in name")
     p.add_argument("--size", default="480x640", help="synthetic frame size HxW (default 480x640)")
@@ -29,7 +27,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--plot", metavar="OUT_PREFIX", help="write OUT_PREFIX_hist.png and OUT_PREFIX_timeline.png")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=command)
     return p
 
 

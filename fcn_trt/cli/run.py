@@ -7,14 +7,12 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..streaming.drawing import segment_files
-from .args import add_backend_argument
-
-__all__ = ["add_parser", "command"]
+from .args import add_backend_argument, add_command
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser("run", help="segment an image, a folder/glob of images or a video file",
-                       description="Segment images or a video and write overlays (and label PNGs).")
+    p = add_command(sub, "run", command, "segment an image, a folder/glob of images or a video file",
+                    "Segment images or a video and write overlays (and label PNGs).")
     p.add_argument("model", help="pipeline .onnx, TensorRT .engine, or a built-in name (demo, selfie)")
     p.add_argument("--input", "-i", required=True, help="image, folder, glob or video file")
     p.add_argument("--output", "-o", required=True, help="output image (single input), folder, or video file")
@@ -22,7 +20,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity of the label colours")
     p.add_argument("--labels-only", action="store_true", help="write colourised labels instead of overlays")
     p.add_argument("--save-labels", action="store_true", help="also write palette label PNGs (class ids)")
-    p.set_defaults(func=command)
     return p
 
 

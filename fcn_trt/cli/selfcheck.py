@@ -1,6 +1,6 @@
 """``fcn-trt selfcheck MODEL``: does TensorRT on this GPU give the labels ONNX Runtime gives?
 
-The library's :func:`fcn_trt.selfcheck.selfcheck` never builds engines (the runtime does not import
+The library's :func:`fcn_trt.tools.selfcheck` never builds engines (the runtime does not import
 the offline tools); for a ``.onnx`` model this command hands it a builder from ``build_engine``.
 """
 
@@ -13,9 +13,7 @@ from typing import Any, Optional, Tuple
 from .._util import parse_hw
 from ..errors import ConfigError
 from ..tools.check import DEFAULT_BUDGET, selfcheck
-
-__all__ = ["add_parser", "command", "build_with_build_engine"]
-
+from .args import add_command
 
 def build_with_build_engine(onnx_path: Path, engine_out: Path, precision: Optional[str], size: Tuple[int, int],
                             device: int) -> Path:
@@ -47,13 +45,11 @@ def build_with_build_engine(onnx_path: Path, engine_out: Path, precision: Option
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "selfcheck",
-        help="check TensorRT against ONNX Runtime on this GPU (label agreement, latency)",
-        description="Build (from a pipeline .onnx) or load (.engine) a TensorRT engine, run the same frames "
-        "through TensorRT and ONNX Runtime, print label agreement and TensorRT latency p50/p99. "
-        "Exits 1 when the agreement is below the budget.",
-    )
+    p = add_command(sub, "selfcheck", command,
+                    "check TensorRT against ONNX Runtime on this GPU (label agreement, latency)",
+                    "Build (from a pipeline .onnx) or load (.engine) a TensorRT engine, run the same frames "
+                    "through TensorRT and ONNX Runtime, print label agreement and TensorRT latency p50/p99. "
+                    "Exits 1 when the agreement is below the budget.")
     p.add_argument("model", help="pipeline .onnx (an engine is built from it) or TensorRT .engine")
     p.add_argument("--onnx", default=None, help="reference ONNX for an engine (default: <engine stem>.onnx)")
     p.add_argument("--frames", type=int, default=32, help="frames to compare and time (default 32)")
@@ -69,7 +65,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--device", type=int, default=0, help="CUDA device index")
     p.add_argument("--no-cuda-graph", action="store_true", help="plain enqueue instead of CUDA graph replay")
     p.add_argument("--seed", type=int, default=0, help="seed of the random frames")
-    p.set_defaults(func=command)
     return p
 
 

@@ -40,7 +40,8 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .._imageio import read_image
+from .._imageio import _cv2_module as _cv2  # module attributes: tests swap them for a missing package
+from .._imageio import _pil_image, read_image
 from ..errors import BackendUnavailableError, InputError, SourceOpenError
 from ..palettes import VOC_CLASSES, voc_palette
 
@@ -75,23 +76,6 @@ class VocSample(NamedTuple):
     image_id: str
     image: np.ndarray
     labels: np.ndarray
-
-
-# --- optional imports ---------------------------------------------------------------------------
-def _pil_image():  # type: ignore[no-untyped-def]
-    try:
-        from PIL import Image
-    except ImportError:
-        return None
-    return Image
-
-
-def _cv2():  # type: ignore[no-untyped-def]
-    try:
-        import cv2
-    except ImportError:
-        return None
-    return cv2
 
 
 # --- palettes -----------------------------------------------------------------------------------

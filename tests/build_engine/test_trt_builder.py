@@ -18,13 +18,7 @@ from onnx import TensorProto, helper
 
 from build_engine.pipeline import save_model, wrap_network
 from build_engine.trt_builder import BuildConfig, build_engine, parse_nhw
-from fcn_trt.errors import (
-    BackendUnavailableError,
-    BuildError,
-    ConfigError,
-    NoCudaDeviceError,
-    TensorRTCompatibilityError,
-)
+from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, NoCudaDeviceError, TensorRTCompatibilityError
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 from fcn_trt.sidecar import read_sidecar, sidecar_path
 from tests.fakes.fake_tensorrt import parse_fake_engine

@@ -19,21 +19,10 @@ from onnx import TensorProto, helper, numpy_helper
 from build_engine import cli
 from build_engine.trt_builder import BuildConfig, build_engine
 from build_engine.trt_check import (
-    RULES,
-    TARGETS,
-    CompatReport,
-    Violation,
-    check_model,
-    ensure_compatible,
-    parse_targets,
-    target_for_version,
+    RULES, TARGETS, CompatReport, Violation, check_model, ensure_compatible, parse_targets, target_for_version,
 )
 from fcn_trt.errors import (
-    BuildError,
-    ConfigError,
-    ModelFormatError,
-    ModelNotFoundError,
-    TensorRTCompatibilityError,
+    BuildError, ConfigError, ModelFormatError, ModelNotFoundError, TensorRTCompatibilityError,
 )
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 

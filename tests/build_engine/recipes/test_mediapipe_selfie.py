@@ -19,7 +19,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from build_engine import mediapipe_selfie as ms
+from build_engine.recipes import mediapipe_selfie as ms
 from fcn_trt.errors import BackendUnavailableError, BuildError, ModelFormatError, SourceOpenError
 
 REPO = Path(__file__).resolve().parents[3]
