@@ -438,9 +438,9 @@ def build_engine(
             trt, config.hardware_compatibility
         )
     if config.version_compatible:
-        set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+        set_flag(compat.get(trt, "BuilderFlag.VERSION_COMPATIBLE"))
         if config.exclude_lean_runtime:
-            set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
+            set_flag(compat.get(trt, "BuilderFlag.EXCLUDE_LEAN_RUNTIME"))
 
     profile = builder.create_optimization_profile()
     profile.set_shape(PIPELINE_INPUT, shapes["min"], shapes["opt"], shapes["max"])

@@ -9,7 +9,9 @@ What happens when one is opened, in this order:
    compute capability, precision, and the source ONNX's sha256 when ``onnx=`` is given); a mismatch
    raises :class:`EngineMismatchError` saying how to rebuild, before any byte is deserialised;
 4. the engine is deserialised (shared between backends opened on the same file: refcounted);
-   ``None`` from TensorRT -> :class:`EngineCorruptError` carrying TensorRT's own log lines;
+   for an engine the sidecar marks ``version_compatible``, ``runtime.engine_host_code_allowed``
+   is set first (TensorRT refuses such plans by default); ``None`` from TensorRT ->
+   :class:`EngineCorruptError` carrying TensorRT's own log lines;
 5. one execution context, one stream, events (completion + per-stage timing), device buffers sized
    ONCE for the profile's largest shape, and two sets of pinned staging buffers (double buffering)
    are allocated.
@@ -150,17 +152,19 @@ def open_engine_count() -> int:
         return len(_ENGINES)
 
 
-def _engine_key(trt: Any, path: Path, device: int) -> Tuple[Any, ...]:
+def _engine_key(trt: Any, path: Path, device: int, host_code: bool = False) -> Tuple[Any, ...]:
     st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt))
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt), bool(host_code))
 
 
-def _acquire_engine(trt: Any, path: Path, device: int, rebuild: str) -> Tuple[Tuple[Any, ...], _EngineEntry]:
-    key = _engine_key(trt, path, device)
+def _acquire_engine(
+    trt: Any, path: Path, device: int, rebuild: str, host_code: bool = False
+) -> Tuple[Tuple[Any, ...], _EngineEntry]:
+    key = _engine_key(trt, path, device, host_code)
     with _ENGINES_LOCK:
         entry = _ENGINES.get(key)
         if entry is None:
-            entry = _deserialize(trt, path, rebuild)
+            entry = _deserialize(trt, path, rebuild, host_code)
             _ENGINES[key] = entry
         entry.refs += 1
         return key, entry
@@ -178,7 +182,11 @@ def _release_engine(key: Tuple[Any, ...]) -> None:
             entry.runtime = None
 
 
-def _deserialize(trt: Any, path: Path, rebuild: str) -> _EngineEntry:
+def _deserialize(trt: Any, path: Path, rebuild: str, host_code: bool = False) -> _EngineEntry:
+    """Deserialise ``path``; ``host_code`` (the sidecar says ``version_compatible``) lets the runtime
+    load the lean runtime embedded in a version-compatible plan (off by default in TensorRT)."""
+    from .. import _trt_compat as compat
+
     data = path.read_bytes()
     if not data:
         raise EngineCorruptError(str(path), expected="a serialized TensorRT engine", found="an empty file", hint=rebuild)
@@ -186,6 +194,9 @@ def _deserialize(trt: Any, path: Path, rebuild: str) -> _EngineEntry:
     runtime = trt.Runtime(logger)
     if runtime is None:
         raise TensorRTError("trt.Runtime", expected="a TensorRT runtime", found="None", hint="check the TensorRT install")
+    if host_code:
+        compat.allow_engine_host_code(trt, runtime)
+        log.info("%s was built version-compatible: engine host code allowed for it", path.name)
     try:
         engine = runtime.deserialize_cuda_engine(data)
     except Exception as e:  # a binding that raises instead of returning None
@@ -309,7 +320,10 @@ class TensorRTBackend(Backend):
     def _open(self, trt: Any, path: Path) -> None:
         from ..sidecar import rebuild_hint
 
-        self._engine_key, entry = _acquire_engine(trt, path, self._device, rebuild_hint(self._sidecar, path))
+        host_code = bool(dict(self._sidecar.engine.build_flags).get("version_compatible"))
+        self._engine_key, entry = _acquire_engine(
+            trt, path, self._device, rebuild_hint(self._sidecar, path), host_code=host_code
+        )
         self._logger = entry.logger
         engine = entry.engine
         self._engine = engine

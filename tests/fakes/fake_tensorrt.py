@@ -954,6 +954,22 @@ def parse_fake_engine(blob: bytes) -> tuple:
 class _Runtime(_WithLogger):
     _TRT_NAME = "Runtime"
 
+    def __init__(self, logger: Any) -> None:
+        super().__init__(logger)
+        self._host_code_allowed = False
+
+    @property
+    def engine_host_code_allowed(self) -> bool:
+        # IRuntime::setEngineHostCodeAllowed: "The default value is false." (NvInferRuntime.h,
+        # TensorRT OSS v8.6.1 line ~931, v10.3.0 line ~1652, v11.1 line ~2137)
+        return self._host_code_allowed
+
+    @engine_host_code_allowed.setter
+    def engine_host_code_allowed(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError("engine_host_code_allowed: expected bool, got %s" % type(value).__name__)
+        self._host_code_allowed = value
+
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Any:
         state = self._state
         try:
@@ -975,6 +991,16 @@ class _Runtime(_WithLogger):
             _log(state, self._logger, "ERROR", "1: [stdArchiveReader.cpp::StdArchiveReader::42] Error Code 1: "
                  "Serialization (Serialization assertion stdVersionRead == serializationVersion failed. Version tag "
                  "does not match. Note: Current Version: %s, Serialized Engine Version: %s)" % (state.version, built))
+            return None
+        if "VERSION_COMPATIBLE" in header.get("flags", ()) and not self._host_code_allowed:
+            # A version-compatible plan embeds the lean runtime (host code); TensorRT only loads it
+            # when the runtime allows engine host code (NvInferRuntime.h, default false). The
+            # wording is the fake's own: no verbatim TensorRT log line for this refusal was found in
+            # the headers, docs or NVIDIA/TensorRT issues available here.
+            _log(state, self._logger, "ERROR", "1: [runtime.cpp::deserializeCudaEngine] Error Code 1: Serialization "
+                 "(the plan is version-compatible and carries host code (the lean runtime), but the runtime does "
+                 "not allow engine host code: set IRuntime::setEngineHostCodeAllowed(true) / "
+                 "runtime.engine_host_code_allowed = True)")
             return None
         return state.classes["ICudaEngine"](header, onnx_bytes, data)
 

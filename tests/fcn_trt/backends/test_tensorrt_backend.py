@@ -75,7 +75,7 @@ def tiny_pipeline(path: Path, outputs=("labels", "confidence"), input_name="fram
 _DT = {TensorProto.UINT8: "UINT8", TensorProto.FLOAT: "FLOAT"}
 
 
-def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> bytes:
+def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE, flags=()) -> bytes:
     """A fake engine in the documented format: FAKETRT1 + uint32 header length + JSON + ONNX bytes."""
     model = onnx.load(str(onnx_path))
     io = []
@@ -83,7 +83,7 @@ def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> byt
         dims = [d.dim_value if d.HasField("dim_value") else -1 for d in vi.type.tensor_type.shape.dim]
         io.append({"name": vi.name, "mode": mode, "dtype": _DT[vi.type.tensor_type.elem_type], "shape": dims})
     header = {
-        "trt_version": trt_version, "flags": [], "profiles": [
+        "trt_version": trt_version, "flags": list(flags), "profiles": [
             {model.graph.input[0].name: {"min": list(profile[0]), "opt": list(profile[1]), "max": list(profile[2])}}
         ],
         "io": io, "hardware_compatibility_level": "NONE",
@@ -93,15 +93,16 @@ def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> byt
 
 
 def make_engine(tmp_path: Path, trt, *, name="m", outputs=("labels", "confidence"), engine_version=None,
-                sidecar_version=None, cc="8.7", precision="fp32", sidecar=True, input_name="frame") -> Path:
+                sidecar_version=None, cc="8.7", precision="fp32", sidecar=True, input_name="frame",
+                engine_flags=(), build_flags=None) -> Path:
     onnx_path = tiny_pipeline(tmp_path / (name + ".onnx"), outputs, input_name)
     engine = tmp_path / (name + ".engine")
-    engine.write_bytes(fake_engine_bytes(onnx_path, engine_version or trt.__version__))
+    engine.write_bytes(fake_engine_bytes(onnx_path, engine_version or trt.__version__, flags=engine_flags))
     if sidecar:
         info = EngineInfo(
             tensorrt_version=sidecar_version or trt.__version__, gpu_name="Fake Orin", compute_capability=cc,
             precision=precision, onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-            build_flags={"onnx": str(onnx_path)},
+            build_flags=dict({"onnx": str(onnx_path)}, **(build_flags or {})),
             profiles={input_name: {"min": list(PROFILE[0]), "opt": list(PROFILE[1]), "max": list(PROFILE[2])}},
         )
         write_sidecar(engine, EngineSidecar(pipeline=META.replace(outputs=tuple(outputs)), engine=info))
@@ -467,6 +468,32 @@ def test_engine_from_other_tensorrt_version(tmp_path, fake_trt, fake_cuda):
     msg = str(exc.value)
     assert "TensorRT" in msg and "build_engine build" in msg
     assert "Runtime" not in fake_trt._fake.created  # checked before deserialising
+
+
+def test_version_compatible_engine_loads_with_host_code_allowed(tmp_path, fake_trt, fake_cuda):
+    # A version-compatible plan carries its lean runtime (host code); TensorRT's runtime refuses it
+    # unless engine_host_code_allowed is set (default False). The fake refuses the same way.
+    engine = make_engine(tmp_path, fake_trt, engine_flags=["VERSION_COMPATIBLE"],
+                         build_flags={"version_compatible": True})
+    frames = rand_frames((1, 16, 16, 3), 5)
+    with TensorRTBackend(engine) as be:
+        np.testing.assert_array_equal(be.infer(frames)["labels"], ort_run(tmp_path / "m.onnx", frames)["labels"])
+    runtime = fake_trt._fake.last("Runtime")
+    assert runtime.engine_host_code_allowed is True
+
+
+def test_host_code_stays_off_for_ordinary_engines(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        be.infer(rand_frames((1, 16, 16, 3)))
+    assert fake_trt._fake.last("Runtime").engine_host_code_allowed is False
+
+
+def test_version_compatible_engine_with_a_sidecar_that_hides_it_fails_clearly(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, engine_flags=["VERSION_COMPATIBLE"])  # sidecar: not compatible
+    with pytest.raises(EngineCorruptError) as exc:
+        TensorRTBackend(engine)
+    assert "host code" in str(exc.value) and "Hint:" in str(exc.value)
+    assert open_engine_count() == 0
 
 
 def test_engine_from_other_gpu(tmp_path, fake_trt, fake_cuda):
