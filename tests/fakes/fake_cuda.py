@@ -123,6 +123,10 @@ class _State:
         self.device_count = 1
         #: error returned by every call when set (e.g. cudaErrorInsufficientDriver: no driver)
         self.driver_error: _Optional[cudaError_t] = None
+        #: what cudaDriverGetVersion reports (None: 13000, or 0 while ``driver_error`` is set, i.e.
+        #: no driver loaded) and what cudaRuntimeGetVersion reports (cuda-python 13.0's runtime)
+        self.driver_version: _Optional[int] = None
+        self.runtime_version = 13000
         self.device_name = "Fake Orin"
         self.compute_capability = (8, 7)
         self.total_memory = 8 * 1024**3
@@ -390,10 +394,13 @@ def cudaGetLastError() -> _Tuple[cudaError_t]:
 
 
 def cudaRuntimeGetVersion() -> _Tuple[cudaError_t, int]:
-    return _OK, 13000
+    return _OK, STATE.runtime_version
 
 
 def cudaDriverGetVersion() -> _Tuple[cudaError_t, int]:
+    # real cuda-python without a driver: (cudaSuccess, 0) (measured: cuda-python 13.4.4, no GPU)
+    if STATE.driver_version is not None:
+        return _OK, STATE.driver_version
     if STATE.driver_error is not None:
         return _OK, 0
     return _OK, 13000

@@ -286,3 +286,57 @@ def test_objects_work_from_another_thread(fake_cuda):
         t.join()
         assert errors == []
         assert fake_cuda.DEVICE_MEMORY.view(d.ptr, 8).tolist() == [1] * 8
+
+
+# --- cudaErrorInsufficientDriver: say which driver, which cuda-python, and the pip line -----------
+def test_insufficient_driver_names_versions_and_the_fix(fake_cuda):
+    # JetPack 6: a CUDA 12.6 driver; cuda-python 13 (CUDA 13 runtime) needs a >= 580 driver
+    fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
+    fake_cuda.STATE.driver_version = 12060
+    with pytest.raises(NoCudaDeviceError) as exc:
+        cuda.cuda_device_info()
+    msg = str(exc.value)
+    assert "cudaErrorInsufficientDriver" in msg
+    assert "the driver supports CUDA 12.6 (cudaDriverGetVersion returned 12060)" in msg
+    assert "cuda-python 13.0.0 (CUDA runtime 13.0, which needs an NVIDIA driver >= 580)" in msg
+    assert 'Hint: install the cuda-python that matches the driver: pip install "cuda-python>=12,<13"' in msg
+    assert "upgrade the NVIDIA driver to >= 580" in msg
+
+
+def test_insufficient_driver_without_any_driver(fake_cuda):
+    fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
+    with pytest.raises(NoCudaDeviceError) as exc:
+        cuda.cuda_device_info()
+    msg = str(exc.value)
+    assert "no NVIDIA driver is loaded (cudaDriverGetVersion returned 0)" in msg
+    assert "nvidia-smi" in msg and "ONNX Runtime" in msg  # the fix is a driver, not a pip line
+
+
+def _real_cuda_runtime():
+    try:
+        from cuda.bindings import runtime
+    except ImportError:
+        try:
+            from cuda import cudart as runtime
+        except ImportError:
+            return None
+    return runtime
+
+
+def test_insufficient_driver_message_from_the_real_cuda_python():
+    """The real cuda-python of the test environment: on a machine without a driver it returns
+    cudaErrorInsufficientDriver, and the message must carry its real version numbers."""
+    rt = _real_cuda_runtime()
+    if rt is None:
+        pytest.skip("cuda-python is not installed in this environment")
+    err = rt.cudaGetDeviceCount()[0]
+    if int(err) != int(rt.cudaError_t.cudaErrorInsufficientDriver):
+        pytest.skip("this machine's driver answers %s, not cudaErrorInsufficientDriver" % err)
+    driver = int(rt.cudaDriverGetVersion()[1])
+    runtime_v = int(rt.cudaRuntimeGetVersion()[1])
+    with pytest.raises(NoCudaDeviceError) as exc:
+        cuda.cuda_device_info()
+    msg = str(exc.value)
+    assert "cudaDriverGetVersion returned %d" % driver in msg
+    assert "cuda-python %s" % cuda.cuda_python_version() in msg and cuda.cuda_python_version() != "unknown"
+    assert "CUDA runtime %d.%d" % (runtime_v // 1000, runtime_v % 1000 // 10) in msg
