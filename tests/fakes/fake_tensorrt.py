@@ -1203,7 +1203,9 @@ class _IExecutionContext(_Strict):
 
     def execute_async_v3(self, stream_handle: int) -> bool:
         """Check addresses, shapes and buffer bounds now; queue the ONNX Runtime run on the stream
-        (``fake_cuda.run_on_stream``: runs at once, or at graph launch while the stream captures)."""
+        (``fake_cuda.run_on_stream``: it runs when the host waits for the stream, or at graph launch
+        while the stream captures; its reads of the inputs and writes of the outputs are checked for
+        races with other streams). The addresses are taken now, as TensorRT does at enqueue."""
         stream_handle = operator.index(stream_handle)
         state = self._state
         from tests.fakes import fake_cuda  # the strict CUDA fake owns device memory and streams
@@ -1247,7 +1249,9 @@ class _IExecutionContext(_Strict):
                 ptr, nbytes, dtype, _ = spans[o.name]
                 mem.view(ptr, nbytes)[:] = np.ascontiguousarray(value, dtype=dtype).view(np.uint8).reshape(-1)
 
-        err = fake_cuda.run_on_stream(stream_handle, work)
+        reads = [spans[t["name"]][:2] for t in self._inputs()]
+        writes = [spans[t["name"]][:2] for t in self._engine._io if t["mode"] == "OUTPUT"]
+        err = fake_cuda.run_on_stream(stream_handle, work, reads=reads, writes=writes, label="execute_async_v3")
         if int(err) != 0:
             _log(state, None, "ERROR", "1: [executionContext.cpp::enqueueV3] Error Code 1: Cuda Runtime "
                  "(%s)" % getattr(err, "name", err))

@@ -119,20 +119,6 @@ def rand_frames(shape, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
 
 
-def route_enqueue_through_stream(monkeypatch) -> None:
-    """Make the fake engine's work respect stream capture (queued via fake_cuda.run_on_stream)."""
-    from tests.fakes import fake_cuda as fc
-
-    original = fake_tensorrt._IExecutionContext.execute_async_v3
-
-    def execute_async_v3(self, stream_handle):
-        results = []
-        err = fc.run_on_stream(int(stream_handle), lambda: results.append(original(self, stream_handle)))
-        return int(err) == 0 and all(results)
-
-    monkeypatch.setattr(fake_tensorrt._IExecutionContext, "execute_async_v3", execute_async_v3)
-
-
 # --- results equal ONNX Runtime -------------------------------------------------------------------
 SHAPES = [(1, 16, 16, 3), (2, 24, 40, 3), (4, 64, 64, 3), (1, 8, 8, 3), (3, 33, 17, 3)]
 
@@ -178,7 +164,7 @@ def test_no_allocation_per_frame(tmp_path, fake_trt, fake_cuda):
     with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
         device = fake_cuda.DEVICE_MEMORY.allocation_count
         pinned = fake_cuda.HOST_MEMORY.allocation_count
-        assert device == 3 and pinned == 2 * 3  # frame + 2 outputs on the device; x2 pinned staging
+        assert device == 2 * 3 and pinned == 2 * 3  # frame + 2 outputs, on the device and pinned, per slot
         events = fake_cuda.live_objects()["events"]
         for i, shape in enumerate(SHAPES * 2):
             be.infer(rand_frames(shape, i))
@@ -187,7 +173,7 @@ def test_no_allocation_per_frame(tmp_path, fake_trt, fake_cuda):
         assert fake_cuda.live_objects()["events"] == events
         # buffers sized once for the profile's maximum
         sizes = sorted(fake_cuda.DEVICE_MEMORY.live_allocations().values())
-        assert sizes == sorted([4 * 64 * 64 * 3, 4 * 64 * 64, 4 * 64 * 64 * 4])
+        assert sizes == sorted([4 * 64 * 64 * 3, 4 * 64 * 64, 4 * 64 * 64 * 4] * 2)
 
 
 def test_set_input_shape_only_when_shape_changes(tmp_path, fake_trt, fake_cuda, monkeypatch):
@@ -235,6 +221,56 @@ def test_submit_result_two_in_flight(tmp_path, fake_trt, fake_cuda):
             be.result(tickets[0])  # already retrieved
 
 
+def _event_time(fake_cuda, event) -> float:
+    """Simulated GPU time (ms) at which ``event``'s last record ran (the fake's own bookkeeping)."""
+    return fake_cuda._EVENTS[int(event.raw)]["time"]
+
+
+def test_copy_of_the_next_frame_overlaps_compute_of_this_one(tmp_path, fake_trt, fake_cuda):
+    st = fake_cuda.STATE
+    st.kernel_ms, st.copy_bytes_per_ms = 2.0, 1e4  # slow enough copies that overlap shows
+    onnx_path = tmp_path / "m.onnx"
+    shape = (4, 64, 64, 3)
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        frames = [rand_frames(shape, 40 + i) for i in range(6)]
+        tickets = [be.submit(frames[0]), be.submit(frames[1])]
+        ev0, ev1 = be._stage_events[tickets[0].slot], be._stage_events[tickets[1].slot]
+        out = be.result(tickets[0])
+        # slot events: 0/1 h2d start/end, 2/3 compute start/end, 4/5 d2h start/end
+        assert _event_time(fake_cuda, ev1[1]) < _event_time(fake_cuda, ev0[3])  # frame 1 copied in during compute 0
+        np.testing.assert_array_equal(out["labels"], ort_run(onnx_path, frames[0])["labels"])
+        out1 = be.result(tickets[1])
+        assert _event_time(fake_cuda, ev0[4]) < _event_time(fake_cuda, ev1[3])  # frame 0 copied out during compute 1
+        assert _event_time(fake_cuda, ev1[2]) >= _event_time(fake_cuda, ev0[3])  # one context: computes in order
+        np.testing.assert_array_equal(out1["labels"], ort_run(onnx_path, frames[1])["labels"])
+        # steady state: a pipeline of 4 frames beats running their stages back to back
+        start = st.gpu_clock_ms
+        tickets = [be.submit(f) for f in frames[2:]]
+        for f, t in zip(frames[2:], tickets):
+            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        serial = 4 * sum(expected_stage_ms(fake_cuda, shape).values())
+        assert st.gpu_clock_ms - start < 0.8 * serial
+
+
+def test_a_missing_event_wait_is_caught(tmp_path, fake_trt, fake_cuda, monkeypatch):
+    from fcn_trt import cuda as fcn_cuda
+
+    monkeypatch.setattr(fcn_cuda.Stream, "wait_event", lambda self, event: None)
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        with pytest.raises(fake_cuda.StreamOrderError) as exc:
+            be.infer(rand_frames((1, 16, 16, 3)))
+        assert "execute_async_v3" in str(exc.value)  # it reads the frame the copy-in stream writes
+
+
+def test_sharing_one_device_buffer_between_slots_is_caught(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        be._d_in[1] = be._d_in[0]  # what "one set of device buffers" would do
+        be.submit(rand_frames((1, 16, 16, 3), 1))
+        with pytest.raises(fake_cuda.StreamOrderError) as exc:
+            be.submit(rand_frames((1, 16, 16, 3), 2))  # overwrites the frame compute 0 still reads
+        assert "cudaMemcpyAsync(h2d)" in str(exc.value)
+
+
 def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
     onnx_path = tmp_path / "m.onnx"
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
@@ -246,7 +282,6 @@ def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
 
 # --- CUDA graphs ----------------------------------------------------------------------------------
 def test_cuda_graph_capture_and_replay(tmp_path, fake_trt, fake_cuda, monkeypatch):
-    route_enqueue_through_stream(monkeypatch)
     fake_cuda.STATE.capture_supported = True
     onnx_path = tmp_path / "m.onnx"
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
@@ -322,7 +357,7 @@ def test_stage_timings_allocate_no_event_after_warm_up(tmp_path, fake_trt, fake_
         created = fake_cuda.STATE.calls.get("cudaEventCreateWithFlags", 0)
         with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=cuda_graph) as be:
             at_open = fake_cuda.STATE.calls["cudaEventCreateWithFlags"] - created
-            assert at_open == 2 + 2 * 4  # completion event + 4 stage events, per staging slot
+            assert at_open == 2 * 6  # per slot: start + end of h2d, compute, d2h (d2h end = completion)
             be.infer(rand_frames((1, 16, 16, 3)))
             live = fake_cuda.live_objects()["events"]
             for i in range(8):
@@ -374,7 +409,7 @@ def test_close_frees_everything_once(tmp_path, fake_trt, fake_cuda):
     be.close()
     assert fake_cuda.DEVICE_MEMORY.live_allocations() == {}
     assert fake_cuda.HOST_MEMORY.live_allocations() == {}
-    assert fake_cuda.DEVICE_MEMORY.free_count == fake_cuda.DEVICE_MEMORY.allocation_count == 3
+    assert fake_cuda.DEVICE_MEMORY.free_count == fake_cuda.DEVICE_MEMORY.allocation_count == 6
     assert fake_cuda.HOST_MEMORY.free_count == fake_cuda.HOST_MEMORY.allocation_count == 6
     assert fake_cuda.live_objects() == {"streams": 0, "events": 0, "graphs": 0, "graph_execs": 0}
     assert open_engine_count() == 0
@@ -426,7 +461,7 @@ def test_bad_frames(tmp_path, fake_trt, fake_cuda):
             be.infer(rand_frames((1, 16, 16)))
         with pytest.raises(FrameDtypeError):
             be.infer(np.zeros((1, 16, 16, 3), np.float32))
-        assert fake_cuda.DEVICE_MEMORY.allocation_count == 3
+        assert fake_cuda.DEVICE_MEMORY.allocation_count == 6
 
 
 # --- engines that must not load -------------------------------------------------------------------
