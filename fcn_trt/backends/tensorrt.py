@@ -165,19 +165,20 @@ def open_engine_count() -> int:
         return len(_ENGINES)
 
 
-def _engine_key(trt: Any, path: Path, device: int, host_code: bool = False) -> Tuple[Any, ...]:
+def _engine_key(trt: Any, path: Path, device: int, host_code: bool = False,
+                dla_core: Optional[int] = None) -> Tuple[Any, ...]:
     st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt), bool(host_code))
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt), bool(host_code), dla_core)
 
 
 def _acquire_engine(
-    trt: Any, path: Path, device: int, rebuild: str, host_code: bool = False
+    trt: Any, path: Path, device: int, rebuild: str, host_code: bool = False, dla_core: Optional[int] = None
 ) -> Tuple[Tuple[Any, ...], _EngineEntry]:
-    key = _engine_key(trt, path, device, host_code)
+    key = _engine_key(trt, path, device, host_code, dla_core)
     with _ENGINES_LOCK:
         entry = _ENGINES.get(key)
         if entry is None:
-            entry = _deserialize(trt, path, rebuild, host_code)
+            entry = _deserialize(trt, path, rebuild, host_code, dla_core)
             _ENGINES[key] = entry
         entry.refs += 1
         return key, entry
@@ -195,9 +196,11 @@ def _release_engine(key: Tuple[Any, ...]) -> None:
             entry.runtime = None
 
 
-def _deserialize(trt: Any, path: Path, rebuild: str, host_code: bool = False) -> _EngineEntry:
+def _deserialize(trt: Any, path: Path, rebuild: str, host_code: bool = False,
+                 dla_core: Optional[int] = None) -> _EngineEntry:
     """Deserialise ``path``; ``host_code`` (the sidecar says ``version_compatible``) lets the runtime
-    load the lean runtime embedded in a version-compatible plan (off by default in TensorRT)."""
+    load the lean runtime embedded in a version-compatible plan (off by default in TensorRT);
+    ``dla_core`` (the sidecar's build flag) selects the DLA core, as trtexec --useDLACore does."""
     from .. import _trt_compat as compat
 
     data = path.read_bytes()
@@ -210,6 +213,8 @@ def _deserialize(trt: Any, path: Path, rebuild: str, host_code: bool = False) ->
     if host_code:
         compat.allow_engine_host_code(trt, runtime)
         log.info("%s was built version-compatible: engine host code allowed for it", path.name)
+    if dla_core is not None:
+        runtime.DLA_core = int(dla_core)  # IRuntime::setDLACore: "Defaults to -1"
     try:
         engine = runtime.deserialize_cuda_engine(data)
     except Exception as e:  # a binding that raises instead of returning None
@@ -333,9 +338,12 @@ class TensorRTBackend(Backend):
     def _open(self, trt: Any, path: Path) -> None:
         from ..sidecar import rebuild_hint
 
-        host_code = bool(dict(self._sidecar.engine.build_flags).get("version_compatible"))
+        flags = dict(self._sidecar.engine.build_flags)
+        host_code = bool(flags.get("version_compatible"))
+        dla_core = flags.get("dla_core")
         self._engine_key, entry = _acquire_engine(
-            trt, path, self._device, rebuild_hint(self._sidecar, path), host_code=host_code
+            trt, path, self._device, rebuild_hint(self._sidecar, path), host_code=host_code,
+            dla_core=int(dla_core) if isinstance(dla_core, int) else None,
         )
         self._logger = entry.logger
         engine = entry.engine

@@ -517,6 +517,13 @@ def test_version_compatible_engine_loads_with_host_code_allowed(tmp_path, fake_t
     assert runtime.engine_host_code_allowed is True
 
 
+def test_dla_engine_selects_its_dla_core(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, build_flags={"dla_core": 1})
+    with TensorRTBackend(engine) as be:
+        be.infer(rand_frames((1, 16, 16, 3)))
+    assert fake_trt._fake.last("Runtime").DLA_core == 1
+
+
 def test_host_code_stays_off_for_ordinary_engines(tmp_path, fake_trt, fake_cuda):
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
         be.infer(rand_frames((1, 16, 16, 3)))
