@@ -570,7 +570,7 @@ class TensorRTBackend(Backend):
             self._check_open()
             self._check_frames(frames)
             set_device(self._device)
-            while len(self._pending) >= SLOTS:  # its staging slot is needed: complete the oldest
+            while len(self._pending) >= SLOTS:  # every slot is in flight: complete the oldest
                 self._park(self._pending.popleft())
             shape = tuple(int(d) for d in frames.shape)
             if shape != self._shape:
@@ -580,7 +580,9 @@ class TensorRTBackend(Backend):
                 self._shape = shape
                 self._out_shapes = {n: _shape(self._context.get_tensor_shape(n)) for n in self._outputs}
                 self._drop_graphs()
-            slot = self._next_id % SLOTS
+            # a slot no batch in flight uses (results may have been taken out of order)
+            busy = {p.ticket.slot for p in self._pending}
+            slot = next(s for s in sorted(range(SLOTS), key=lambda s: (s - self._next_id) % SLOTS) if s not in busy)
             ticket = Ticket(self._next_id, slot, shape, id(self))
             self._next_id += 1
             # the slot's previous batch is complete (parked above): its staging may be overwritten

@@ -271,6 +271,20 @@ def test_sharing_one_device_buffer_between_slots_is_caught(tmp_path, fake_trt, f
         assert "cudaMemcpyAsync(h2d)" in str(exc.value)
 
 
+def test_results_taken_out_of_order_then_a_new_submit(tmp_path, fake_trt, fake_cuda):
+    # t1 is retrieved before t0; the next submit must not reuse t0's slot while t0 is in flight
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        f = [rand_frames((1, 16, 16, 3), 60 + i) for i in range(4)]
+        t0, t1 = be.submit(f[0]), be.submit(f[1])
+        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f[1])["labels"])
+        t2 = be.submit(f[2])
+        assert t2.slot != t0.slot
+        t3 = be.submit(f[3])  # both slots busy: the oldest (t0) is completed and parked first
+        for t, frame in ((t0, f[0]), (t2, f[2]), (t3, f[3])):
+            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, frame)["labels"])
+
+
 def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
     onnx_path = tmp_path / "m.onnx"
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
