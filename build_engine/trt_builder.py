@@ -595,8 +595,11 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--optimization-level", type=int, choices=range(6), metavar="0-5",
                    help="builder optimization level (TensorRT default 3; higher builds longer)")
     p.add_argument("--timing-cache", metavar="FILE", help="load/save tactic timings here (faster rebuilds)")
-    p.add_argument("--dla-core", type=int, metavar="N", help="build for DLA core N (Jetson), fp16/int8 graphs only")
-    p.add_argument("--no-gpu-fallback", action="store_true", help="with --dla-core: fail instead of falling back")
+    p.add_argument("--dla-core", type=int, metavar="N",
+                   help="build for DLA core N (Jetson Xavier/Orin; not TensorRT 11.0-11.4.0), fp16/int8 graphs only; "
+                   "DLA needs a static profile: min = opt = max = --opt, so frames must have exactly that shape")
+    p.add_argument("--no-gpu-fallback", action="store_true",
+                   help="with --dla-core: refuse layers DLA cannot run instead of running them on the GPU")
     p.add_argument("--hardware-compatibility", choices=sorted(compat.HARDWARE_COMPATIBILITY_LEVELS),
                    help="engine portable across GPUs (where this TensorRT supports it)")
     p.add_argument("--version-compatible", action="store_true",

@@ -442,3 +442,20 @@ def test_cli_int8_without_calib_is_a_config_error(fake_trt, fake_cuda, pipeline,
 
     assert main(["build", str(pipeline), "--out", str(tmp_path / "q.engine"), "--precision", "int8"]) == 2
     assert "--calib" in capsys.readouterr().err
+
+
+def test_cli_dla_build_says_where_layers_run_and_that_the_profile_is_static(dla_trt, fake_cuda, tmp_path, capsys):
+    from build_engine.cli import main
+
+    dla_trt._fake.num_dla_cores = 1
+    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+    out = tmp_path / "t.engine"
+    assert main(["build", str(graph), "--out", str(out), "--dla-core", "0", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    side = read_sidecar(out).engine.build_flags["dla_layers"]
+    assert "DLA core 0: %d layers on DLA, %d on the GPU" % (len(side["dla"]), len(side["gpu"])) in printed
+    assert "static profile 1x480x640x3: frames must have exactly this shape" in printed
+    assert main(["build", str(graph), "--out", str(out), "--dla-core", "0", "--no-gpu-fallback",
+                 "--no-progress"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot run on DLA" in err  # one readable line, no traceback
