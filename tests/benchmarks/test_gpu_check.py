@@ -115,3 +115,23 @@ def test_overlap_step_on_the_fakes(tmp_path, fake_trt, fake_cuda):
     res = json.loads(out.read_text())
     assert res["labels_identical"] is True and res["frames"] == 16 and res["frame"] == "16x16"
     assert set(res["last_stage_timings_ms"]) == {"h2d", "compute", "d2h"}
+
+
+def test_quantize_piece_calibrates_on_synthetic_frames_without_opencv(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    model = toy_pipeline(tmp_path / "toy.onnx", np.eye(3, dtype=np.float32))
+    out = tmp_path / "toy.int8.onnx"
+    assert gpu_check.main(["quantize", str(model), str(out), "--frames", "2", "--size", "32x48"]) == 0
+    ops = {n.op_type for n in onnx.load(str(out)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+
+
+def test_torch_piece_without_cuda_says_why(tmp_path):
+    torch = pytest.importorskip("torch")
+    out = tmp_path / "torch.json"
+    code = gpu_check.main(["torch", "--out", str(out), "--quick"])
+    res = json.loads(out.read_text())
+    if torch.cuda.is_available():  # a GPU machine: the reference was measured
+        assert code == 0 and res["rows"]
+    else:
+        assert code == gpu_check.EXIT_MISSING and "torch.cuda.is_available() is False" in res["reason"]
