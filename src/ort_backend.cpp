@@ -12,8 +12,10 @@
 
 #ifndef FCN_TRT_ORT_API_VERSION
 // The oldest OrtApi this file needs (every function used here exists since ONNX Runtime 1.15, the
-// Python side's minimum). OrtGetApiBase()->GetApi(v) serves any v up to the library's own version,
-// so a newer header or library is fine and an older library says so (nullptr).
+// Python side's minimum). GetApi(v) serves any v up to the library's own version and returns
+// nullptr above it: microsoft/onnxruntime, onnxruntime/core/session/onnxruntime_c_api.cc,
+// OrtApis::GetApi ("if (version >= 1 && version <= ORT_API_VERSION) return &ort_api_1_to_...").
+// So the API 29 headers build a program that runs on any ONNX Runtime >= 1.15.
 #define FCN_TRT_ORT_API_VERSION 15
 #endif
 

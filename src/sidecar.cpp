@@ -160,15 +160,18 @@ void check_engine_compatible(const EngineSidecar& sidecar, const std::string& tr
   const std::vector<int> b(built.begin(), built.begin() + n), h(here.begin(), here.begin() + n);
   bool version_ok;
   if (info.version_compatible) {
-    // https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/advanced.html#version-compatibility
-    // "an engine built with version-compatibility enabled ... can be run by later TensorRT
-    //  versions of the same major version"
+    // "Engines built with the version-compatible flag can run with newer TensorRT versions within
+    // the same major version." (Engine Portability,
+    // https://docs.nvidia.com/deeplearning/tensorrt/10.16.1/getting-started/support-matrix.html);
+    // the same rule as fcn_trt/sidecar.py.
     version_ok = !b.empty() && b[0] == h[0] && h >= b;
   } else {
     version_ok = b == h;
   }
   bool cc_ok;
   if (info.hardware_compatibility == "ampere_plus") {
+    // NvInfer.h (TensorRT 10.3.0) HardwareCompatibilityLevel::kAMPERE_PLUS: "Require that the engine
+    // is compatible with Ampere and newer GPUs" (Ampere = compute capability 8.0)
     cc_ok = cc_pair(compute_capability) >= std::make_pair(8, 0);
   } else {
     cc_ok = cc_pair(compute_capability) == cc_pair(info.compute_capability);
