@@ -35,6 +35,7 @@ class BackendImpl {
 std::unique_ptr<BackendImpl> open_onnxruntime(const std::string& path, const Options& options);
 std::unique_ptr<BackendImpl> open_tensorrt(const std::string& path, const Options& options);
 bool tensorrt_compiled_in();
+bool onnxruntime_compiled_in();
 
 }  // namespace detail
 }  // namespace fcn_trt

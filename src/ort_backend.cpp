@@ -275,5 +275,7 @@ std::unique_ptr<BackendImpl> open_onnxruntime(const std::string& path, const Opt
   return std::unique_ptr<BackendImpl>(new OrtBackend(path, options));
 }
 
+bool onnxruntime_compiled_in() { return true; }
+
 }  // namespace detail
 }  // namespace fcn_trt

@@ -178,7 +178,8 @@ std::vector<Result> Segmenter::run_batch(const std::vector<FrameView>& frames) {
 }
 
 std::vector<std::string> available_backends() {
-  std::vector<std::string> out{"onnxruntime"};
+  std::vector<std::string> out;
+  if (detail::onnxruntime_compiled_in()) out.push_back("onnxruntime");
   if (detail::tensorrt_compiled_in()) out.push_back("tensorrt");
   return out;
 }
