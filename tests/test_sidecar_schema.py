@@ -76,6 +76,18 @@ def test_schema_is_packaged_and_names_the_sidecar_version():
     assert schema["properties"]["schema"] == {"const": SIDECAR_SCHEMA}
 
 
+def test_schema_is_declared_as_package_data():
+    """Wheels carry the schema (an editable install would find it in the source tree anyway)."""
+    import fnmatch
+    import re
+
+    text = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    line = re.search(r"^fcn_trt = \[(.*)\]$", text.split("[tool.setuptools.package-data]", 1)[1], re.M)
+    assert line, "no fcn_trt entry under [tool.setuptools.package-data]"
+    globs = re.findall(r'"([^"]+)"', line.group(1))
+    assert any(fnmatch.fnmatch("schemas/engine_sidecar.schema.json", g) for g in globs), globs
+
+
 def test_sidecar_written_by_python_validates(tmp_path):
     validator().validate(python_sidecar(tmp_path))
 
