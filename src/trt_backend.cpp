@@ -126,7 +126,8 @@ DeviceInfo check_device(int device) {
 
 class TrtBackend final : public BackendImpl {
  public:
-  TrtBackend(const std::string& path, const Options& options) : path_(path), name_(file_name(path)) {
+  TrtBackend(const std::string& path, const Options& options)
+      : path_(path), name_(file_name(path)), device_(options.device) {
     sidecar_ = read_sidecar(path);                                                  // 1
     const DeviceInfo dev = check_device(options.device);                           // 2
     check_engine_compatible(sidecar_, library_version(), dev.compute_capability, path);  // 3
@@ -173,6 +174,7 @@ class TrtBackend final : public BackendImpl {
   std::pair<int, int> max_hw() const override { return hw(max_); }
 
   void infer(const FrameView* frames, int n, RawOutputs& out) override {
+    cuda_check(cudaSetDevice(device_), "cudaSetDevice");  // the current device is per host thread
     const FrameView& f0 = frames[0];
     nvinfer1::Dims shape{};
     shape.nbDims = sidecar_.pipeline.is_nv12() ? 3 : 4;
@@ -273,7 +275,7 @@ class TrtBackend final : public BackendImpl {
     for (const nvinfer1::Dims* s : {&min_, &opt_, &max_}) {
       set_shape(*s);
       const nvinfer1::Dims o = context_->getTensorShape("labels");
-      if (o.nbDims != 3 || volume(o) < 0)
+      if (o.nbDims != 3 || std::any_of(o.d, o.d + o.nbDims, [](std::int64_t v) { return v < 0; }))
         throw TensorRTError("output 'labels' shape for input " + show(*s), "a concrete [N, H, W] shape", show(o));
       out_max = std::max(out_max, volume(o));
     }
@@ -309,6 +311,7 @@ class TrtBackend final : public BackendImpl {
   }
 
   std::string path_, name_;
+  int device_ = 0;
   EngineSidecar sidecar_;
   Logger logger_;
   // destroyed bottom-up: buffers, then context, engine, runtime (TensorRT's required order)
