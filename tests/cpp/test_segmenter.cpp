@@ -255,3 +255,27 @@ TEST(Engines, ValidSidecarWrittenByPythonGetsPastTheSidecarCheck) {
                                                    {"TensorRT backend for python.engine", "-DTENSORRT_ROOT"});
   }
 }
+
+// --- cv::Mat overloads --------------------------------------------------------------------------
+#ifdef FCN_TRT_WITH_OPENCV
+TEST(OpenCv, RegionOfALargerMatGivesPythonsLabels) {
+  fcn_trt::Segmenter seg(demo_model());
+  const Case c = load(manifest()["demo"][2]);
+  cv::Mat big(c.h + 20, c.w + 30, CV_8UC3, cv::Scalar(7, 7, 7));
+  cv::Mat roi = big(cv::Rect(11, 5, c.w, c.h));  // rows (c.w + 30) * 3 bytes apart: not contiguous
+  cv::Mat(c.h, c.w, CV_8UC3, const_cast<unsigned char*>(c.frame.data())).copyTo(roi);
+  ASSERT_FALSE(roi.isContinuous());
+  EXPECT_EQ(mismatches(seg.run(roi).labels, c.labels), 0u);
+  const auto both = seg.run_batch(std::vector<cv::Mat>{roi, roi.clone()});
+  EXPECT_EQ(mismatches(both[1].labels, c.labels), 0u);
+}
+
+TEST(OpenCv, FloatEmptyAndGrayMats) {
+  fcn_trt::Segmenter seg(demo_model());
+  expect_error<fcn_trt::FrameTypeError>([&] { seg.run(cv::Mat(8, 8, CV_32FC3)); }, {"CV_8U", "convertTo"});
+  expect_error<fcn_trt::EmptyFrameError>([&] { seg.run(cv::Mat()); }, {"empty frame"});
+  expect_error<fcn_trt::FrameShapeError>([&] { seg.run(cv::Mat(8, 8, CV_8UC1)); }, {"8 x 8 x 1", "COLOR_GRAY2BGR"});
+}
+#else
+TEST(OpenCv, NotBuilt) { GTEST_SKIP() << "the library was built without OpenCV: no cv::Mat overloads to test"; }
+#endif
