@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 
-def tiny_pipeline(path: Path) -> Path:
+def tiny_pipeline(path: Path, input_format: str = "bgr") -> Path:
     """A pipeline graph around a 1x1-conv "network", with confidence and logits, labels at
     inference size (no resize back): exercises the outputs the demo model lacks."""
     import onnx
@@ -37,6 +37,7 @@ def tiny_pipeline(path: Path) -> Path:
     meta = PipelineMetadata(
         class_names=("a", "b", "c"), palette=((0, 0, 0), (255, 0, 0), (0, 255, 0)),
         inference_size=(24, 40), resize_back=False, outputs=("labels", "confidence", "logits"),
+        input_format=input_format,
     )
     onnx.checker.check_model(net)
     return save_model(wrap_network(net, meta), path)
@@ -79,6 +80,8 @@ def run_cases(seg, cases, out: Path, batch: bool = False) -> list:
         (out / (name + ".frame.bin")).write_bytes(np.ascontiguousarray(frame).tobytes())
         (out / (name + ".labels.bin")).write_bytes(np.ascontiguousarray(r.labels, np.uint8).tobytes())
         entry = {"name": name, "height": int(frame.shape[0]), "width": int(frame.shape[1]),
+                 "channels": int(frame.shape[2]) if frame.ndim == 3 else 1,
+                 "label_height": int(r.labels.shape[0]), "label_width": int(r.labels.shape[1]),
                  "frame": name + ".frame.bin", "labels": name + ".labels.bin",
                  "distinct_labels": int(len(np.unique(r.labels)))}
         if r.confidence is not None:
@@ -111,6 +114,14 @@ def main(out: Path, demo: Path) -> int:
         cases = [("tiny_%dx%d" % s, generate_frame(seed=20 + i, size=s).image) for i, s in enumerate([(48, 80), (61, 77)])]
         manifest["tiny"] = run_cases(seg, cases, out)
     manifest["tiny_model"] = str(tiny.resolve())
+
+    # nv12: (H*3/2) x W single-channel frames (Y plane, then interleaved UV)
+    tiny_nv12 = tiny_pipeline(out / "tiny_nv12.onnx", input_format="nv12")
+    rng = np.random.default_rng(3)
+    with Segmenter(tiny_nv12) as seg:
+        cases = [("nv12_%dx%d" % s, rng.integers(0, 256, (s[0] * 3 // 2, s[1]), dtype=np.uint8)) for s in [(48, 80), (62, 78)]]
+        manifest["nv12"] = run_cases(seg, cases, out)
+    manifest["nv12_model"] = str(tiny_nv12.resolve())
 
     foreign_model(out / "foreign.onnx")
     wrong_io_model(out / "wrong_io.onnx", demo)

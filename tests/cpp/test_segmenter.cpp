@@ -19,7 +19,7 @@ namespace {
 
 struct Case {
   std::string name;
-  int h = 0, w = 0;
+  int h = 0, w = 0, channels = 3, label_h = 0, label_w = 0;
   std::vector<unsigned char> frame, labels;
   std::vector<float> confidence;
 };
@@ -29,6 +29,9 @@ Case load(const json& e) {
   c.name = e["name"].get<std::string>();
   c.h = e["height"].get<int>();
   c.w = e["width"].get<int>();
+  c.channels = e["channels"].get<int>();
+  c.label_h = e["label_height"].get<int>();
+  c.label_w = e["label_width"].get<int>();
   c.frame = read_bytes(ref_path(e["frame"].get<std::string>()));
   c.labels = read_bytes(ref_path(e["labels"].get<std::string>()));
   if (e.contains("confidence")) {
@@ -36,12 +39,12 @@ Case load(const json& e) {
     c.confidence.resize(raw.size() / sizeof(float));
     std::memcpy(c.confidence.data(), raw.data(), raw.size());
   }
-  EXPECT_EQ(c.frame.size(), static_cast<std::size_t>(c.h) * c.w * 3) << c.name;
-  EXPECT_EQ(c.labels.size(), static_cast<std::size_t>(c.h) * c.w) << c.name;
+  EXPECT_EQ(c.frame.size(), static_cast<std::size_t>(c.h) * c.w * c.channels) << c.name;
+  EXPECT_EQ(c.labels.size(), static_cast<std::size_t>(c.label_h) * c.label_w) << c.name;
   return c;
 }
 
-fcn_trt::FrameView view(const Case& c) { return fcn_trt::FrameView{c.frame.data(), c.h, c.w, 3, 0}; }
+fcn_trt::FrameView view(const Case& c) { return fcn_trt::FrameView{c.frame.data(), c.h, c.w, c.channels, 0}; }
 
 std::size_t mismatches(const fcn_trt::Image<std::uint8_t>& got, const std::vector<unsigned char>& want) {
   std::size_t bad = 0;
@@ -127,6 +130,22 @@ TEST(TinyModel, ConfidenceAndLabelsAtInferenceSizeEqualPython) {
       worst = std::max(worst, std::abs(r.confidence->data[i] - c.confidence[i]));
     EXPECT_LE(worst, 1e-6f) << c.name;
   }
+}
+
+TEST(TinyModel, Nv12FramesEqualPython) {
+  fcn_trt::Segmenter seg(manifest()["nv12_model"].get<std::string>());
+  EXPECT_TRUE(seg.metadata().is_nv12());
+  const json all = manifest();
+  for (const auto& e : all["nv12"]) {
+    const Case c = load(e);
+    ASSERT_EQ(c.channels, 1);
+    const auto r = seg.run(view(c));
+    EXPECT_EQ(r.labels.height, c.h * 2 / 3) << c.name;  // the image is H x W, the frame H*3/2 x W
+    EXPECT_EQ(mismatches(r.labels, c.labels), 0u) << c.name;
+  }
+  std::vector<unsigned char> bgr(48 * 80 * 3);
+  expect_error<fcn_trt::FrameShapeError>([&] { seg.run({bgr.data(), 48, 80, 3, 0}); }, {"nv12", "48 x 80 x 3", "interleaved UV"});
+  expect_error<fcn_trt::FrameShapeError>([&] { seg.run({bgr.data(), 71, 80, 1, 0}); }, {"71 x 80 x 1"});
 }
 
 TEST(Segmenter, IsMoveOnlyAndSaysWhenUsedAfterMove) {
