@@ -31,7 +31,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .._imageio import read_image
-from ..errors import ConfigError, InputError, ModelFormatError, ModelNotFoundError
+from ..errors import ConfigError, ModelFormatError, ModelNotFoundError
+from .latency import StageStats, stage_stats
 
 __all__ = ["LatencyStats", "SelfcheckReport", "selfcheck", "latency_stats", "Builder", "DEFAULT_BUDGET"]
 
@@ -41,31 +42,13 @@ ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
 DEFAULT_BUDGET = 0.995
 
 
-@dataclasses.dataclass(frozen=True)
-class LatencyStats:
-    """Per-frame latency in milliseconds over ``count`` timed frames."""
-
-    count: int
-    p50_ms: float
-    p99_ms: float
-    mean_ms: float
-    min_ms: float
-    max_ms: float
+#: selfcheck's latencies are the tools' one latency record (fields count, p50_ms, p99_ms, mean_ms...)
+LatencyStats = StageStats
 
 
-def latency_stats(samples_ms: Sequence[float]) -> LatencyStats:
-    """p50/p99/mean/min/max of a list of millisecond samples (linear interpolation percentiles)."""
-    if len(samples_ms) == 0:
-        raise InputError("latency samples", expected="at least one", found="none")
-    a = np.asarray(samples_ms, dtype=np.float64)
-    return LatencyStats(
-        count=int(a.size),
-        p50_ms=float(np.percentile(a, 50)),
-        p99_ms=float(np.percentile(a, 99)),
-        mean_ms=float(a.mean()),
-        min_ms=float(a.min()),
-        max_ms=float(a.max()),
-    )
+def latency_stats(samples_ms: Sequence[float]) -> StageStats:
+    """Percentiles, mean, min and max of per-frame millisecond samples (:func:`~fcn_trt.tools.latency.stage_stats`)."""
+    return stage_stats("per-frame", samples_ms)
 
 
 @dataclasses.dataclass(frozen=True)
