@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 from fcn_trt.cli import add_plugin_parsers, parse_hw, run_parsed
 from fcn_trt.errors import ConfigError
 
-from .cli_args import add_trt_check_arguments
+from ..cli_args import add_trt_check_arguments
 
 __all__ = ["main", "parse_hw", "parse_floats", "add_trt_check_arguments"]
 
@@ -123,7 +123,7 @@ def _preprocessing(args, default_preset: str):
 def run_export(args) -> int:
     from fcn_trt.metadata import PipelineMetadata
 
-    from .pipeline import NetworkSpec, export_fcn_pipeline, save_model, wrap_network
+    from ..pipeline import NetworkSpec, export_fcn_pipeline, save_model, wrap_network
 
     size = parse_hw(args.size) if args.size else None
     outputs = ("labels",) + (("confidence",) if args.confidence else ()) + (("logits",) if args.logits else ())
@@ -146,7 +146,7 @@ def run_export(args) -> int:
         if not n:
             raise ConfigError("--class-names / --num-classes", expected="the number of classes of the wrapped network", found="neither")
         names = names or (["background", "foreground"] if args.output_kind != "logits" else [f"class_{i}" for i in range(n)])
-        from .weights import weights_sha256
+        from ..weights import weights_sha256
 
         meta = PipelineMetadata(
             class_names=tuple(names), palette=tuple(_read_palette(args.palette, len(names)) or get_palette(len(names))),
@@ -159,7 +159,7 @@ def run_export(args) -> int:
             input_size=size, output_layout=args.output_layout, output_kind=args.output_kind, threshold=args.threshold,
         )
         if args.precision == "fp16":
-            from .precision import network_to_fp16
+            from ..precision import network_to_fp16
 
             network = network_to_fp16(network)
         out = save_model(wrap_network(network, meta, spec), args.out, trt_targets=args.trt,
@@ -188,7 +188,7 @@ def _rewrite_palette(path: Path, palette_arg: str, allow_incompatible: bool) -> 
     meta = read_model_metadata(model)
     meta = meta.replace(palette=tuple(tuple(c) for c in _read_palette(palette_arg, meta.num_classes)))
     write_model_metadata(model, meta)
-    from .pipeline import save_model
+    from ..pipeline import save_model
 
     save_model(model, path, allow_incompatible=allow_incompatible)
 
