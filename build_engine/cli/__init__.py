@@ -23,11 +23,11 @@ log = logging.getLogger("build_engine")
 # Subcommands living in their own modules: (module, function adding the parser).
 _PLUGINS = (
     ("build_engine.quantize", "add_quantize_parser"),
-    ("build_engine.compare", "add_compare_parser"),
-    ("build_engine.precision", "add_fp16_parser"),
+    ("build_engine.cli.compare", "add_parser"),
+    ("build_engine.cli.fp16", "add_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
     ("build_engine.trt_check", "add_check_parser"),
-    ("build_engine.recipes.mediapipe_selfie", "add_convert_selfie_parser"),
+    ("build_engine.cli.convert_selfie", "add_parser"),
 )
 
 PRESETS = {

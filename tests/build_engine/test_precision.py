@@ -9,8 +9,8 @@ import pytest
 from onnx import TensorProto
 
 from build_engine.pipeline import export_fcn_pipeline
+from build_engine.cli.fp16 import add_parser as add_fp16_parser
 from build_engine.precision import (
-    add_fp16_parser,
     network_to_fp16,
     pipeline_metadata,
     split_pipeline,

@@ -19,6 +19,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from build_engine.cli import convert_selfie as convert_selfie_cli
 from build_engine.recipes import mediapipe_selfie as ms
 from fcn_trt.errors import BackendUnavailableError, BuildError, ModelFormatError, SourceOpenError
 
@@ -318,9 +319,9 @@ def test_cli_parser_and_missing_file(tmp_path):
     import argparse
 
     parser = argparse.ArgumentParser()
-    ms.add_convert_selfie_parser(parser.add_subparsers(dest="cmd"))
+    convert_selfie_cli.add_parser(parser.add_subparsers(dest="cmd"))
     args = parser.parse_args(["convert-selfie", "--out", str(tmp_path / "o.onnx"), "--tflite", str(tmp_path / "m.tflite")])
-    assert args.func is ms.run_convert_selfie and not args.landscape
+    assert args.func is convert_selfie_cli.command and not args.landscape
     with pytest.raises(SourceOpenError):
         args.func(args)
 
