@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fcn_trt.cli.args import add_command
 from fcn_trt.segmenter import Segmenter
 
 from ..calibration import load_eval_data, parse_size
@@ -16,13 +17,11 @@ from ..compare import DEFAULT_BUDGETS, AccuracyBudget, compare_models, default_b
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """``compare A.onnx B.onnx --data DIR``: agreement, mean IU, boundary error; non-zero exit on failure."""
-    p = subparsers.add_parser(
-        "compare", help="accuracy gate: compare a reduced-precision graph/engine B against A (exit 6 on failure)",
-        description="Run A (reference, usually fp32) and B on the same frames; report label agreement, "
-        "mean IU against ground truth (VOC root), per-class IoU delta and boundary-band error; fail "
-        "(exit code 6) when B exceeds its budget (fp16: >= 99.5%% agreement; int8: >= 97%% agreement and "
-        "<= 1.0 point mean-IU drop).",
-    )
+    p = add_command(subparsers, "compare", command, "accuracy gate: compare a reduced-precision graph/engine B against A (exit 6 on failure)",
+                    "Run A (reference, usually fp32) and B on the same frames; report label agreement, "
+                    "mean IU against ground truth (VOC root), per-class IoU delta and boundary-band error; fail "
+                    "(exit code 6) when B exceeds its budget (fp16: >= 99.5%% agreement; int8: >= 97%% agreement and "
+                    "<= 1.0 point mean-IU drop).")
     p.add_argument("model_a", help="reference pipeline .onnx or engine")
     p.add_argument("model_b", help="candidate pipeline .onnx or engine")
     p.add_argument("--data", required=True, help="VOC root (with labels), folder of images or video")
@@ -36,7 +35,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: default)")
     p.add_argument("--json", default=None, help="also write the report as JSON to this file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=command)
     return p
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from fcn_trt._hashing import file_sha256
+from fcn_trt.cli.args import add_command
 from fcn_trt.errors import BackendUnavailableError, SourceOpenError
 
 from ..recipes.mediapipe_selfie import convert_selfie, export_selfie_pipeline, fetch_selfie_tflite
@@ -17,11 +18,9 @@ from ..recipes.mediapipe_selfie import convert_selfie, export_selfie_pipeline, f
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``convert-selfie`` to ``python -m build_engine``."""
-    p = subparsers.add_parser(
-        "convert-selfie", help="convert MediaPipe's selfie segmenter (.tflite, Apache-2.0) to an fcn_trt pipeline",
-        description="Fetch the selfie model from the mediapipe wheel, convert it with tf2onnx (run by --tf-python), "
-                    "repair its custom op, verify it against TFLite and write the pipeline ONNX.",
-    )
+    p = add_command(subparsers, "convert-selfie", command, "convert MediaPipe's selfie segmenter (.tflite, Apache-2.0) to an fcn_trt pipeline",
+                    "Fetch the selfie model from the mediapipe wheel, convert it with tf2onnx (run by --tf-python), "
+                    "repair its custom op, verify it against TFLite and write the pipeline ONNX.")
     p.add_argument("--out", required=True, help="pipeline ONNX to write (uint8 frame in, labels out)")
     p.add_argument("--bare-out", help="also keep the bare converted network here (NHWC float 0..1 -> probability)")
     src = p.add_mutually_exclusive_group()
@@ -31,7 +30,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--tf-python", help="interpreter with tensorflow + tf2onnx (default $FCN_TRT_TF_PYTHON or this one)")
     p.add_argument("--verify-image", help="image file to compare ONNX with the TFLite interpreter on")
     p.add_argument("--max-abs-error", type=float, default=1e-3, help="verification budget (default 1e-3)")
-    p.set_defaults(func=command)
     return p
 
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from fcn_trt.cli.args import add_command
+
 from ..cli_args import add_trt_check_arguments
 from ..precision import to_fp16_pipeline
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """``fp16 MODEL.onnx --out MODEL.fp16.onnx``: the fp16 version of an fp32 pipeline graph."""
-    p = subparsers.add_parser(
-        "fp16", help="convert an fp32 pipeline .onnx to fp16 weights/compute (pre/post stay fp32)",
-        description="Convert the network part of an fp32 pipeline graph to fp16 (onnxconverter-common, "
-        "keep_io_types) and splice it back between the fp32 preprocessing and the argmax. "
-        "On ONNX Runtime CPU an fp16 graph measures fp16 storage, not fp16 arithmetic.",
-    )
+    p = add_command(subparsers, "fp16", command, "convert an fp32 pipeline .onnx to fp16 weights/compute (pre/post stay fp32)",
+                    "Convert the network part of an fp32 pipeline graph to fp16 (onnxconverter-common, "
+                    "keep_io_types) and splice it back between the fp32 preprocessing and the argmax. "
+                    "On ONNX Runtime CPU an fp16 graph measures fp16 storage, not fp16 arithmetic.")
     p.add_argument("model", help="fp32 pipeline .onnx (from `build_engine export`)")
     p.add_argument("--out", required=True, help="output .onnx")
     add_trt_check_arguments(p)
-    p.set_defaults(func=command)
     return p
 
 
