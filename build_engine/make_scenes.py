@@ -7,6 +7,6 @@ reexport("build_engine.make_scenes", "build_engine.training.make_scenes", global
 if __name__ == "__main__":  # python -m build_engine.make_scenes keeps working for one release
     import sys
 
-    from build_engine.training.make_scenes import main
+    from build_engine.cli.make_scenes import main
 
     sys.exit(main())

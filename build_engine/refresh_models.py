@@ -17,17 +17,16 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import List, Sequence, Union
 
 import numpy as np
 import onnx
 
-from fcn_trt.errors import BuildError, ConfigError, run_cli
+from fcn_trt.errors import BuildError, ConfigError
 from fcn_trt.models import BUILTIN_MODELS, models_dir
 
 from .training import DEMO_WEIGHTS
@@ -124,25 +123,7 @@ def refresh_builtin(name: str, out_dir: Union[str, Path, None] = None, check_onl
     return RefreshReport(name=name, path=target, frames=len(frames), identical_labels=True, graph_changed=changed)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m build_engine.refresh_models", description=__doc__.split("\n")[0])
-    p.add_argument("names", nargs="*", default=sorted(BUILTIN_MODELS), help="built-in models (default: all)")
-    p.add_argument("--check", action="store_true", help="only report; exit 1 if a model is out of date")
-    p.add_argument("--out-dir", default=None, help="write here instead of the package's models folder")
+if __name__ == "__main__":  # `python -m build_engine.refresh_models` keeps working; its command line is build_engine.cli.refresh_models
+    from build_engine.cli.refresh_models import main
 
-    args = p.parse_args(argv)
-
-    def run() -> int:
-        stale = 0
-        for name in args.names:
-            r = refresh_builtin(name, args.out_dir, check_only=args.check)
-            state = ("out of date" if args.check else "rewritten") if r.graph_changed else "up to date"
-            print(f"{name}: {state}; labels identical on {r.frames} reference frames ({r.path.name})")
-            stale += int(r.graph_changed)
-        return 1 if (args.check and stale) else 0
-
-    return run_cli(run, prog="refresh_models")
-
-
-if __name__ == "__main__":
     raise SystemExit(main())

@@ -7,6 +7,6 @@ reexport("build_engine.train_demo", "build_engine.training.train_demo", globals(
 if __name__ == "__main__":  # python -m build_engine.train_demo keeps working for one release
     import sys
 
-    from build_engine.training.train_demo import main
+    from build_engine.cli.train_demo import main
 
     sys.exit(main())

@@ -7,6 +7,6 @@ reexport("build_engine.widen", "build_engine.training.widen", globals())
 if __name__ == "__main__":  # python -m build_engine.widen keeps working for one release
     import sys
 
-    from build_engine.training.widen import main
+    from build_engine.cli.widen import main
 
     sys.exit(main())

@@ -45,6 +45,9 @@ BUILD_ENGINE_LAYERS = {"build_engine.training": 1, "build_engine.recipes": 1, "b
 #: command line also fcn_trt's command-line helpers (L6)
 BUILD_ENGINE_MAY_USE = 4
 BUILD_ENGINE_CLI_MAY_USE = 6
+#: the command-line modules: the only ones that may use argparse (and the only ones a module's
+#: ``if __name__ == "__main__":`` block may import)
+COMMAND_LINE = ("fcn_trt.cli", "build_engine.cli", "build_engine.cli_args", "build_engine.__main__")
 #: deliberate upward edges, each a convenience method that keeps the public API in one object
 ALLOWED_UPWARD = {
     # Segmenter.stream(): sugar for fcn_trt.streaming.stream(seg, ...); streaming never imports
@@ -67,7 +70,27 @@ def imports_of(path: Path, modules: Set[str]) -> Iterator[Tuple[str, int]]:
     """(imported project module, line) for every import in ``path`` (submodule imports resolved)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    yield from _imports_in([n for n in tree.body if not _is_main_block(n)], package, modules)
+
+
+def script_imports_of(path: Path, modules: Set[str]) -> Iterator[Tuple[str, int]]:
+    """The imports of ``path``'s ``if __name__ == "__main__":`` block: the code ``python -m`` runs,
+    which is a script, not part of the module other modules import (so not an edge of it)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(), str(path))
+    yield from _imports_in([n for n in tree.body if _is_main_block(n)], package, modules)
+
+
+def _is_main_block(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__"
+            and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in node.test.comparators))
+
+
+def _imports_in(nodes: List[ast.stmt], package: str, modules: Set[str]) -> Iterator[Tuple[str, int]]:
+    for node in (n for top in nodes for n in ast.walk(top)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield _known(alias.name, modules), node.lineno
@@ -167,6 +190,37 @@ def test_build_engine_layers():
                     BUILD_ENGINE_CLI_MAY_USE if mine >= 2 else BUILD_ENGINE_MAY_USE):
                 bad.append(f"{m}:{line} imports {t}, above the fcn_trt layers build_engine may use")
     assert not bad, "\n".join(bad)
+
+
+def test_python_dash_m_blocks_only_call_a_command_line():
+    """``python -m <library module>`` may run its command line (the one upward edge a script has);
+    the module itself stays free of argparse and of imports from the command line."""
+    files = list(library_files())
+    modules = {module_name(p) for p in files}
+    bad = []
+    for path in files:
+        for t, line in script_imports_of(path, modules):
+            if t and not _is_cli(t):
+                bad.append(f"{module_name(path)}:{line}: its __main__ block imports {t}, not a command-line module")
+    assert not bad, "\n".join(bad)
+
+
+def _is_cli(module: str) -> bool:
+    return module in COMMAND_LINE or any(module.startswith(m + ".") for m in COMMAND_LINE)
+
+
+def test_argparse_only_in_command_line_modules():
+    """No library module imports argparse or adds arguments to a parser (docs/DESIGN.md section 6)."""
+    bad = []
+    for path in library_files():
+        if _is_cli(module_name(path)):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if "argparse" in names or (isinstance(node, ast.Attribute) and node.attr in ("add_argument", "add_parser")):
+                bad.append(f"{module_name(path)}:{node.lineno}")
+    assert not bad, "argparse outside the command-line modules: " + ", ".join(bad)
 
 
 def test_the_scanner_sees_deferred_and_relative_imports(tmp_path):

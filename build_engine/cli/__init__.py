@@ -22,10 +22,10 @@ log = logging.getLogger("build_engine")
 
 # Subcommands living in their own modules: (module, function adding the parser).
 _PLUGINS = (
-    ("build_engine.quantize", "add_quantize_parser"),
+    ("build_engine.cli.quantize", "add_parser"),
     ("build_engine.cli.compare", "add_parser"),
     ("build_engine.cli.fp16", "add_parser"),
-    ("build_engine.trt_builder", "add_build_parser"),
+    ("build_engine.cli.build", "add_parser"),
     ("build_engine.trt_check", "add_check_parser"),
     ("build_engine.cli.convert_selfie", "add_parser"),
 )

@@ -17,17 +17,15 @@ Example::
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Tuple
 
 from fcn_trt._util import parse_hw
-from fcn_trt.errors import ConfigError, FcnTrtError
+from fcn_trt.errors import ConfigError
 from fcn_trt.eval.voc import write_split, write_voc_sample
 from fcn_trt.streaming import scenes
 
-__all__ = ["write_scene_dataset", "parse_size", "main"]
+__all__ = ["write_scene_dataset", "parse_size"]
 
 
 def parse_size(text: str) -> Tuple[int, int]:
@@ -69,28 +67,7 @@ def write_scene_dataset(
     return ids
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m build_engine.training.make_scenes",
-                                description="Write procedural robot/vehicle-view scenes as a PASCAL VOC dataset.")
-    p.add_argument("--out", type=Path, required=True, help="VOC root folder to write")
-    p.add_argument("--count", type=int, default=100, help="number of frames")
-    p.add_argument("--size", default="240x320", help="HxW (default 240x320)")
-    p.add_argument("--start-seed", type=int, default=0, help="scene seed of the first frame (held out: < 10**6)")
-    p.add_argument("--split", default="val", help="split name (ImageSets/Segmentation/<split>.txt)")
-    p.add_argument("--clip", type=int, default=None, metavar="SEED",
-                   help="write consecutive frames of one moving-camera clip instead of independent scenes")
-    p.add_argument("--jpeg-quality", type=int, default=95)
-    p.add_argument("--no-progress", action="store_true")
-    a = p.parse_args(argv)
-    try:
-        ids = write_scene_dataset(a.out, a.count, parse_size(a.size), a.start_seed, a.split, a.clip,
-                                  a.jpeg_quality, progress=not a.no_progress)
-    except FcnTrtError as e:
-        print("make_scenes: error: %s" % e, file=sys.stderr)
-        return e.exit_code
-    print("wrote %d frames to %s (split %s)" % (len(ids), a.out, a.split))
-    return 0
+if __name__ == "__main__":  # `python -m build_engine.training.make_scenes` keeps working; its command line is build_engine.cli.make_scenes
+    from build_engine.cli.make_scenes import main
 
-
-if __name__ == "__main__":
     raise SystemExit(main())

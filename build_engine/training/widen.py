@@ -15,15 +15,13 @@ Example::
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping
 
 import numpy as np
 
-from fcn_trt.errors import ConfigError, run_cli
+from fcn_trt.errors import ConfigError
 
-__all__ = ["widen_fcn_weights", "main"]
+__all__ = ["widen_fcn_weights"]
 
 # Each widened layer and the layers that read its output (FCN-8s; FCN-16s/32s lack some consumers).
 _BODY = ("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv4_1", "conv4_2",
@@ -87,24 +85,7 @@ def widen_fcn_weights(weights: Mapping[str, np.ndarray], factor: int, seed: int 
     return out
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m build_engine.training.widen", description=__doc__.split("\n")[0])
-    p.add_argument("weights", type=Path, help="pytorch-fcn weights (.npz, .pth)")
-    p.add_argument("--factor", type=int, default=8, help="width multiplier (8: width/8 -> canonical)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True, help="output .npz (float32)")
-    a = p.parse_args(argv)
+if __name__ == "__main__":  # `python -m build_engine.training.widen` keeps working; its command line is build_engine.cli.widen
+    from build_engine.cli.widen import main
 
-    def body() -> int:
-        from ..weights import load_weights, save_npz
-
-        widened = widen_fcn_weights(load_weights(a.weights), a.factor, seed=a.seed)
-        save_npz(widened, a.out, dtype=np.float32)
-        print(f"wrote {a.out} ({sum(v.size for v in widened.values()):,} parameters)")
-        return 0
-
-    return run_cli(body, prog="widen")
-
-
-if __name__ == "__main__":
     raise SystemExit(main())

@@ -14,7 +14,8 @@ from onnx import numpy_helper
 from build_engine.calibration import load_calibration_frames, load_eval_data, parse_size, source_kind
 from build_engine.pipeline import export_fcn_pipeline
 from build_engine.precision import pipeline_metadata, to_fp16_pipeline
-from build_engine.quantize import QuantizeConfig, add_quantize_parser, make_reader, qdq_summary, quantize_pipeline
+from build_engine.cli.quantize import add_parser as add_quantize_parser
+from build_engine.quantize import QuantizeConfig, make_reader, qdq_summary, quantize_pipeline
 from fcn_trt.errors import ConfigError, SourceOpenError
 from tests.build_engine._precision_helpers import scene_frames, toy_pipeline, write_image_folder
 

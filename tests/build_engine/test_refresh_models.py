@@ -5,6 +5,7 @@ import onnx
 import pytest
 
 from build_engine import refresh_models
+from build_engine.cli.refresh_models import main as refresh_main
 from fcn_trt.errors import BuildError, ConfigError
 from fcn_trt.models import BUILTIN_MODELS, models_dir
 
@@ -49,7 +50,7 @@ def test_unknown_model_name_is_a_config_error(tmp_path):
 
 
 def test_cli_check_exit_codes(capsys):
-    assert refresh_models.main(["demo", "--check"]) == 0
+    assert refresh_main(["demo", "--check"]) == 0
     assert "demo: up to date" in capsys.readouterr().out
-    assert refresh_models.main(["nope", "--check"]) != 0
+    assert refresh_main(["nope", "--check"]) != 0
     assert "error:" in capsys.readouterr().err

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from build_engine.fcn import build_fcn, fcn_parameter_shapes, random_fcn_weights
-from build_engine.training.widen import main, widen_fcn_weights
+from build_engine.cli.widen import main
+from build_engine.training.widen import widen_fcn_weights
 from build_engine.weights import load_weights, save_npz
 from fcn_trt.errors import ConfigError
 

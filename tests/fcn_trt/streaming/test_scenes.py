@@ -185,7 +185,8 @@ def test_colorize_labels_uses_palette_rgb_as_bgr():
 
 
 def test_make_scenes_writes_a_voc_split_that_reads_back_exactly(tmp_path):
-    from build_engine.training.make_scenes import main, write_scene_dataset
+    from build_engine.cli.make_scenes import main
+    from build_engine.training.make_scenes import write_scene_dataset
     from fcn_trt.eval.voc import VocDataset
 
     ids = write_scene_dataset(tmp_path / "voc", 3, (48, 64), start_seed=7, split="val")
