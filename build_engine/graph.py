@@ -3,7 +3,7 @@ operations (shape slices, crops, resizes) that the FCN and pipeline graphs need.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Dict, Iterable, Sequence
 
 import numpy as np
 import onnx
@@ -86,7 +86,7 @@ class GraphBuilder:
     def resize_nchw(self, x: str, hw: str, mode: str = "linear") -> str:
         """Resize NCHW ``x`` to the int64 [2] sizes ``hw`` (linear + half_pixel = cv2.INTER_LINEAR)."""
         sizes = self.op("Concat", [self.shape(x, 0, 2), hw], axis=0)
-        attrs = {"mode": mode}
+        attrs: Dict[str, Any] = {"mode": mode}
         if mode == "linear":
             attrs["coordinate_transformation_mode"] = "half_pixel"
         else:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import onnx
@@ -354,12 +354,11 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
     outputs = []
     n_classes = metadata.num_classes if spec.output_kind == "logits" else 1
     batch = fixed_batch or "N"
+    h_w: List[Union[int, str]] = ["H", "W"] if (resize_back or spec.input_size is None) else list(spec.input_size)
     for name in metadata.outputs:
         if name == "labels":
-            h_w = ["H", "W"] if (resize_back or spec.input_size is None) else list(spec.input_size)
             outputs.append(helper.make_tensor_value_info("labels", TensorProto.UINT8, [batch] + h_w))
         elif name == "confidence":
-            h_w = ["H", "W"] if (resize_back or spec.input_size is None) else list(spec.input_size)
             outputs.append(helper.make_tensor_value_info("confidence", TensorProto.FLOAT, [batch] + h_w))
         else:
             outputs.append(helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, n_classes, "h", "w"]))
@@ -501,12 +500,12 @@ def export_fcn_pipeline(
         palette = get_palette(num_classes)
     meta = PipelineMetadata(
         class_names=tuple(class_names),
-        palette=tuple(tuple(int(v) for v in c) for c in palette),
+        palette=cast(Tuple[Tuple[int, int, int], ...], tuple(tuple(int(v) for v in c) for c in palette)),
         input_format=input_format,
         channel_order=channel_order,
         mean=tuple(float(v) for v in mean),
         std=tuple(float(v) for v in std),
-        inference_size=tuple(inference_size) if inference_size else None,
+        inference_size=cast(Optional[Tuple[int, int]], tuple(inference_size) if inference_size else None),
         resize_back=resize_back,
         outputs=tuple(outputs),
         variant=variant,

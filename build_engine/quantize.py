@@ -48,7 +48,7 @@ import dataclasses
 import logging
 import tempfile
 from pathlib import Path
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import onnx
@@ -332,7 +332,7 @@ def _set_deconv_weight_axis(qdq: onnx.ModelProto, fp32: onnx.ModelProto, axis: i
         shape = [1] * w.ndim
         shape[axis] = -1
         q = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
-        updates = [(dq.input[0], q), (dq.input[1], scale)]
+        updates: List[Tuple[str, np.ndarray]] = [(dq.input[0], q), (dq.input[1], scale)]
         if len(dq.input) > 2 and dq.input[2]:
             updates.append((dq.input[2], np.zeros(len(scale), np.int8)))
         for name, value in updates:

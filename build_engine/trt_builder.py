@@ -200,7 +200,7 @@ def parse_nhw(text: str, what: str = "--opt") -> NHW:
 
 def profile_shapes(meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tuple[int, ...]]:
     """min/opt/max shapes of the uint8 frame input: [N,H,W,3] (bgr/rgb) or [N,H*3/2,W] (nv12)."""
-    out = {}
+    out: Dict[str, Tuple[int, ...]] = {}
     for key, (n, h, w) in (("min", config.min_shape), ("opt", config.opt_shape), ("max", config.max_shape)):
         if meta.input_format == "nv12":
             if h % 2 or w % 2:
@@ -372,7 +372,7 @@ def _check_dla_release(trt: Any, config: BuildConfig) -> None:
     reason = compat.dla_unavailable_reason(trt)
     if reason:
         raise ConfigError(
-            "--dla-core %d" % config.dla_core, expected="a TensorRT release with DLA support", found=reason,
+            "--dla-core %s" % config.dla_core, expected="a TensorRT release with DLA support", found=reason,
             hint="omit --dla-core to build for the GPU, or build on JetPack 6 (TensorRT 10.x) / TensorRT >= 11.4.1 "
             "with JetPack >= 7.2.2 on Jetson AGX Orin",
         )

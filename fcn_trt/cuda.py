@@ -525,7 +525,8 @@ class PinnedBuffer(_Resource):
     def __init__(self, shape: _NpShape, dtype: Any = np.uint8) -> None:
         super().__init__()
         self.dtype = np.dtype(dtype)
-        self.shape: Tuple[int, ...] = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)  # type: ignore[arg-type]
+        self.shape: Tuple[int, ...] = ((int(shape),) if isinstance(shape, (int, np.integer))
+                                       else tuple(int(s) for s in shape))
         self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
         if self.nbytes <= 0:
             raise CudaError("cudaMallocHost", expected="a positive byte count", found=str(self.nbytes))

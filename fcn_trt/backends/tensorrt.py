@@ -675,6 +675,7 @@ class TensorRTBackend(Backend):
         if used:
             h2d.wait_event(ev[3])
         ev[0].record(h2d)
+        assert self._shape is not None  # submit() sets the shape before any enqueue
         self._d_in[slot].copy_from_host_async(self._h_in[slot], h2d, int(np.prod(self._shape, dtype=np.int64)))
         ev[1].record(h2d)
         # compute: after this slot's input copy, and after the previous D2H read this slot's outputs
