@@ -33,13 +33,17 @@ import onnx
 from onnx import TensorProto, helper
 
 from fcn_trt.errors import ConfigError, ModelFormatError, ModelNotFoundError
-from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
+from fcn_trt.metadata import METADATA_KEY, PipelineMetadata, model_properties, read_onnx_metadata, write_model_metadata
 
 from .graph import OPSET, GraphBuilder, make_model
 
 __all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "set_pipeline_metadata", "decode_nv12_nodes"]
 
 log = logging.getLogger(__name__)
+
+#: the one ONNX-metadata writer is :func:`fcn_trt.metadata.write_model_metadata`; this name stays for
+#: build_engine's callers
+set_pipeline_metadata = write_model_metadata
 
 OUTPUT_KINDS = ("logits", "probability", "sigmoid_logits")
 
@@ -377,7 +381,7 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
         resize_back=resize_back,
         extra={**dict(metadata.extra), "output_kind": spec.output_kind, "max_batch": fixed_batch or 0},
     )
-    helper.set_model_props(model, {METADATA_KEY: meta.to_json()})
+    write_model_metadata(model, meta)
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as e:
@@ -408,7 +412,7 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: O
     if meta is not None:
         passed = [t for t in targets if not report.for_target(t)]
         extra = {**dict(meta.extra), "tensorrt_targets": passed}
-        set_pipeline_metadata(model, meta.replace(extra=extra))
+        write_model_metadata(model, meta.replace(extra=extra))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=str(path.parent))
@@ -424,16 +428,8 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: O
 
 
 def _metadata_or_none(model: onnx.ModelProto) -> Optional[PipelineMetadata]:
-    props = {p.key: p.value for p in model.metadata_props}
-    return PipelineMetadata.from_json(props[METADATA_KEY]) if METADATA_KEY in props else None
-
-
-def set_pipeline_metadata(model: onnx.ModelProto, meta: PipelineMetadata) -> onnx.ModelProto:
-    """Replace (or add) the fcn_trt metadata entry of ``model`` in place; returns ``model``."""
-    others = {p.key: p.value for p in model.metadata_props if p.key != METADATA_KEY}
-    del model.metadata_props[:]
-    helper.set_model_props(model, {**others, METADATA_KEY: meta.to_json()})
-    return model
+    props = model_properties(model)
+    return read_onnx_metadata(props) if METADATA_KEY in props else None
 
 
 def export_fcn_pipeline(

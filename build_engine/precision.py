@@ -50,7 +50,7 @@ from onnx import TensorProto, helper
 
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
-from fcn_trt.metadata import PipelineMetadata, read_model_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata, write_model_metadata
 
 from .pipeline import set_pipeline_metadata
 
@@ -300,7 +300,7 @@ def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None, *,
     result = helper.make_model(graph, opset_imports=list(pipeline.opset_import), producer_name=pipeline.producer_name)
     result.ir_version = pipeline.ir_version
     result.functions.extend(pipeline.functions)
-    set_pipeline_metadata(result, meta.replace(precision="fp16", extra={**dict(meta.extra), "fp16": "network"}))
+    write_model_metadata(result, meta.replace(precision="fp16", extra={**dict(meta.extra), "fp16": "network"}))
     try:
         onnx.checker.check_model(result, full_check=True)
     except Exception as e:  # ValidationError / InferenceError

@@ -56,9 +56,10 @@ import onnx
 from fcn_trt._progress import progress
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError
+from fcn_trt.metadata import write_model_metadata
 
 from .calibration import load_calibration_frames
-from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata, set_pipeline_metadata
+from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata
 
 __all__ = [
     "METHODS",
@@ -293,7 +294,7 @@ def quantize_pipeline(
         "deconv_weight_axis": _DECONV_WEIGHT_AXIS[config.trt_target], "requantized_deconvs": requantized,
     }
     extra = {**dict(meta.extra), "calibration": calibration, "tensorrt_targets": [config.trt_target]}
-    set_pipeline_metadata(result, meta.replace(precision="int8", extra=extra))
+    write_model_metadata(result, meta.replace(precision="int8", extra=extra))
     try:
         onnx.checker.check_model(result)
     except Exception as e:  # noqa: BLE001

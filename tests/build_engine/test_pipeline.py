@@ -265,3 +265,18 @@ def test_torch_exported_nchw_logits_network_wraps_from_the_cli(tmp_path):
         ref = net(torch.from_numpy(manual_preprocess(bgr, order, mean, std))).numpy()
     assert (labels == ref.argmax(1)).mean() >= 0.999
     assert len(np.unique(labels)) == 3  # all classes occur: the comparison is not trivial
+
+
+def test_one_metadata_writer_keeps_other_entries_in_order():
+    import build_engine.pipeline
+    import build_engine.precision
+    from fcn_trt.metadata import read_model_metadata, write_model_metadata
+
+    assert build_engine.pipeline.set_pipeline_metadata is write_model_metadata
+    assert build_engine.precision.set_pipeline_metadata is write_model_metadata
+    model = helper.make_model(helper.make_graph([], "g", [], []))
+    helper.set_model_props(model, {"author": "a", METADATA_KEY: "{}", "zz": "z"})
+    meta = PipelineMetadata(class_names=("bg", "fg"), palette=((0, 0, 0), (255, 255, 255)))
+    assert write_model_metadata(model, meta) is model
+    assert [p.key for p in model.metadata_props] == ["author", "zz", METADATA_KEY]
+    assert read_model_metadata(model) == meta
