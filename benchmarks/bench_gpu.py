@@ -45,7 +45,7 @@ def gpu_unavailable() -> Optional[str]:
     from fcn_trt.errors import FcnTrtError
 
     try:
-        from fcn_trt.cuda import cuda_device_info
+        from fcn_trt.backends._cuda import cuda_device_info
 
         cuda_device_info(0)
     except FcnTrtError as e:
@@ -87,7 +87,7 @@ def build_pipeline_engine(onnx_path: Path, out: Path, sizes: List[Tuple[int, int
 
 def build_bare_engine(trt: Any, bare_onnx: Path, sizes: List[Tuple[int, int]], precision: str) -> Tuple[Any, Any]:
     """Engine of the bare network (float NCHW in, logits out), built with the plain TensorRT API."""
-    from fcn_trt import _trt_compat as compat
+    from fcn_trt.backends import _trt as compat
 
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -125,7 +125,7 @@ class TrtLoop:
     """A minimal TensorRT loop: pinned staging, H2D, execute_async_v3, D2H, synchronize."""
 
     def __init__(self, trt: Any, engine: Any, in_shape: Tuple[int, ...], in_dtype: Any) -> None:
-        from fcn_trt.cuda import DeviceBuffer, PinnedBuffer, Stream
+        from fcn_trt.backends._cuda import DeviceBuffer, PinnedBuffer, Stream
 
         self.ctx = engine.create_execution_context()
         names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]

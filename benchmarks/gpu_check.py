@@ -9,7 +9,7 @@ Subcommands::
 
     env       --out raw/env.json              machine facts: nvidia-smi, driver, CUDA, cuda-python,
                                               TensorRT, PyTorch, CuPy, ONNX Runtime versions
-    cuda      --out raw/cuda.json [--quick]   cuda-python round trip through fcn_trt.cuda: pinned ->
+    cuda      --out raw/cuda.json [--quick]   cuda-python round trip through fcn_trt.backends._cuda: pinned ->
                                               device -> pinned, two streams ordered by an event,
                                               CUDA-graph replay, H2D/D2H bandwidth by CUDA events
     quantize  MODEL OUT [--frames N]          int8 Q/DQ graph calibrated on synthetic frames (used
@@ -96,10 +96,10 @@ def cmd_env(args: argparse.Namespace) -> int:
         ).stdout.strip().splitlines())
     for mod in ("numpy", "onnx", "onnxruntime", "torch", "cupy", "tensorrt", "cv2", "pytest"):
         facts["version_" + mod] = _module_version(mod)
-    facts["version_cuda_python"] = _try(lambda: __import__("fcn_trt.cuda", fromlist=["x"]).cuda_python_version())
+    facts["version_cuda_python"] = _try(lambda: __import__("fcn_trt.backends._cuda", fromlist=["x"]).cuda_python_version())
 
     def cuda_facts() -> Dict[str, Any]:
-        from fcn_trt.cuda import cuda_device_info, cuda_runtime
+        from fcn_trt.backends._cuda import cuda_device_info, cuda_runtime
 
         rt = cuda_runtime()
         out: Dict[str, Any] = {
@@ -149,7 +149,7 @@ def cmd_cuda(args: argparse.Namespace) -> int:
     try:
         import numpy as np
 
-        from fcn_trt import cuda
+        from fcn_trt.backends import _cuda as cuda
         from fcn_trt.errors import FcnTrtError
 
         cuda.cuda_device_info(0)

@@ -2,7 +2,7 @@
 
 Precision is a property of the graph (fp32, fp16, or a Q/DQ int8 graph): the builder makes
 TensorRT honour it on every release (strongly typed networks on >= 10, FP16/INT8 builder flags on
-8.x; see :mod:`fcn_trt._trt_compat`). Next to the engine it writes the sidecar
+8.x; see :mod:`fcn_trt.backends._trt`). Next to the engine it writes the sidecar
 ``<engine>.json`` (pipeline metadata, ONNX sha256, TensorRT version, GPU, flags, profile).
 
 Engines must be built on the GPU that will run them. Without a CUDA device the builder stops before
@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from fcn_trt import _trt_compat as compat
+from fcn_trt.backends import _trt as compat
 from fcn_trt._imports import require_tensorrt
 from fcn_trt.backends.tensorrt import _make_logger
 from fcn_trt.errors import (
@@ -242,7 +242,7 @@ def _build_command(onnx_path: Path, out_path: Path, config: BuildConfig) -> str:
 
 def _device_info(config: BuildConfig, onnx_path: Path, out_path: Path, precision: str) -> Any:
     """CUDA device of the build; NoCudaDeviceError (one line, with the command to run on the GPU)."""
-    from fcn_trt.cuda import cuda_device_info
+    from fcn_trt.backends._cuda import cuda_device_info
 
     hint = "engines must be built on the target GPU; the %s ONNX graph was written to %s and can be built there " \
            "with: %s" % (precision, onnx_path, _build_command(onnx_path, out_path, config))

@@ -30,6 +30,8 @@ OLD_TO_NEW = {
     "fcn_trt.selfcheck": ("fcn_trt.tools.check", "selfcheck"),
     "fcn_trt.inspect_engine": ("fcn_trt.tools.inspect", "inspect_engine"),
     "fcn_trt.sysinfo": ("fcn_trt.tools.sysinfo", "system_info"),
+    "fcn_trt.cuda": ("fcn_trt.backends._cuda", "DeviceBuffer"),
+    "fcn_trt._trt_compat": ("fcn_trt.backends._trt", "GATES"),
     "build_engine.train_demo": ("build_engine.training.train_demo", "export_demo_pipeline"),
     "build_engine.widen": ("build_engine.training.widen", "widen_fcn_weights"),
     "build_engine.torch_fcn": ("build_engine.training.torch_fcn", "build_torch_fcn"),

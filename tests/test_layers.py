@@ -23,7 +23,7 @@ FCN_TRT_LAYERS = {
     "fcn_trt.errors": 0, "fcn_trt._version": 0, "fcn_trt._deprecated": 0, "fcn_trt._util": 0, "fcn_trt._imports": 0,
     "fcn_trt._hashing": 0, "fcn_trt._progress": 0,
     "fcn_trt.metadata": 1, "fcn_trt.palettes": 1, "fcn_trt.sidecar": 1, "fcn_trt.result": 1, "fcn_trt._frames": 1,
-    "fcn_trt._outputs": 1, "fcn_trt._imageio": 1, "fcn_trt.models": 1, "fcn_trt.cuda": 1, "fcn_trt._trt_compat": 1,
+    "fcn_trt._outputs": 1, "fcn_trt._imageio": 1, "fcn_trt.models": 1,
     "fcn_trt.backends": 2,
     "fcn_trt.segmenter": 3, "fcn_trt.tiling": 3,
     "fcn_trt.streaming": 4, "fcn_trt.eval": 4,
@@ -36,7 +36,7 @@ ALIASES = {
     "fcn_trt.validation", "fcn_trt.stream", "fcn_trt.sources", "fcn_trt.render", "fcn_trt.scenes", "fcn_trt.metrics",
     "fcn_trt.profile", "fcn_trt.selfcheck", "fcn_trt.inspect_engine", "fcn_trt.sysinfo", "fcn_trt.datasets",
     "fcn_trt.datasets.voc", "build_engine.train_demo", "build_engine.widen", "build_engine.torch_fcn",
-    "build_engine.make_scenes", "build_engine.mediapipe_selfie",
+    "build_engine.make_scenes", "build_engine.mediapipe_selfie", "fcn_trt.cuda", "fcn_trt._trt_compat",
 }
 #: build_engine: core (0) < training/recipes (1) < command line and maintenance (2)
 BUILD_ENGINE_LAYERS = {"build_engine.training": 1, "build_engine.recipes": 1, "build_engine.cli": 2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fcn_trt import _trt_compat as compat
+from fcn_trt.backends import _trt as compat
 from fcn_trt.cli.args import add_command
 from fcn_trt.sidecar import read_sidecar
 

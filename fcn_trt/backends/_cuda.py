@@ -9,12 +9,12 @@ naming the CUDA error (``cudaErrorMemoryAllocation`` ...), or
 :class:`~fcn_trt.errors.NoCudaDeviceError` when there is no usable driver or device.
 
 cuda-python is imported lazily, through :func:`cuda_runtime` only (``cuda.bindings.runtime`` on
-cuda-python >= 12.8 / 13.x, ``cuda.cudart`` on older 12.x), so ``import fcn_trt.cuda`` works
+cuda-python >= 12.8 / 13.x, ``cuda.cudart`` on older 12.x), so ``import fcn_trt.backends._cuda`` works
 without it.
 
 Example (on a machine with a GPU)::
 
-    >>> from fcn_trt.cuda import DeviceBuffer, PinnedBuffer, Stream, cuda_device_info
+    >>> from fcn_trt.backends._cuda import DeviceBuffer, PinnedBuffer, Stream, cuda_device_info
     >>> cuda_device_info().compute_capability            # doctest: +SKIP
     '8.7'
     >>> with Stream() as s, PinnedBuffer((4,), "uint8") as h, DeviceBuffer(4) as d:  # doctest: +SKIP
@@ -37,7 +37,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
+from ..errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
 
 __all__ = [
     "DeviceInfo",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import ConfigError, TensorRTError
+from ..errors import ConfigError, TensorRTError
 
 __all__ = [
     "SUPPORTED_VERSIONS",
@@ -145,7 +145,7 @@ def _gate(name: str) -> Gate:
         return GATES[name]
     except KeyError:
         raise KeyError(
-            "TensorRT name %r is not declared in fcn_trt._trt_compat.GATES; declare the releases that have it" % name
+            "TensorRT name %r is not declared in fcn_trt.backends._trt.GATES; declare the releases that have it" % name
         ) from None
 
 

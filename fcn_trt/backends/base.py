@@ -128,5 +128,5 @@ class DeviceBacked(Protocol):
 
     @property
     def device_info(self) -> Any:
-        """The device (:class:`fcn_trt.cuda.DeviceInfo`)."""
+        """The device (:class:`fcn_trt.backends._cuda.DeviceInfo`)."""
 

@@ -66,7 +66,7 @@ import numpy as np
 
 from .._hashing import file_sha256
 from .._imports import require_tensorrt
-from ..cuda import CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream, cuda_device_info, set_device
+from ._cuda import CudaGraph, DeviceBuffer, DeviceInfo, Event, PinnedBuffer, Stream, cuda_device_info, set_device
 from ..errors import (
     ClosedError,
     CudaError,
@@ -213,7 +213,7 @@ def _deserialize(trt: Any, path: Path, rebuild: str, host_code: bool = False,
     """Deserialise ``path``; ``host_code`` (the sidecar says ``version_compatible``) lets the runtime
     load the lean runtime embedded in a version-compatible plan (off by default in TensorRT);
     ``dla_core`` (the sidecar's build flag) selects the DLA core, as trtexec --useDLACore does."""
-    from .. import _trt_compat as compat
+    from . import _trt as compat
 
     data = path.read_bytes()
     if not data:

@@ -198,7 +198,7 @@ def selfcheck(
     if not 0.0 < budget <= 1.0:
         raise ConfigError("budget", expected="a share in (0, 1], e.g. 0.995", found=str(budget))
     path, ref = _resolve_paths(model, onnx)
-    from ..cuda import cuda_device_info
+    from ..backends._cuda import cuda_device_info
 
     cuda_device_info(device)  # no GPU: one NoCudaDeviceError line before any TensorRT or build work
     built = path.suffix.lower() == ".onnx"

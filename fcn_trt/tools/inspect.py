@@ -46,7 +46,7 @@ class EngineReport:
 
 
 def _engine_tensors(path: Path, sidecar: EngineSidecar, trt_module: Any) -> Tuple[TensorInfo, ...]:
-    from ..cuda import cuda_device_info
+    from ..backends._cuda import cuda_device_info
 
     device = cuda_device_info(0)  # CUDA first: TensorRT without a driver segfaults later
     trt = trt_module if trt_module is not None else require_tensorrt("inspecting a TensorRT engine")

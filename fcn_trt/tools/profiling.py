@@ -260,7 +260,7 @@ def _peak_rss_mb() -> Optional[float]:
 def _device_mem_used_mb() -> Optional[float]:
     """Used memory of the current CUDA device (cudaMemGetInfo: whole device), or None."""
     try:
-        from ..cuda import check_cuda, cuda_runtime
+        from ..backends._cuda import check_cuda, cuda_runtime
 
         rt = cuda_runtime()
         free, total = check_cuda(rt.cudaMemGetInfo(), "cudaMemGetInfo", rt)

@@ -123,7 +123,7 @@ def jetson_info(tegra_release: str = TEGRA_RELEASE, sys_root: str = "/sys/device
 def gpu_info(device: int = 0) -> Optional[Dict[str, Any]]:
     """GPU name, compute capability, memory and driver/CUDA runtime versions via cuda-python, or None."""
     try:
-        from ..cuda import check_cuda, cuda_device_info, cuda_runtime
+        from ..backends._cuda import check_cuda, cuda_device_info, cuda_runtime
 
         dev = cuda_device_info(device)
         rt = cuda_runtime()

@@ -269,7 +269,7 @@ def test_fake_builder_enforces_the_dla_rules(dla_trt, fake_cuda, tmp_path):
 
     def build(static: bool, fallback: bool):
         builder = trt.Builder(logger)
-        from fcn_trt import _trt_compat as compat
+        from fcn_trt.backends import _trt as compat
 
         network = builder.create_network(compat.network_creation_flags(trt))
         assert trt.OnnxParser(network, logger).parse(graph.read_bytes())

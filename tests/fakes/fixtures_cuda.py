@@ -1,7 +1,7 @@
 """Fixture ``fake_cuda``: installs tests/fakes/fake_cuda.py as cuda-python's runtime module.
 
 Use it from a test module with ``from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401``
-(or import it in tests/conftest.py). The fake is installed under every import path fcn_trt.cuda
+(or import it in tests/conftest.py). The fake is installed under every import path fcn_trt.backends._cuda
 may use (``cuda.bindings.runtime`` and ``cuda.cudart``), whether or not the real cuda-python is
 installed, and reset (no allocations, one fake "sm_87" device) before and after each test.
 """

@@ -5,8 +5,8 @@ module object (``trt.X``, ``trt.X.Y``, ``getattr(trt.X, "Y")``, ``class L(trt.IL
 gated look-ups (``compat.get(trt, "X.Y")`` / ``compat.has(...)``). Rules:
 
 * a direct use must exist in the API dump of EVERY supported release (8.6.1, 10.3.0, 10.16.1.11,
-  11.4.0.106): a name that exists only in some releases must go through ``fcn_trt._trt_compat``;
-* a gated look-up must name an entry of ``_trt_compat.GATES``;
+  11.4.0.106): a name that exists only in some releases must go through ``fcn_trt.backends._trt``;
+* a gated look-up must name an entry of ``_trt.GATES``;
 * every gate's declared release range must agree with the dumps (present exactly where declared);
 * ``getattr(trt..., name, default)`` / ``hasattr(trt..., name)`` probes never raise, so they are
   allowed; a ``getattr`` without default on a computed name is not (it cannot be checked).
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from fcn_trt import _trt_compat as compat
+from fcn_trt.backends import _trt as compat
 from tests.fakes.trt_api import SUPPORTED_VERSIONS, dump_dir, load_dump
 
 pytestmark = pytest.mark.skipif(dump_dir() is None, reason="TensorRT API dumps not found (FCN_TRT_API_DUMPS)")
@@ -32,7 +32,7 @@ SCANNED = ("fcn_trt", "build_engine")
 TRT_ROOTS = {"trt", "tensorrt"}  # plus aliases of `import tensorrt as X`
 SELF_TRT_ATTRS = {"_trt", "trt"}  # self._trt.X
 GATE_FUNCS = {"get", "has"}  # compat.get(trt, "X.Y"), compat.has(trt, "X.Y")
-COMPAT_MODULE_NAMES = {"compat", "_trt_compat"}
+COMPAT_MODULE_NAMES = {"compat"}  # `from fcn_trt.backends import _trt as compat`
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def scan_repo() -> list[Use]:
     for pkg in SCANNED:
         for path in sorted((REPO / pkg).rglob("*.py")):
             rel = str(path.relative_to(REPO))
-            uses += scan_source(path.read_text(encoding="utf-8"), rel, in_compat_module=rel.endswith("_trt_compat.py"))
+            uses += scan_source(path.read_text(encoding="utf-8"), rel, in_compat_module=path == REPO / "fcn_trt" / "backends" / "_trt.py")
     return uses
 
 
@@ -204,13 +204,13 @@ def test_every_direct_tensorrt_name_exists_in_every_supported_release():
         "%s missing in TensorRT %s" % (u, ", ".join(_missing_in(u.name)))
         for u in scan_repo() if u.kind == "attr" and _missing_in(u.name)
     ]
-    assert not problems, "use fcn_trt._trt_compat.get/has with a GATES entry for:\n" + "\n".join(problems)
+    assert not problems, "use fcn_trt.backends._trt.get/has with a GATES entry for:\n" + "\n".join(problems)
 
 
 def test_gated_lookups_name_declared_gates():
     bad = [str(u) for u in scan_repo() if u.kind in ("gate", "gate-computed") and u.name not in compat.GATES
            and u.kind == "gate"]
-    assert not bad, "declare these in fcn_trt._trt_compat.GATES:\n" + "\n".join(bad)
+    assert not bad, "declare these in fcn_trt.backends._trt.GATES:\n" + "\n".join(bad)
 
 
 def test_no_unchecked_dynamic_getattr_on_tensorrt():

@@ -253,7 +253,7 @@ def test_copy_of_the_next_frame_overlaps_compute_of_this_one(tmp_path, fake_trt,
 
 
 def test_a_missing_event_wait_is_caught(tmp_path, fake_trt, fake_cuda, monkeypatch):
-    from fcn_trt import cuda as fcn_cuda
+    from fcn_trt.backends import _cuda as fcn_cuda
 
     monkeypatch.setattr(fcn_cuda.Stream, "wait_event", lambda self, event: None)
     with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:

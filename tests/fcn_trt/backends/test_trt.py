@@ -1,10 +1,10 @@
-"""fcn_trt._trt_compat: version-dependent TensorRT behaviour, on the strict fakes of every release."""
+"""fcn_trt.backends._trt: version-dependent TensorRT behaviour, on the strict fakes of every release."""
 
 from __future__ import annotations
 
 import pytest
 
-from fcn_trt import _trt_compat as compat
+from fcn_trt.backends import _trt as compat
 from fcn_trt.errors import TensorRTError
 from tests.fakes.fake_tensorrt import make_fake_tensorrt
 

@@ -1,4 +1,4 @@
-"""fcn_trt.cuda on the strict cuda-python fake, and the fake checked against the real module."""
+"""fcn_trt.backends._cuda on the strict cuda-python fake, and the fake checked against the real module."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from fcn_trt import cuda
+from fcn_trt.backends import _cuda as cuda
 from fcn_trt.errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
 from tests.fakes import fake_cuda as fake_module
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
@@ -35,7 +35,7 @@ def test_fake_exposes_only_real_names():
     real = _real_runtime()
     missing = [n for n in _fake_public_names() if not hasattr(real, n)]
     assert missing == []
-    # and it exposes the API fcn_trt.cuda uses
+    # and it exposes the API fcn_trt.backends._cuda uses
     assert {"cudaMalloc", "cudaMallocHost", "cudaMemcpyAsync", "cudaStreamBeginCapture", "cudaGraphLaunch"} <= set(
         _fake_public_names()
     )
@@ -82,7 +82,7 @@ def test_real_module_without_driver_gives_no_device_error():
     assert "cudaError" in str(exc.value) and "Hint:" in str(exc.value)
 
 
-# --- fcn_trt.cuda on the fake ---------------------------------------------------------------------
+# --- fcn_trt.backends._cuda on the fake ---------------------------------------------------------------------
 def test_runtime_missing_raises_backend_unavailable(monkeypatch):
     import sys
 

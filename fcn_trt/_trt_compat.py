@@ -1,0 +1,5 @@
+"""Deprecated alias of :mod:`fcn_trt.backends._trt` (moved after 0.1.0; removed in the next release)."""
+
+from ._deprecated import reexport
+
+reexport(__name__, "fcn_trt.backends._trt", globals())
