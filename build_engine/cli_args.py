@@ -1,8 +1,7 @@
 """Argument groups shared by the ``python -m build_engine`` subcommands.
 
-Some subcommands' parsers still live in the core modules they drive (``precision``, ``quantize``,
-``trt_builder``); they take their shared groups from here, not from :mod:`build_engine.cli`, which
-imports those modules (a parser group there made every core module import the CLI, a cycle).
+Used by the command modules in :mod:`build_engine.cli` (re-exported there); a command-line module
+itself (``tests/test_layers.py``: argparse lives only in command-line modules).
 """
 
 from __future__ import annotations
