@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 from typing import Optional, Sequence
 
-from fcn_trt.errors import run_cli
+from fcn_trt.cli.args import run_main
 
 from ..training.make_scenes import parse_size, write_scene_dataset
 
-__all__ = ["make_parser", "main"]
+__all__ = ["make_parser", "command", "main"]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -30,17 +30,17 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def command(a: argparse.Namespace) -> int:
+    """Write the dataset ``a`` describes."""
+    ids = write_scene_dataset(a.out, a.count, parse_size(a.size), a.start_seed, a.split, a.clip,
+                              a.jpeg_quality, progress=not a.no_progress)
+    print("wrote %d frames to %s (split %s)" % (len(ids), a.out, a.split))
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Write the dataset; a user mistake is one ``make_scenes: error:`` line and its exit code."""
-    a = make_parser().parse_args(argv)
-
-    def body() -> int:
-        ids = write_scene_dataset(a.out, a.count, parse_size(a.size), a.start_seed, a.split, a.clip,
-                                  a.jpeg_quality, progress=not a.no_progress)
-        print("wrote %d frames to %s (split %s)" % (len(ids), a.out, a.split))
-        return 0
-
-    return run_cli(body, prog="make_scenes")
+    """``python -m build_engine.training.make_scenes``; a user mistake is one ``make_scenes: error:`` line."""
+    return run_main(make_parser().parse_args, command, argv, prog="make_scenes")
 
 
 if __name__ == "__main__":

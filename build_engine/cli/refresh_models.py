@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from fcn_trt.errors import run_cli
+from fcn_trt.cli.args import run_main
 from fcn_trt.models import BUILTIN_MODELS
 
 from ..refresh_models import refresh_builtin
 
-__all__ = ["make_parser", "main"]
+__all__ = ["make_parser", "command", "main"]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -24,20 +24,20 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def command(args: argparse.Namespace) -> int:
+    """Refresh (or with ``--check`` only check) each model; 1 if ``--check`` finds one out of date."""
+    stale = 0
+    for name in args.names:
+        r = refresh_builtin(name, args.out_dir, check_only=args.check)
+        state = ("out of date" if args.check else "rewritten") if r.graph_changed else "up to date"
+        print(f"{name}: {state}; labels identical on {r.frames} reference frames ({r.path.name})")
+        stale += int(r.graph_changed)
+    return 1 if (args.check and stale) else 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Refresh (or with ``--check`` only check) each model; exit 1 if ``--check`` finds one out of date."""
-    args = make_parser().parse_args(argv)
-
-    def run() -> int:
-        stale = 0
-        for name in args.names:
-            r = refresh_builtin(name, args.out_dir, check_only=args.check)
-            state = ("out of date" if args.check else "rewritten") if r.graph_changed else "up to date"
-            print(f"{name}: {state}; labels identical on {r.frames} reference frames ({r.path.name})")
-            stale += int(r.graph_changed)
-        return 1 if (args.check and stale) else 0
-
-    return run_cli(run, prog="refresh_models")
+    """``python -m build_engine.refresh_models``; a user mistake is one ``refresh_models: error:`` line."""
+    return run_main(make_parser().parse_args, command, argv, prog="refresh_models")
 
 
 if __name__ == "__main__":

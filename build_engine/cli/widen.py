@@ -8,12 +8,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from fcn_trt.errors import run_cli
+from fcn_trt.cli.args import run_main
 
 from ..training.widen import widen_fcn_weights
 from ..weights import load_weights, save_npz
 
-__all__ = ["make_parser", "main"]
+__all__ = ["make_parser", "command", "main"]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -28,17 +28,17 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def command(a: argparse.Namespace) -> int:
+    """Widen ``a.weights`` and write them to ``a.out``."""
+    widened = widen_fcn_weights(load_weights(a.weights), a.factor, seed=a.seed)
+    save_npz(widened, a.out, dtype=np.float32)
+    print(f"wrote {a.out} ({sum(v.size for v in widened.values()):,} parameters)")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Widen ``weights`` and write them to ``--out``; a user mistake is one ``widen: error:`` line."""
-    a = make_parser().parse_args(argv)
-
-    def body() -> int:
-        widened = widen_fcn_weights(load_weights(a.weights), a.factor, seed=a.seed)
-        save_npz(widened, a.out, dtype=np.float32)
-        print(f"wrote {a.out} ({sum(v.size for v in widened.values()):,} parameters)")
-        return 0
-
-    return run_cli(body, prog="widen")
+    """``python -m build_engine.training.widen``; a user mistake is one ``widen: error:`` line."""
+    return run_main(make_parser().parse_args, command, argv, prog="widen")
 
 
 if __name__ == "__main__":
