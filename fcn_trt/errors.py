@@ -44,6 +44,10 @@ __all__ = [
     "SourceEndedError",
     "ClosedError",
     "ConfigError",
+    "ServerError",
+    "ServerUnreachableError",
+    "ServerTimeoutError",
+    "RemoteModelNotFoundError",
     "format_message",
     "run_cli",
 ]
@@ -201,6 +205,25 @@ class SourceEndedError(SourceError):
 # --- lifetimes ----------------------------------------------------------------------------------
 class ClosedError(FcnTrtError, RuntimeError):
     """An object was used after ``close()``."""
+
+
+# --- inference servers (Triton) -----------------------------------------------------------------
+class ServerError(FcnTrtError, RuntimeError):
+    """An inference server (Triton) failed to start, or answered a request with an error."""
+
+    exit_code = 8
+
+
+class ServerUnreachableError(ServerError, ConnectionError):
+    """No inference server answers at the URL (wrong host or port, server down)."""
+
+
+class ServerTimeoutError(ServerError, TimeoutError):
+    """The inference server did not answer within the timeout."""
+
+
+class RemoteModelNotFoundError(ServerError, LookupError):
+    """The server answers but does not serve (or has not loaded) the named model."""
 
 
 def run_cli(body: Callable[[], int], prog: str = "", debug: bool = False) -> int:

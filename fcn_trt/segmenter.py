@@ -73,6 +73,16 @@ def _open_backend(path: Path, backend: str, options: Dict[str, Any]) -> Backend:
     raise ConfigError("backend", expected=" or ".join(BACKENDS), found=repr(backend))
 
 
+def _is_served(model: object, backend: Optional[str]) -> bool:
+    from .backends.triton import is_triton_url
+
+    if not is_triton_url(model):
+        return False
+    if backend not in (None, "triton"):
+        raise ConfigError("backend", expected="none (or 'triton') with a grpc:// or http:// model URL", found=repr(backend))
+    return True
+
+
 def _nearest_resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
     rows = (np.arange(h) * a.shape[-2] // h).astype(np.intp)
     cols = (np.arange(w) * a.shape[-1] // w).astype(np.intp)
@@ -110,7 +120,9 @@ class Segmenter:
     thread (TensorRT engines are shared between them).
 
     Args:
-        model: a pipeline ``.onnx``, a TensorRT ``.engine``, or a built-in name (``"demo"``).
+        model: a pipeline ``.onnx``, a TensorRT ``.engine``, a built-in name (``"demo"``), or a
+            model served by Triton: ``"grpc://HOST:PORT/NAME"`` or ``"http://HOST:PORT/NAME"``
+            (:mod:`fcn_trt.backends.triton`; options ``timeout=``, ``shared_memory=``).
         backend: ``"onnxruntime"`` or ``"tensorrt"``; default from the file suffix.
         **backend_options: passed to the backend (e.g. ``providers=``, ``threads=`` for ONNX Runtime).
 
@@ -121,12 +133,18 @@ class Segmenter:
 
     def __init__(self, model: Union[str, Path], backend: Optional[str] = None, **backend_options: Any) -> None:
         self._backend: Optional[Backend] = None
-        path = resolve_model(model)
-        name = backend or backend_for_path(path)
-        self._backend = _open_backend(path, name, backend_options)
-        self.model_path = path
+        if _is_served(model, backend):  # grpc://HOST:PORT/NAME, http://HOST:PORT/NAME: a Triton server
+            from .backends.triton import TritonBackend
+
+            self._backend, name = TritonBackend(str(model), **backend_options), "triton"
+            self.model_path: Optional[Path] = None
+        else:
+            path = resolve_model(model)
+            name = backend or backend_for_path(path)
+            self._backend = _open_backend(path, name, backend_options)
+            self.model_path = path
         self._lock = threading.Lock()
-        log.info("opened %s with %s", path, name)
+        log.info("opened %s with %s", self.model_path or model, name)
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -231,4 +249,5 @@ class Segmenter:
     def __repr__(self) -> str:
         if self._backend is None:
             return "Segmenter(closed)"
-        return f"Segmenter({str(self.model_path)!r}, backend={self._backend.name!r})"
+        where = str(self.model_path) if self.model_path is not None else str(getattr(self._backend, "url", ""))
+        return f"Segmenter({where!r}, backend={self._backend.name!r})"
