@@ -31,6 +31,7 @@ _PLUGINS = (
     ("fcn_trt.inspect_engine", "add_inspect_parser"),
     ("fcn_trt.selfcheck", "add_selfcheck_parser"),
     ("fcn_trt.profile", "add_profile_parser"),
+    ("fcn_trt.serve.cli", "add_serve_parsers"),
 )
 
 

@@ -142,7 +142,7 @@ def metadata_from_parameters(params: Mapping[str, Any], source: str) -> Pipeline
 
 
 def _quote(text: str) -> str:
-    return json.dumps(text)  # a JSON string is a valid protobuf text-format string literal
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid protobuf text-format string literal
 
 
 def model_config_text(spec: ModelConfigSpec) -> str:
