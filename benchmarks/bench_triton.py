@@ -176,6 +176,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows: List[Tuple[str, Dict[str, float], str]] = []
     with server, fcn_trt.Segmenter(args.model) as local:
         env = server.environment
+        local.run(frame)
+        solo = []
+        for _ in range(10):  # what one frame costs right now, alone: the scale for everything below
+            t0 = time.perf_counter()
+            local.run(frame)
+            solo.append((time.perf_counter() - t0) * 1e3)
+        solo_ms = float(np.median(solo))
         url = server.grpc_url if args.protocol == "grpc" else server.http_url
         for n in counts:
             for mode in ("triton", "local"):
@@ -204,6 +211,8 @@ def main(argv: Optional[List[str]] = None) -> int:
          f"clients: one Segmenter('{args.protocol}://...') per camera, system shared memory",
          f"{args.seconds:g} s measured per row after 1 s of warm-up; cameras at {args.fps:g} FPS, newest frame wins",
          "**CPU numbers**: server, clients and the local Segmenter share this machine's cores; no GPU was involved",
+         f"one frame alone on the local Segmenter at the start: {solo_ms:.1f} ms (median of 10): the machine's speed "
+         "during this run (other processes share its cores)",
          f"load average at end (1/5/15 min): {load()}"],
         start_load=start_load,
     )
@@ -217,6 +226,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines.append(f"| {r['cameras']} | {mode} | {r['throughput']:.1f} | {r['lat_p50']:.1f} | {r['lat_p95']:.1f} | "
                      f"{r['lat_p99']:.1f} | {r['age_p50']:.1f} | {r['age_p95']:.1f} | {r['age_p99']:.1f} | "
                      f"{r['drop_pct']:.1f} | {note} |")
+    by_n: Dict[int, Dict[str, Dict[str, float]]] = {}
+    for mode, r, _note in rows:
+        by_n.setdefault(int(r["cameras"]), {})[mode] = r
+    lines += [""]
+    for n, modes in by_n.items():
+        if "triton" in modes and "local" in modes and modes["local"]["throughput"] and modes["local"]["age_p95"]:
+            t, loc = modes["triton"], modes["local"]
+            lines.append(f"- {n} camera(s): Triton / local throughput **{t['throughput'] / loc['throughput']:.2f}x**, "
+                         f"frame-age p95 {t['age_p95'] / loc['age_p95']:.2f}x")
     lines += ["", "Latency: call to result of one frame. Frame age: the camera's capture to the result. Dropped: "
               "frames the camera captured during the measured span that no client took (newest frame wins)."]
     print(f"wrote {write_markdown(Path(args.out), lines)}")

@@ -44,10 +44,6 @@ __all__ = [
     "SourceEndedError",
     "ClosedError",
     "ConfigError",
-    "ServerError",
-    "ServerUnreachableError",
-    "ServerTimeoutError",
-    "RemoteModelNotFoundError",
     "format_message",
     "run_cli",
 ]
@@ -222,8 +218,11 @@ class ServerTimeoutError(ServerError, TimeoutError):
     """The inference server did not answer within the timeout."""
 
 
-class RemoteModelNotFoundError(ServerError, LookupError):
+class RemoteModelNotFoundError(ServerError, ModelNotFoundError):
     """The server answers but does not serve (or has not loaded) the named model."""
+
+
+__all__ += ["ServerError", "ServerUnreachableError", "ServerTimeoutError", "RemoteModelNotFoundError"]
 
 
 def run_cli(body: Callable[[], int], prog: str = "", debug: bool = False) -> int:

@@ -41,7 +41,7 @@ def serve_command(args: argparse.Namespace) -> int:
     server = TritonServer(
         args.model, http_port=args.http_port, grpc_port=args.grpc_port, host=args.host, model_name=args.model_name,
         max_batch=args.max_batch, instances=args.instances, threads=args.threads, queue_delay_us=args.queue_delay_us,
-        server_python=args.server_python, log_verbose=1 if args.verbose else 0,
+        server_python=args.server_python, log_verbose=1 if args.verbose else 0, die_with_parent=True,
     )
     stop = threading.Event()
     received = []

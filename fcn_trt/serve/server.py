@@ -149,6 +149,14 @@ def probe_server_python(python: Union[str, Path, None] = None) -> ServerEnvironm
     return env
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # prctl(PR_SET_PDEATHSIG, SIGTERM): the kernel sends SIGTERM to the server when the thread that
+    # started it dies, even by SIGKILL (PR_SET_PDEATHSIG = 1, linux/prctl.h; man 2 PR_SET_PDEATHSIG).
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on ``host`` right now (for tests and benchmarks)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -170,6 +178,9 @@ class TritonServer:
         queue_delay_us: how long the dynamic batcher may wait to fill a batch.
         server_python: the interpreter with nvidia-pytriton, numpy<2, onnxruntime (see module doc).
         log_verbose: Triton's ``--log-verbose`` level.
+        die_with_parent: (Linux) the server gets SIGTERM when the *thread* that called :meth:`start`
+            ends, even if this process is killed; ``fcn-trt serve`` sets it (it starts from its main
+            thread). Leave it off when a thread that ends early starts the server.
 
     :meth:`start` returns once the model is ready; :meth:`stop` (or leaving the ``with`` block)
     sends SIGTERM and waits; a server that does not exit within ``stop_timeout`` is killed.
@@ -179,6 +190,7 @@ class TritonServer:
         self, model: Union[str, Path], http_port: int = 8000, grpc_port: int = 8001, host: str = "127.0.0.1",
         model_name: str = "fcn_trt", max_batch: int = 8, instances: int = 1, threads: int = 0,
         queue_delay_us: int = 0, server_python: Union[str, Path, None] = None, log_verbose: int = 0,
+        die_with_parent: bool = False,
     ) -> None:
         from ..models import resolve_model
 
@@ -193,6 +205,7 @@ class TritonServer:
         self._options = dict(max_batch=max_batch, instances=instances, threads=threads, queue_delay_us=queue_delay_us)
         self._server_python = server_python
         self._log_verbose = int(log_verbose)
+        self._die_with_parent = bool(die_with_parent) and sys.platform.startswith("linux")
         self._proc: Optional[subprocess.Popen] = None
         self._workdir: Optional[Path] = None
         self._log_path: Optional[Path] = None
@@ -268,7 +281,8 @@ class TritonServer:
                  env.version, env.numpy, env.onnxruntime, self.host, self.http_port, self.grpc_port)
         with open(self._log_path, "wb") as logfile:
             self._proc = subprocess.Popen(self._command(env, repo, backends), stdout=logfile, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, env=self._environ(env), start_new_session=True)
+                                          stdin=subprocess.DEVNULL, env=self._environ(env), start_new_session=True,
+                                          preexec_fn=_die_with_parent if self._die_with_parent else None)
         try:
             self._wait_ready(timeout)
         except BaseException:

@@ -111,11 +111,16 @@ def test_dynamic_batcher_batches_concurrent_requests(triton_server):
         pending.append(client.async_infer("seg", [inp], callback, outputs=[tc.InferRequestedOutput("labels")]))
     with lock:
         lock.wait_for(lambda: len(results) == n, timeout=120)
-    after = client.get_inference_statistics("seg", as_json=True)["model_stats"][0]
-    client.close()
     assert results == [None] * n
-    inferences = int(after.get("inference_count", 0)) - int(before.get("inference_count", 0))
-    executions = int(after.get("execution_count", 0)) - int(before.get("execution_count", 0))
+    deadline = time.monotonic() + 30  # the server updates its statistics after it has answered
+    while True:
+        after = client.get_inference_statistics("seg", as_json=True)["model_stats"][0]
+        inferences = int(after.get("inference_count", 0)) - int(before.get("inference_count", 0))
+        executions = int(after.get("execution_count", 0)) - int(before.get("execution_count", 0))
+        if inferences >= n or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    client.close()
     assert inferences == n
     assert executions < n  # 24 requests queued at once on one instance: some ran as one batch
 
@@ -126,12 +131,17 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_fcn_trt_serve_stops_on_sigterm_within_seconds(triton_pipeline):
+def _start_serve_cli(pipeline):
     python = server_python()
     http_port, grpc_port = free_port(), free_port()
-    cmd = [sys.executable, "-m", "fcn_trt.cli", "serve", str(triton_pipeline), "--http-port", str(http_port),
+    cmd = [sys.executable, "-m", "fcn_trt.cli", "serve", str(pipeline), "--http-port", str(http_port),
            "--grpc-port", str(grpc_port), "--model-name", "cam", "--server-python", str(python), "--threads", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), http_port, grpc_port
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_fcn_trt_serve_stops_on_sigterm_or_ctrl_c_within_seconds(triton_pipeline, signum):
+    proc, http_port, grpc_port = _start_serve_cli(triton_pipeline)
     try:
         first = proc.stdout.readline()  # the "serving ..." line once the model is ready (or an error)
         assert first.startswith("serving "), first + proc.stdout.read()
@@ -139,7 +149,7 @@ def test_fcn_trt_serve_stops_on_sigterm_within_seconds(triton_pipeline):
         with fcn_trt.Segmenter(f"http://127.0.0.1:{http_port}/cam") as seg:
             assert seg.run(tiny_frames(1, 40, 50)[0]).labels.shape == (40, 50)
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         code = proc.wait(60)
         elapsed = time.monotonic() - t0
         rest = proc.stdout.read()
@@ -148,9 +158,26 @@ def test_fcn_trt_serve_stops_on_sigterm_within_seconds(triton_pipeline):
             proc.kill()
             proc.wait(10)
     assert code == 0, rest
-    assert "stopped (SIGTERM; tritonserver exit status 0)" in rest
+    assert f"stopped ({signum.name}; tritonserver exit status 0)" in rest
     assert elapsed < 30  # measured ~2 s; generous for a loaded machine
     assert not _port_open(grpc_port) and not _port_open(http_port)
+
+
+def test_server_goes_when_fcn_trt_serve_is_killed(triton_pipeline):
+    proc, http_port, grpc_port = _start_serve_cli(triton_pipeline)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("serving "), first + proc.stdout.read()
+        proc.kill()  # no chance to clean up: the kernel's parent-death signal stops tritonserver
+        proc.wait(30)
+        deadline = time.monotonic() + 60
+        while (_port_open(grpc_port) or _port_open(http_port)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _port_open(grpc_port) and not _port_open(http_port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def test_server_python_without_pytriton_is_a_clear_error():
