@@ -54,6 +54,14 @@ def test_batches_above_the_server_maximum_are_split(triton_server, local):
         np.testing.assert_array_equal(r.labels, e.labels)
 
 
+def test_shared_memory_grows_for_larger_frames(triton_server, local):
+    with fcn_trt.Segmenter(triton_server.grpc_url, shared_memory="system") as seg:
+        for h, w in [(40, 50), (500, 700), (60, 70)]:  # 2 x 500x700x3 needs more than the first 1 MiB region
+            frames = tiny_frames(2, h, w, seed=w)
+            for r, e in zip(seg.run_batch(frames), local.run_batch(frames)):
+                np.testing.assert_array_equal(r.labels, e.labels)
+
+
 def test_stream_over_the_server(triton_server, local):
     frames = list(tiny_frames(6, 52, 70, seed=5))
     with fcn_trt.Segmenter(triton_server.http_url) as seg, seg.stream(frames, live=False) as items:
@@ -155,3 +163,37 @@ def test_url_parsing():
 def test_a_file_backend_name_with_a_url_is_a_config_error():
     with pytest.raises(ConfigError, match="triton"):
         fcn_trt.Segmenter("grpc://127.0.0.1:1/m", backend="onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def nv12_server(tmp_path_factory):
+    """A second server: an nv12 pipeline that resizes to 64x80 inside and returns labels at that size."""
+    from build_engine.fcn import structured_random_fcn_weights
+    from build_engine.pipeline import export_fcn_pipeline
+    from fcn_trt.serve.server import TritonServer
+    from tests._triton import server_python
+
+    weights = structured_random_fcn_weights("fcn32s", num_classes=3, width_divisor=32, seed=2)
+    path = export_fcn_pipeline(tmp_path_factory.mktemp("nv12") / "nv12.onnx", "fcn32s", weights=weights,
+                               input_format="nv12", inference_size=(64, 80), resize_back=False,
+                               outputs=("labels", "confidence"))
+    server = TritonServer(path, http_port=free_port(), grpc_port=free_port(), model_name="nv12", max_batch=4,
+                          threads=1, server_python=server_python())
+    with server:
+        yield server, path
+
+
+@pytest.mark.parametrize("shared_memory", ["auto", "none"])
+def test_nv12_pipeline_with_labels_at_inference_size(nv12_server, shared_memory):
+    server, path = nv12_server
+    frames = np.random.default_rng(1).integers(0, 256, (2, 90, 100), dtype=np.uint8)  # nv12: 60x100 images
+    with fcn_trt.Segmenter(path) as local_seg, fcn_trt.Segmenter(server.grpc_url, shared_memory=shared_memory) as seg:
+        assert seg.metadata.input_format == "nv12"
+        raw = seg.backend.infer(frames)
+        assert raw["labels"].shape == (2, 64, 80)  # what the graph returns; the Segmenter resizes it back
+        expected = local_seg.run_batch(frames)
+        assert len(np.unique(np.stack([e.labels for e in expected]))) > 1
+        for r, e in zip(seg.run_batch(frames), expected):
+            assert r.labels.shape == (60, 100)
+            np.testing.assert_array_equal(r.labels, e.labels)
+            np.testing.assert_allclose(r.confidence, e.confidence, rtol=1e-6)
