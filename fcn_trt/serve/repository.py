@@ -26,7 +26,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Tuple, Union
 
 from ..errors import ConfigError, MetadataError, ModelFormatError, ModelNotFoundError
 from ..metadata import METADATA_KEY, PipelineMetadata
