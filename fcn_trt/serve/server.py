@@ -268,22 +268,23 @@ class TritonServer:
             return self
         env = self.environment = probe_server_python(self._server_python)
         self._workdir = Path(tempfile.mkdtemp(prefix="fcn_trt_triton_"))
-        repo = self._workdir / "models"
-        write_python_model(self.model_path, repo, self.model_name, **self._options)
-        # Triton 2.51's python backend looks for its stub only in its own folder, so the backend is
-        # laid out anew with the stub of the server interpreter's Python version (as pytriton does:
-        # pytriton/triton.py, _prepare_triton_inference_server).
-        backends = self._workdir / "backends"
-        shutil.copytree(env.backends, backends, ignore=shutil.ignore_patterns("__pycache__", "triton_python_backend_stub"))
-        shutil.copy2(env.stub, backends / "python" / "triton_python_backend_stub")
-        self._log_path = self._workdir / "tritonserver.log"
-        log.info("starting tritonserver (python %s, numpy %s, onnxruntime %s) on %s, http %d, grpc %d",
-                 env.version, env.numpy, env.onnxruntime, self.host, self.http_port, self.grpc_port)
-        with open(self._log_path, "wb") as logfile:
-            self._proc = subprocess.Popen(self._command(env, repo, backends), stdout=logfile, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, env=self._environ(env), start_new_session=True,
-                                          preexec_fn=_die_with_parent if self._die_with_parent else None)
         try:
+            repo = self._workdir / "models"
+            write_python_model(self.model_path, repo, self.model_name, **self._options)
+            # Triton 2.51's python backend looks for its stub only in its own folder, so the backend
+            # is laid out anew with the stub of the server interpreter's Python version (as pytriton
+            # does: pytriton/triton.py, _prepare_triton_inference_server).
+            backends = self._workdir / "backends"
+            shutil.copytree(env.backends, backends, ignore=shutil.ignore_patterns("__pycache__", "triton_python_backend_stub"))
+            shutil.copy2(env.stub, backends / "python" / "triton_python_backend_stub")
+            self._log_path = self._workdir / "tritonserver.log"
+            log.info("starting tritonserver (python %s, numpy %s, onnxruntime %s) on %s, http %d, grpc %d",
+                     env.version, env.numpy, env.onnxruntime, self.host, self.http_port, self.grpc_port)
+            with open(self._log_path, "wb") as logfile:
+                self._proc = subprocess.Popen(
+                    self._command(env, repo, backends), stdout=logfile, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, env=self._environ(env), start_new_session=True,
+                    preexec_fn=_die_with_parent if self._die_with_parent else None)
             self._wait_ready(timeout)
         except BaseException:
             self.stop()
@@ -294,13 +295,14 @@ class TritonServer:
     def _wait_ready(self, timeout: float) -> None:
         url = f"http://{self._client_host}:{self.http_port}/v2/models/{self.model_name}/ready"
         deadline = time.monotonic() + timeout
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via $http_proxy
         while True:
             code = self._proc.poll() if self._proc is not None else -1
             if code is not None:
                 raise ServerError("tritonserver", expected="a server that starts", found=f"it exited with status {code}",
                                   hint="its log ends with:\n" + self.log_tail())
             try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
+                with no_proxy.open(url, timeout=2) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, OSError):

@@ -180,6 +180,20 @@ def test_server_goes_when_fcn_trt_serve_is_killed(triton_pipeline):
             proc.wait(10)
 
 
+def test_a_busy_port_is_a_server_error_with_the_log(triton_pipeline):
+    from fcn_trt.errors import ServerError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        server = TritonServer(triton_pipeline, http_port=busy.getsockname()[1], grpc_port=free_port(),
+                              server_python=server_python())
+        with pytest.raises(ServerError, match="exited") as e:
+            server.start(timeout=120)
+    assert "Hint: its log ends with" in str(e.value)
+    assert not server.running and server._workdir is None  # stopped and its files removed
+
+
 def test_server_python_without_pytriton_is_a_clear_error():
     # this interpreter (the test venv) has numpy 2 and no nvidia-pytriton
     with pytest.raises(BackendUnavailableError, match="nvidia-pytriton|numpy") as e:
