@@ -260,17 +260,21 @@ class TritonServer:
         environ.pop("PYTHONPATH", None)
         return environ
 
-    def start(self, timeout: float = 120.0) -> "TritonServer":
-        """Write the model repository, start ``tritonserver`` and wait until the model is ready."""
+    def write_repository(self, repo: Path) -> None:
+        """Write the model repository the server loads (a subclass may add models next to the pipeline)."""
         from .repository import write_python_model
 
+        write_python_model(self.model_path, repo, self.model_name, **self._options)
+
+    def start(self, timeout: float = 120.0) -> "TritonServer":
+        """Write the model repository, start ``tritonserver`` and wait until the model is ready."""
         if self._proc is not None:
             return self
         env = self.environment = probe_server_python(self._server_python)
         self._workdir = Path(tempfile.mkdtemp(prefix="fcn_trt_triton_"))
         try:
             repo = self._workdir / "models"
-            write_python_model(self.model_path, repo, self.model_name, **self._options)
+            self.write_repository(repo)
             # Triton 2.51's python backend looks for its stub only in its own folder, so the backend
             # is laid out anew with the stub of the server interpreter's Python version (as pytriton
             # does: pytriton/triton.py, _prepare_triton_inference_server).

@@ -142,12 +142,55 @@ def _raises(backend):
     return None
 
 
-def test_non_pipeline_io_is_a_model_format_error(triton_server):
-    with TritonBackend(triton_server.grpc_url) as backend:
-        bare = {"inputs": [{"name": "input", "datatype": "FP32", "shape": ["-1", "3", "-1", "-1"]}],
-                "outputs": [{"name": "scores", "datatype": "FP32", "shape": ["-1", "21", "-1", "-1"]}]}
-        with pytest.raises(ModelFormatError, match="not a bare network"):
-            backend._check_io(bare)
+_ECHO_MODEL = """
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def execute(self, requests):
+        return [pb_utils.InferenceResponse([pb_utils.Tensor(OUT, pb_utils.get_input_tensor_by_name(r, IN).as_numpy())])
+                for r in requests]
+"""
+
+
+def _echo_model(repo, name, inp, out, dtype, dims):
+    (repo / name / "1").mkdir(parents=True)
+    (repo / name / "1" / "model.py").write_text(f"IN, OUT = {inp!r}, {out!r}\n" + _ECHO_MODEL)
+    (repo / name / "config.pbtxt").write_text(
+        f'name: "{name}"\nbackend: "python"\nmax_batch_size: 4\n'
+        f'input [ {{ name: "{inp}" data_type: {dtype} dims: {dims} }} ]\n'
+        f'output [ {{ name: "{out}" data_type: {dtype} dims: {dims} }} ]\n'
+        'instance_group [ { count: 1 kind: KIND_CPU } ]\n')
+
+
+@pytest.fixture(scope="module")
+def foreign_models_server(triton_pipeline):
+    """A server with the pipeline plus two models that are not fcn_trt pipelines."""
+    from fcn_trt.serve.server import TritonServer
+    from tests._triton import server_python
+
+    class WithForeignModels(TritonServer):
+        def write_repository(self, repo):
+            super().write_repository(repo)
+            _echo_model(repo, "bare", "input", "scores", "TYPE_FP32", "[ 3, -1, -1 ]")   # a bare network's I/O
+            _echo_model(repo, "nometa", "frame", "labels", "TYPE_UINT8", "[ -1, -1 ]")   # pipeline I/O, no metadata
+
+    server = WithForeignModels(triton_pipeline, http_port=free_port(), grpc_port=free_port(), model_name="seg",
+                               threads=1, server_python=server_python())
+    with server:
+        yield server
+
+
+@pytest.mark.parametrize("scheme", ["grpc", "http"])
+def test_non_pipeline_models_are_typed_errors(foreign_models_server, scheme):
+    from fcn_trt.errors import MetadataError
+
+    base = _url(foreign_models_server, scheme).rsplit("/", 1)[0]
+    with pytest.raises(ModelFormatError, match="not a bare network") as e:
+        fcn_trt.Segmenter(base + "/bare")
+    assert "input" in str(e.value) and "FP32" in str(e.value)
+    with pytest.raises(MetadataError, match="publishes no fcn_trt metadata"):
+        fcn_trt.Segmenter(base + "/nometa")
 
 
 def test_url_parsing():
