@@ -25,6 +25,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import ipaddress
+import json
 import itertools
 import logging
 import os
@@ -37,13 +38,14 @@ import numpy as np
 
 from .._imports import require
 from ..errors import (
-    ClosedError, ConfigError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
+    ClosedError, ConfigError, MetadataError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
     ServerUnreachableError,
 )
-from ..metadata import PipelineMetadata
+from ..metadata import METADATA_KEY, PipelineMetadata
 from .base import Backend
 
-__all__ = ["TritonBackend", "TritonURL", "parse_triton_url", "is_triton_url", "SCHEMES"]
+__all__ = ["TritonBackend", "TritonURL", "parse_triton_url", "is_triton_url", "config_parameters",
+           "metadata_from_parameters", "SCHEMES"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,40 @@ def parse_triton_url(url: str) -> TritonURL:
         raise ConfigError("server URL", expected=expected, found=repr(url),
                           hint="name the model after the port, e.g. grpc://127.0.0.1:8001/fcn_trt")
     return TritonURL(scheme, parts.hostname, port, name)
+
+
+def config_parameters(meta: PipelineMetadata) -> Dict[str, str]:
+    """The model-config ``parameters`` that publish a pipeline's metadata (what a server declares).
+
+    ``fcn_trt`` holds the whole metadata record (the JSON of the ONNX ``metadata_props`` entry);
+    ``class_names`` and ``palette`` repeat the two fields a client in any language needs, as JSON.
+
+    Example:
+        >>> meta = PipelineMetadata(class_names=("bg", "person"), palette=((0, 0, 0), (255, 0, 0)))
+        >>> config_parameters(meta)["class_names"]
+        '["bg", "person"]'
+    """
+    return {
+        METADATA_KEY: meta.to_json(),
+        "class_names": json.dumps(list(meta.class_names)),
+        "palette": json.dumps([list(c) for c in meta.palette]),
+    }
+
+
+def metadata_from_parameters(params: Mapping[str, Any], source: str) -> PipelineMetadata:
+    """The :class:`PipelineMetadata` a served model publishes (``params``: name -> string or ``{"string_value": ...}``)."""
+    raw = params.get(METADATA_KEY)
+    if isinstance(raw, Mapping):
+        raw = raw.get("string_value")
+    elif raw is not None and hasattr(raw, "string_value"):
+        raw = raw.string_value
+    if not raw:
+        raise MetadataError(
+            f"{source} publishes no fcn_trt metadata", expected=f"a model-config parameter {METADATA_KEY!r}",
+            found="parameters %s" % sorted(params),
+            hint="serve the model with `fcn-trt serve` or export its repository with `fcn-trt export-triton`",
+        )
+    return PipelineMetadata.from_json(str(raw))
 
 
 def _is_timeout(e: BaseException) -> bool:
@@ -266,8 +302,6 @@ class TritonBackend(Backend):
         config = self._json("read the model's configuration", client.get_model_config, name)
         config = config.get("config", config)
         self._check_io(meta)
-        from ..serve.repository import metadata_from_parameters
-
         self._metadata: PipelineMetadata = metadata_from_parameters(config.get("parameters", {}), str(self.url))
         self._max_batch = int(config.get("max_batch_size", 0) or 0)
         if not self._max_batch:  # no batch dimension in the config: the graph's own dims decide

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from typing import Any
 
 __all__ = ["add_serve_parser", "add_export_triton_parser", "serve_command", "export_triton_command", "TRITON_CONTAINER_COMMAND"]
@@ -36,37 +34,20 @@ def _int(minimum: int) -> Any:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from .server import TritonServer
+    from .server import TritonServer, serve_until_signalled
 
     server = TritonServer(
         args.model, http_port=args.http_port, grpc_port=args.grpc_port, host=args.host, model_name=args.model_name,
         max_batch=args.max_batch, instances=args.instances, threads=args.threads, queue_delay_us=args.queue_delay_us,
         server_python=args.server_python, log_verbose=1 if args.verbose else 0, die_with_parent=True,
     )
-    stop = threading.Event()
-    received = []
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        received.append(signal.Signals(signum).name)
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server.start(timeout=args.start_timeout)
-        print(f"serving {server.model_path.name} as {server.grpc_url} and {server.http_url} "
+    def ready(s: TritonServer) -> None:
+        print(f"serving {s.model_path.name} as {s.grpc_url} and {s.http_url} "
               f"(max batch {args.max_batch}, {args.instances} instance(s)); Ctrl-C or SIGTERM stops", flush=True)
-        while not stop.is_set() and server.running:
-            stop.wait(0.5)
-        if not stop.is_set():
-            from ..errors import ServerError
 
-            raise ServerError("tritonserver", expected="a server running until stopped",
-                              found=f"it exited with status {server.wait(0)}", hint="its log ends with:\n" + server.log_tail())
-    finally:
-        code = server.stop()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    print(f"stopped ({received[0] if received else 'server exited'}; tritonserver exit status {code})", flush=True)
+    report = serve_until_signalled(server, on_ready=ready, start_timeout=args.start_timeout)
+    print(f"stopped ({report.reason}; tritonserver exit status {report.exit_status}, {report.stop_seconds:.1f} s)", flush=True)
     return 0
 
 

@@ -28,13 +28,13 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple, Union
 
-from ..errors import ConfigError, MetadataError, ModelFormatError, ModelNotFoundError
-from ..metadata import METADATA_KEY, PipelineMetadata
+from ..backends.triton import config_parameters
+from ..errors import ConfigError, ModelFormatError, ModelNotFoundError
+from ..metadata import PipelineMetadata
 
 __all__ = [
-    "ModelConfigSpec", "model_config_text", "parse_model_config", "config_parameters",
-    "metadata_from_parameters", "export_repository", "write_python_model", "SERVED_OUTPUTS",
-    "TRITONCLIENT_HINT",
+    "ModelConfigSpec", "model_config_text", "parse_model_config", "export_repository", "write_python_model",
+    "SERVED_OUTPUTS", "TRITONCLIENT_HINT",
 ]
 
 log = logging.getLogger(__name__)
@@ -105,40 +105,6 @@ class ModelConfigSpec:
     def frame_dims(self) -> Tuple[int, ...]:
         dims: Tuple[int, ...] = (-1, -1) if self.metadata.input_format == "nv12" else (-1, -1, 3)
         return ((self.fixed_batch,) + dims) if self.fixed_batch else dims
-
-
-def config_parameters(meta: PipelineMetadata) -> Dict[str, str]:
-    """The model-config ``parameters`` that publish a pipeline's metadata.
-
-    ``fcn_trt`` holds the whole metadata record (the JSON of the ONNX ``metadata_props`` entry);
-    ``class_names`` and ``palette`` repeat the two fields a client in any language needs, as JSON.
-
-    Example:
-        >>> meta = PipelineMetadata(class_names=("bg", "person"), palette=((0, 0, 0), (255, 0, 0)))
-        >>> config_parameters(meta)["class_names"]
-        '["bg", "person"]'
-    """
-    return {
-        METADATA_KEY: meta.to_json(),
-        "class_names": json.dumps(list(meta.class_names)),
-        "palette": json.dumps([list(c) for c in meta.palette]),
-    }
-
-
-def metadata_from_parameters(params: Mapping[str, Any], source: str) -> PipelineMetadata:
-    """The :class:`PipelineMetadata` a served model publishes (``params``: name -> string or ``{"string_value": ...}``)."""
-    raw = params.get(METADATA_KEY)
-    if isinstance(raw, Mapping):
-        raw = raw.get("string_value")
-    elif raw is not None and hasattr(raw, "string_value"):
-        raw = raw.string_value
-    if not raw:
-        raise MetadataError(
-            f"{source} publishes no fcn_trt metadata", expected=f"a model-config parameter {METADATA_KEY!r}",
-            found="parameters %s" % sorted(params),
-            hint="serve the model with `fcn-trt serve` or export its repository with `fcn-trt export-triton`",
-        )
-    return PipelineMetadata.from_json(str(raw))
 
 
 def _quote(text: str) -> str:

@@ -41,15 +41,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from ..errors import BackendUnavailableError, ConfigError, ServerError, ServerTimeoutError
 
-__all__ = ["ServerEnvironment", "TritonServer", "probe_server_python", "free_port", "SERVE_PYTHON_ENV", "SERVE_HINT"]
+__all__ = ["ServerEnvironment", "TritonServer", "ServeReport", "serve_until_signalled", "probe_server_python", "free_port",
+           "SERVE_PYTHON_ENV", "SERVE_HINT"]
 
 log = logging.getLogger(__name__)
 
@@ -361,3 +363,57 @@ class TritonServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"TritonServer({str(self.model_path)!r}, {self.grpc_url}, {self.http_url}, {state})"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServeReport:
+    """How :func:`serve_until_signalled` ended.
+
+    Attributes:
+        reason: the signal that stopped it (``"SIGTERM"``, ``"SIGINT"``).
+        exit_status: ``tritonserver``'s exit status (0: a clean stop).
+        stop_seconds: from the signal to the server's exit.
+    """
+
+    reason: str
+    exit_status: Optional[int]
+    stop_seconds: float
+
+
+def serve_until_signalled(server: TritonServer, on_ready: Optional[Callable[[TritonServer], Any]] = None,
+                          start_timeout: float = 120.0) -> ServeReport:
+    """Start ``server``, call ``on_ready(server)``, serve until SIGINT (Ctrl-C) or SIGTERM, then stop it.
+
+    Call it from the main thread (Python delivers signals there). The server also stops when
+    anything else ends this function. A server that exits by itself raises
+    :class:`~fcn_trt.errors.ServerError` with its log lines.
+
+    Example:
+        >>> report = serve_until_signalled(TritonServer("demo"), on_ready=print)    # doctest: +SKIP
+        >>> report.reason, report.exit_status
+        ('SIGTERM', 0)
+    """
+    stop = threading.Event()
+    received: List[str] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    t_signal = None
+    try:
+        server.start(timeout=start_timeout)
+        if on_ready is not None and not stop.is_set():
+            on_ready(server)
+        while not stop.is_set() and server.running:
+            stop.wait(0.5)
+        if not stop.is_set():
+            raise ServerError("tritonserver", expected="a server running until stopped",
+                              found=f"it exited with status {server.wait(0)}", hint="its log ends with:\n" + server.log_tail())
+        t_signal = time.monotonic()
+    finally:
+        code = server.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return ServeReport(reason=received[0], exit_status=code, stop_seconds=time.monotonic() - t_signal)

@@ -11,9 +11,8 @@ import pytest
 from fcn_trt.errors import ConfigError, MetadataError, ModelFormatError
 from fcn_trt.metadata import PipelineMetadata
 from fcn_trt.models import resolve_model
-from fcn_trt.serve.repository import (
-    ModelConfigSpec, export_repository, metadata_from_parameters, model_config_text, parse_model_config,
-)
+from fcn_trt.backends.triton import metadata_from_parameters
+from fcn_trt.serve.repository import ModelConfigSpec, export_repository, model_config_text, parse_model_config
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, write_sidecar
 from tests._triton import ROOT
 
