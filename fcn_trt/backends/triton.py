@@ -187,7 +187,7 @@ class _Region:
     def __init__(self, backend: "TritonBackend", client: Any, size: int) -> None:
         shm = backend._shm
         n = next(_counter)
-        self.name = f"fcn_trt_{os.getpid()}_{id(backend):x}_{n}"
+        self.name = f"fcn_trt_{os.getpid()}_{backend.url.scheme}_{n}"
         self.key = "/" + self.name
         self.size = size
         self.handle = shm.create_shared_memory_region(self.name, self.key, size)
@@ -232,6 +232,8 @@ class TritonBackend(Backend):
         self.timeout = float(timeout)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._active = 0  # infer() calls in progress (close() waits for them before freeing regions)
         self._clients: List[Any] = []
         self._regions: List[_Region] = []
         self._closed = False
@@ -390,8 +392,18 @@ class TritonBackend(Backend):
 
     def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
         """Send one validated batch and wait for its outputs."""
-        if self._closed:
-            raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+        with self._lock:
+            if self._closed:
+                raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+            self._active += 1
+        try:
+            return self._infer(frames)
+        finally:
+            with self._lock:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
         client = self._client()
         tc = self._tc
         frames = np.ascontiguousarray(frames)
@@ -460,13 +472,17 @@ class TritonBackend(Backend):
 
     def close(self) -> None:
         """Free the shared-memory regions, close the clients and the request threads. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
-        with self._lock:
+        with self._lock:  # requests still running on other threads finish before their regions go
+            if not self._idle.wait_for(lambda: self._active == 0, timeout=self.timeout + 5):
+                log.warning("%s: %d request(s) still running at close(); their shared memory is left", self.url, self._active)
+                self._regions = []
             regions, self._regions = list(self._regions), []
             clients, self._clients = list(self._clients), []
         if regions:
@@ -477,10 +493,10 @@ class TritonBackend(Backend):
                     try:
                         client.unregister_system_shared_memory(region.name)
                     except Exception as e:
-                        log.debug("unregister %s: %s", region.name, e)
+                        log.warning("%s: could not unregister shared memory %s: %s", self.url, region.name, e)
                 client.close()
             except Exception as e:
-                log.debug("unregister shared memory on %s: %s", self.url, e)
+                log.warning("%s: could not unregister shared memory: %s", self.url, e)
             for region in regions:
                 self._shm.destroy_shared_memory_region(region.handle)
         for client in clients:

@@ -15,6 +15,21 @@ from fcn_trt.serve.server import free_port
 from tests._triton import tiny_frames
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_shared_memory_left_behind(triton_server):
+    """After every test here, this process has no shared-memory region left registered on the server."""
+    import os
+
+    import tritonclient.grpc as tc
+
+    yield
+    client = tc.InferenceServerClient(f"127.0.0.1:{triton_server.grpc_port}")
+    regions = client.get_system_shared_memory_status(as_json=True).get("regions", {}).values()
+    client.close()
+    left = sorted(r["name"] for r in regions if r["name"].startswith(f"fcn_trt_{os.getpid()}_"))
+    assert not left
+
+
 @pytest.fixture(scope="module")
 def local(triton_pipeline):
     with fcn_trt.Segmenter(triton_pipeline) as seg:
@@ -87,12 +102,13 @@ def test_close_is_idempotent_and_frees_the_shared_memory(triton_server):
     seg.run(tiny_frames(1, 30, 40)[0])
     client = tc.InferenceServerClient(f"127.0.0.1:{triton_server.grpc_port}")
     names = lambda: [r["name"] for r in client.get_system_shared_memory_status(as_json=True).get("regions", {}).values()]  # noqa: E731
-    assert any(n.startswith("fcn_trt_") for n in names())
     backend = seg.backend
+    ours = {r.name for r in backend._regions}
+    assert ours and ours <= set(names())
     seg.close()
     seg.close()
     backend.close()
-    assert not any(n.startswith("fcn_trt_") for n in names())
+    assert not ours & set(names()), sorted(names())
     client.close()
     with pytest.raises(ClosedError):
         seg.run(tiny_frames(1, 30, 40)[0])
