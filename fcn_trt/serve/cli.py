@@ -95,7 +95,8 @@ def add_export_triton_parser(sub: Any) -> None:
     p.add_argument("model", help="TensorRT .engine (with its .engine.json sidecar) or pipeline .onnx")
     p.add_argument("--out", required=True, help="model repository folder (created if missing)")
     p.add_argument("--name", default="fcn_trt", help="model name in the repository (default fcn_trt)")
-    p.add_argument("--max-batch", type=_int(0), default=8, help="max_batch_size (default 8; at most the engine profile's)")
+    p.add_argument("--max-batch", type=_int(0), default=None,
+                   help="max_batch_size (default 8, or the engine profile's maximum batch when smaller)")
     p.add_argument("--instances", type=_int(1), default=1, help="instance_group count (default 1)")
     p.add_argument("--queue-delay-us", type=_int(0), default=100, help="dynamic batcher's max queue delay (default 100)")
     p.set_defaults(func=export_triton_command)

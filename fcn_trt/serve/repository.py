@@ -26,7 +26,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ..backends.triton import config_parameters
 from ..errors import ConfigError, ModelFormatError, ModelNotFoundError
@@ -187,7 +187,7 @@ def _engine_pipeline_io(path: Path) -> Tuple[PipelineMetadata, int]:
 
 
 def export_repository(
-    model: Union[str, Path], out: Union[str, Path], name: str = "fcn_trt", max_batch: int = 8,
+    model: Union[str, Path], out: Union[str, Path], name: str = "fcn_trt", max_batch: Optional[int] = None,
     instances: int = 1, queue_delay_us: int = 100, version: int = 1,
 ) -> Path:
     """Write a standard Triton model repository for ``model``; returns ``out/name``.
@@ -195,6 +195,8 @@ def export_repository(
     ``.engine``/``.plan``/``.trt`` become a ``tensorrt_plan`` model (``model.plan``, instances on
     the GPU), ``.onnx`` an ``onnxruntime_onnx`` model (``model.onnx``); ``config.pbtxt`` declares
     the pipeline's I/O, dynamic batching, the instance group and the metadata parameters.
+    ``max_batch`` defaults to 8, or to the engine profile's maximum batch when that is smaller
+    (engines built with the default profile take one frame at a time).
 
     Example:
         >>> export_repository("fcn8s.engine", "repo", name="fcn8s", max_batch=4)   # doctest: +SKIP
@@ -209,17 +211,21 @@ def export_repository(
     if platform is None:
         raise ConfigError(f"model file {path.name}", expected="a .engine/.plan/.trt TensorRT engine or a .onnx pipeline graph",
                           found=f"suffix {path.suffix or '(none)'}")
-    _positive("--max-batch", max_batch, 0)
+    if max_batch is not None:
+        _positive("--max-batch", max_batch, 0)
     _positive("version", version)
     if platform == "tensorrt_plan":
         meta, profile_batch = _engine_pipeline_io(path)
         fixed = 0
-        if profile_batch and max_batch > profile_batch:
+        if max_batch is None:
+            max_batch = min(8, profile_batch) if profile_batch else 8
+        elif profile_batch and max_batch > profile_batch:
             raise ConfigError("--max-batch", expected=f"at most {profile_batch} (the engine's optimization profile)",
                               found=str(max_batch), hint=f"pass --max-batch {profile_batch}, or rebuild the engine with a larger --max batch")
         kind = "KIND_GPU"
     else:
         meta, fixed = _onnx_pipeline_io(path)
+        max_batch = 8 if max_batch is None else max_batch
         if fixed:
             log.warning("%s has a fixed batch dimension (%d): max_batch_size 0", path.name, fixed)
             max_batch = 0

@@ -51,6 +51,13 @@ def test_engine_becomes_a_tensorrt_plan_model(tmp_path):
     assert json.loads(_params(config)["class_names"]) == ["bg", "person", "façade"]
 
 
+def test_default_batch_follows_an_engine_profile_of_one_frame(tmp_path):
+    # the builder's default profile is 1x240x320 .. 1x1080x1920: one frame at a time
+    model_dir = export_repository(_engine(tmp_path, max_shape=(1, 1080, 1920, 3)), tmp_path / "repo")
+    config = parse_model_config((model_dir / "config.pbtxt").read_text(encoding="utf-8"))
+    assert config.max_batch_size == 1
+
+
 def test_batch_above_the_engine_profile_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="at most 4"):
         export_repository(_engine(tmp_path), tmp_path / "repo", max_batch=8)
