@@ -99,7 +99,20 @@ class ModelConfigSpec:
 
     @property
     def outputs(self) -> Tuple[str, ...]:
+        if self.platform:
+            # Triton's TensorRT backend refuses an engine with an I/O tensor the config does not
+            # list ("expected configuration for output 'logits'": triton-inference-server/
+            # tensorrt_backend, src/instance_state.cc, commit e2ef6d7), so exported models declare
+            # every pipeline output; the python-backend model serves labels and confidence only.
+            return tuple(o for o in ("labels", "confidence", "logits") if o in self.metadata.outputs)
         return tuple(o for o in SERVED_OUTPUTS if o in self.metadata.outputs)
+
+    def output_dims(self, name: str) -> Tuple[str, Tuple[int, ...]]:
+        """(Triton data type, dims without the batch dimension) of a pipeline output."""
+        if name == "logits":  # float32 [C, h, w]: one channel per class, or one for probability/sigmoid outputs
+            kind = self.metadata.extra.get("output_kind", "logits")
+            return "TYPE_FP32", (self.metadata.num_classes if kind == "logits" else 1, -1, -1)
+        return SERVED_OUTPUTS[name]
 
     @property
     def frame_dims(self) -> Tuple[int, ...]:
@@ -120,7 +133,7 @@ def model_config_text(spec: ModelConfigSpec) -> str:
     lines.append(f'input [\n  {{\n    name: "frame"\n    data_type: TYPE_UINT8\n    dims: [ {dims} ]\n  }}\n]')
     outs = []
     for name in spec.outputs:
-        dtype, odims = SERVED_OUTPUTS[name]
+        dtype, odims = spec.output_dims(name)
         odims = ((spec.fixed_batch,) + odims) if spec.fixed_batch else odims
         outs.append(f'  {{\n    name: {_quote(name)}\n    data_type: {dtype}\n    dims: [ {", ".join(str(d) for d in odims)} ]\n  }}')
     lines.append("output [\n" + ",\n".join(outs) + "\n]")
