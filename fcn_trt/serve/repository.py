@@ -109,9 +109,11 @@ class ModelConfigSpec:
 
     def output_dims(self, name: str) -> Tuple[str, Tuple[int, ...]]:
         """(Triton data type, dims without the batch dimension) of a pipeline output."""
-        if name == "logits":  # float32 [C, h, w]: one channel per class, or one for probability/sigmoid outputs
-            kind = self.metadata.extra.get("output_kind", "logits")
-            return "TYPE_FP32", (self.metadata.num_classes if kind == "logits" else 1, -1, -1)
+        if name == "logits":
+            # float32 [C, h, w]; C (classes, or 1 for probability outputs) is left -1: a -1 in the
+            # config matches any engine dimension (tensorrt_backend src/tensorrt_utils.cc,
+            # CompareDimsSupported, commit e2ef6d7), so no output kind can make it wrong.
+            return "TYPE_FP32", (-1, -1, -1)
         return SERVED_OUTPUTS[name]
 
     @property

