@@ -235,6 +235,9 @@ def export_repository(
         if max_batch is None:
             max_batch = min(8, profile_batch) if profile_batch else 8
         elif profile_batch and max_batch > profile_batch:
+            # Triton sizes the bindings to the profile's maximum (tensorrt_backend src/instance_state.cc,
+            # TRTv3Interface::ConfigureInputDimensions, commit e2ef6d7) while the dynamic batcher would
+            # form batches up to max_batch_size: larger batches than the engine takes.
             raise ConfigError("--max-batch", expected=f"at most {profile_batch} (the engine's optimization profile)",
                               found=str(max_batch), hint=f"pass --max-batch {profile_batch}, or rebuild the engine with a larger --max batch")
         kind = "KIND_GPU"
