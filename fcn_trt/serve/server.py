@@ -268,8 +268,11 @@ class TritonServer:
 
         write_python_model(self.model_path, repo, self.model_name, **self._options)
 
-    def start(self, timeout: float = 120.0) -> "TritonServer":
-        """Write the model repository, start ``tritonserver`` and wait until the model is ready."""
+    def start(self, timeout: float = 120.0, cancel: Optional[threading.Event] = None) -> "TritonServer":
+        """Write the model repository, start ``tritonserver`` and wait until the model is ready.
+
+        Setting ``cancel`` ends the wait early (the server is left starting: call :meth:`stop`).
+        """
         if self._proc is not None:
             return self
         env = self.environment = probe_server_python(self._server_python)
@@ -291,18 +294,19 @@ class TritonServer:
                     self._command(env, repo, backends), stdout=logfile, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, env=self._environ(env), start_new_session=True,
                     preexec_fn=_die_with_parent if self._die_with_parent else None)
-            self._wait_ready(timeout)
+            self._wait_ready(timeout, cancel)
         except BaseException:
             self.stop()
             raise
-        log.info("tritonserver ready: %s, %s", self.grpc_url, self.http_url)
+        if cancel is None or not cancel.is_set():
+            log.info("tritonserver ready: %s, %s", self.grpc_url, self.http_url)
         return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, timeout: float, cancel: Optional[threading.Event] = None) -> None:
         url = f"http://{self._client_host}:{self.http_port}/v2/models/{self.model_name}/ready"
         deadline = time.monotonic() + timeout
         no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via $http_proxy
-        while True:
+        while cancel is None or not cancel.is_set():
             code = self._proc.poll() if self._proc is not None else -1
             if code is not None:
                 raise ServerError("tritonserver", expected="a server that starts", found=f"it exited with status {code}",
@@ -403,7 +407,7 @@ def serve_until_signalled(server: TritonServer, on_ready: Optional[Callable[[Tri
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     t_signal = None
     try:
-        server.start(timeout=start_timeout)
+        server.start(timeout=start_timeout, cancel=stop)  # Ctrl-C while the model loads stops at once
         if on_ready is not None and not stop.is_set():
             on_ready(server)
         while not stop.is_set() and server.running:
