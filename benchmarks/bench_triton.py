@@ -130,7 +130,10 @@ def run_cameras(segmenters: List[Any], frame: np.ndarray, seconds: float, fps: f
     # frames captured during the measured span of each camera = last - first + 1; the rest were dropped
     spanned = sum(last_seq[i] - first_seq[i] + 1 for i in range(len(cams)) if processed[i])
     done = sum(processed)
-    pct = (lambda v, q: float(np.percentile(v, q)) if v else float("nan"))
+
+    def pct(v: List[float], q: float) -> float:
+        return float(np.percentile(v, q)) if v else float("nan")
+
     return {
         "cameras": len(cams), "frames": done, "throughput": done / seconds,
         "lat_p50": pct(latencies, 50), "lat_p95": pct(latencies, 95), "lat_p99": pct(latencies, 99),

@@ -239,9 +239,9 @@ class TritonBackend(Backend):
         self._closed = False
         self._executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._max_in_flight = max_in_flight
+        self._shm: Any = None  # tritonclient.utils.shared_memory, when tensors go through it
         try:
             self._open_model()
-            self._shm = None
             if shared_memory == "system" or (shared_memory == "auto" and self.url.is_local):
                 self._shm = self._open_shared_memory(required=shared_memory == "system")
         except BaseException:

@@ -34,12 +34,16 @@ from ..metadata import PipelineMetadata
 
 __all__ = [
     "ModelConfigSpec", "model_config_text", "parse_model_config", "export_repository", "write_python_model",
-    "SERVED_OUTPUTS", "TRITONCLIENT_HINT",
+    "SERVED_OUTPUTS", "TRITONCLIENT_HINT", "TRITON_CONTAINER_COMMAND",
 ]
 
 log = logging.getLogger(__name__)
 
 TRITONCLIENT_HINT = 'pip install "tritonclient[grpc,http]" (or "fcn-trt[serve]")'
+
+#: how the official Triton container serves an exported repository (``{repo}``: its folder).
+TRITON_CONTAINER_COMMAND = ("docker run --gpus all --rm -p 8000:8000 -p 8001:8001 -v {repo}:/models "
+                            "nvcr.io/nvidia/tritonserver:<yy.mm>-py3 tritonserver --model-repository=/models")
 
 #: pipeline outputs a served model exposes, with their Triton data type and dims (batch excluded).
 SERVED_OUTPUTS: Dict[str, Tuple[str, Tuple[int, ...]]] = {
