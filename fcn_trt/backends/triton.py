@@ -464,12 +464,6 @@ class TritonBackend(Backend):
         return {"backend": self.name, "version": "tritonclient", "device": str(self.url),
                 "shared_memory": "system" if self._shm is not None else "none"}
 
-    def __enter__(self) -> "TritonBackend":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Free the shared-memory regions, close the clients and the request threads. Idempotent."""
         with self._lock:
