@@ -25,7 +25,7 @@ from ..backends import BACKENDS
 from ..errors import run_cli
 
 __all__ = [
-    "positive_int", "parse_hw", "add_model_arguments", "add_backend_argument",
+    "positive_int", "non_negative_int", "parse_hw", "add_model_arguments", "add_backend_argument",
     "add_render_arguments", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
 ]
 
@@ -38,6 +38,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
     if value < 1:
         raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (for counts where 0 means "none" or "the default")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an integer >= 0, found %r" % text) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("expected an integer >= 0, found %d" % value)
     return value
 
 
