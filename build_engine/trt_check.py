@@ -405,7 +405,8 @@ def _check_opset(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 
 _UNSUPPORTED_OP_SOURCES = {
     "8.6": _P86 + " ModelImporter.cpp:160-168, builtin_op_importers.cpp:5395-5405, docs/operators.md:17-197",
-    "10": _P10 + " ModelImporter.cpp:160-167, onnxOpImporters.cpp:6438-6448, docs/operators.md:19-214",
+    "10": _P10 + " ModelImporter.cpp:155-167, onnxOpCheckers.cpp:772-782, onnxOpImporters.cpp:6438-6448, "
+          "docs/operators.md:19-214",
     "11": _P110 + " ModelImporter.cpp parseNode (importer lookup, FallbackPluginImporter); "
           + _P111 + " docs/operators.md",
 }

@@ -266,6 +266,13 @@ def test_every_rule_cites_a_source_per_major():
             pytest.fail("rule %s has no primary source: %r" % (rule.id, rule.source))
 
 
+def test_rules_page_lists_every_rule_with_its_majors():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "TENSORRT_RULES.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[2].strip()
+            for line in page.splitlines() if line.startswith("| `")}
+    assert {rid: ", ".join(rule.targets) for rid, rule in RULES.items()} == rows
+
+
 # --- compliant graphs ---------------------------------------------------------------------------
 def test_compliant_pipeline_passes_every_major():
     report = check_model(compliant_pipeline())
