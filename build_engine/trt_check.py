@@ -13,7 +13,7 @@ TensorRT releases pin as their ``parsers/onnx`` submodule:
 * TensorRT v8.6.1 -> onnx/onnx-tensorrt 6ba67d3 (release/8.6-GA);
 * TensorRT v10.3.0 -> 62bdde2a, not readable here: the 10.x rules are read at the 10.1-GA release
   (96e7811) and cross-checked against the parser pinned by v10.16 (6bde659, ModelImporter.cpp);
-* TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp and onnxOpImporters.cpp read), v11.1 -> 7c51a63
+* TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp, onnxOpCheckers.cpp, parts of onnxOpImporters.cpp read), v11.1 -> 7c51a63
   (docs/operators.md read); plus the TensorRT 8.6.1 / 10.3.0 / 11.1 C++ headers.
 
 What this proves and what it does not: see docs/TENSORRT_RULES.md. It needs neither TensorRT nor a GPU
@@ -445,7 +445,7 @@ _DTYPE_SOURCES = {
     "8.6": _P86 + " onnx2trt_utils.cpp:346-365, builtin_op_importers.cpp:294, ModelImporter.cpp:266",
     "10": _P10 + " importerUtils.cpp:314-335, onnxOpCheckers.cpp:178-185 (static check before the importer), "
           "ModelImporter.cpp:362",
-    "11": _P110 + " onnxOpImporters.cpp Cast ('Unsupported cast!'); " + _P111 + " docs/operators.md:7",
+    "11": _P110 + " onnxOpCheckers.cpp (Cast checker); " + _P111 + " docs/operators.md:7",
 }
 
 
@@ -465,7 +465,7 @@ def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
             if node.op_type == "Cast":
                 to = g.attr(node, "to")
                 if to is not None and to not in ok:
-                    msg = "Unsupported cast!" if t == "11" else "Unsupported data type for the Cast operator!"
+                    msg = "Unsupported data type for the Cast operator!"
                     yield _v("unsupported-dtype", g, i, (t,), msg + " (to %s)" % _dtype_name(to),
                              "cast to a type TensorRT has (float, float16, int32, int64, int8, uint8, bool)",
                              _DTYPE_SOURCES[t], _CODE_INVALID_NODE)
@@ -730,7 +730,7 @@ def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 _RESIZE_MODE_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
     "10": _P10 + " onnxOpCheckers.cpp:555-563",
-    "11": _P111 + " docs/operators.md (Resize: supported modes nearest, linear)",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
 }
 
 
@@ -753,7 +753,7 @@ _CTM_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
     "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at onnxOpImporters.cpp:4477 "
           "is not reached)",
-    "11": _P111 + " docs/operators.md (Resize: supported transformation modes)",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
 }
 
 
@@ -771,16 +771,16 @@ def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation
             continue
         for t in targets:
             msg = ("TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
-                   "align_corners transformation modes!" if t != "11"
-                   else "Unsupported coordinate transformation mode %s" % ctm)
+                   "align_corners transformation modes!")
             yield _v("resize-coordinate-mode", g, i, (t,), msg,
                      "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric", _CTM_SOURCES[t])
 
 
-_TF_NN_SOURCE = _P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577"
+_TF_NN_SOURCE = (_P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577; " + _P110
+                 + " onnxOpCheckers.cpp (Resize checker)")
 
 
-@_rule("resize-tf-nearest-mode", ("8.6", "10"), "tf_half_pixel_for_nn only with nearest_mode round_prefer_floor",
+@_rule("resize-tf-nearest-mode", TARGETS, "tf_half_pixel_for_nn only with nearest_mode round_prefer_floor",
        _TF_NN_SOURCE)
 def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
@@ -797,8 +797,7 @@ _RESIZE_OPSET18_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
            "attributes; OnnxAttrs ignores attributes an importer does not read)",
     "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
-    "11": _P111 + " docs/operators.md (Resize: 'Supported aspect ratio policy: stretch', 'Antialiasing is not "
-          "supported')",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
 }
 _RESIZE_OPSET18_SOURCE = "; ".join("%s: %s" % (t, v) for t, v in _RESIZE_OPSET18_SOURCES.items())
 
@@ -810,7 +809,7 @@ def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Vio
             for t in targets:
                 msg = {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
                        "10": "Antialiasing is not supported currently.",
-                       "11": "Antialiasing is not supported."}[t]
+                       "11": "Antialiasing is not supported currently."}[t]
                 yield _v("resize-antialias", g, i, (t,), msg, "drop antialias (or blur explicitly before downscaling)",
                          _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
                          parser_error=t != "8.6")
@@ -824,7 +823,7 @@ def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violat
                 msg = {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from "
                               "ONNX Runtime",
                        "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
-                       "11": "Supported aspect ratio policy: `stretch`."}[t]
+                       "11": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."}[t]
                 yield _v("resize-aspect-ratio", g, i, (t,), msg,
                          "compute the target sizes in the graph and use the default policy 'stretch'",
                          _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
@@ -856,10 +855,11 @@ def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
                          % (mode, n), "resize only the innermost (spatial) dimensions", _RESIZE_DIMS_SOURCES[t])
 
 
-_ARGMAX_SOURCE = _P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers.cpp:76-84"
+_ARGMAX_SOURCE = (_P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers.cpp:76-84; " + _P110
+                  + " onnxOpCheckers.cpp (argMinMaxCheckHelper)")
 
 
-@_rule("argmax-select-last-index", ("8.6", "10"), "ArgMax/ArgMin select_last_index only at opset >= 12",
+@_rule("argmax-select-last-index", TARGETS, "ArgMax/ArgMin select_last_index only at opset >= 12",
        _ARGMAX_SOURCE)
 def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
@@ -916,8 +916,7 @@ def _check_axes_inputs(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
 _POOL_SOURCES = {
     "8.6": _P86 + " onnx2trt_utils.cpp:1489-1497 (dilations), builtin_op_importers.cpp:2952-2955 (MaxPool indices)",
     "10": _P10 + " onnxOpCheckers.cpp:86-97 (dilations), 466-470 (MaxPool indices)",
-    "11": _P111 + " docs/operators.md (MaxPool/AveragePool: '`dilations` must be empty or all ones', "
-          "'`Indices` output tensor unsupported')",
+    "11": _P110 + " onnxOpCheckers.cpp (poolingCheckHelper, MaxPool checker: emptyOutputChecker)",
 }
 
 
@@ -928,12 +927,15 @@ def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
         if node.op_type not in ("MaxPool", "AveragePool", "LpPool"):
             continue
         if node.op_type == "MaxPool" and len([o for o in node.output if o]) > 1:
-            yield _v("pooling-attributes", g, i, targets, "TensorRT does not support the indices output in MaxPool!",
-                     "drop the Indices output of MaxPool", "; ".join(_POOL_SOURCES[t] for t in targets))
+            for t in targets:
+                msg = ("This version of TensorRT doesn't support mode than 1 outputs for MaxPool nodes!" if t == "11"
+                       else "TensorRT does not support the indices output in MaxPool!")
+                yield _v("pooling-attributes", g, i, (t,), msg, "drop the Indices output of MaxPool", _POOL_SOURCES[t])
         if g.opset >= 10 and any(d != 1 for d in (g.attr(node, "dilations") or [])):
-            yield _v("pooling-attributes", g, i, targets,
-                     "This version of TensorRT does not support dilations other than 1.",
-                     "use pooling without dilations", "; ".join(_POOL_SOURCES[t] for t in targets))
+            for t in targets:
+                yield _v("pooling-attributes", g, i, (t,),
+                         "This version of TensorRT does not support dilations other than 1.",
+                         "use pooling without dilations", _POOL_SOURCES[t])
 
 
 # ------------------------------------------------------------------------------------------------
