@@ -13,8 +13,8 @@ TensorRT releases pin as their ``parsers/onnx`` submodule:
 * TensorRT v8.6.1 -> onnx/onnx-tensorrt 6ba67d3 (release/8.6-GA);
 * TensorRT v10.3.0 -> 62bdde2a, not readable here: the 10.x rules are read at the 10.1-GA release
   (96e7811) and cross-checked against the parser pinned by v10.16 (6bde659, ModelImporter.cpp);
-* TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp, onnxOpCheckers.cpp, parts of onnxOpImporters.cpp read), v11.1 -> 7c51a63
-  (docs/operators.md read); plus the TensorRT 8.6.1 / 10.3.0 / 11.1 C++ headers.
+* TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp, onnxOpCheckers.cpp, parts of onnxOpImporters.cpp read),
+  v11.1 -> 7c51a63 (docs/operators.md read); plus the TensorRT 8.6.1 / 10.3.0 / 11.1 C++ headers.
 
 What this proves and what it does not: see docs/TENSORRT_RULES.md. It needs neither TensorRT nor a GPU
 (onnx + numpy only).
@@ -1012,6 +1012,58 @@ def _check_qdq_scale(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]
                 yield _v("qdq-scale-positive", g, i, (t,), "Scale coefficients must all be positive",
                          "recalibrate: a zero scale comes from an all-zero tensor or channel", _QDQ_SCALE_SOURCES[t],
                          _CODE_INVALID_NODE)
+
+
+_QDQ_CONST_SOURCES = {
+    "8.6": _H86 + "NvInfer.h:6033-6034, 6061-6063 (IQuantizeLayer), 6119-6120, 6147-6149 (IDequantizeLayer)",
+    "10": _H103 + "NvInfer.h:5338-5339, 5375-5377 (IQuantizeLayer), 5465-5466, 5505-5507 (IDequantizeLayer)",
+    "11": _H111 + "NvInfer.h:5360, 5398-5400 (IQuantizeLayer), 5514, 5552-5554 (IDequantizeLayer): the zero point "
+          "only; 11 lifts the rule for the scale",
+}
+
+
+def _const_subgraph(g: _Graph, name: str) -> bool:
+    """A build-time constant in TensorRT's sense: Constant, or Constant -> Cast."""
+    if g.is_const(name):
+        return True
+    node = g.nodes[g.producer[name]] if name in g.producer else None
+    return node is not None and node.op_type == "Cast" and bool(node.input) and g.is_const(node.input[0])
+
+
+@_rule("qdq-constant-params", TARGETS,
+       "Q/DQ scale (8.6, 10) and zero point (all) come from a Constant (optionally through a Cast)",
+       "; ".join("%s: %s" % (t, s) for t, s in _QDQ_CONST_SOURCES.items()))
+def _check_qdq_constants(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        if node.op_type not in _QDQ:
+            continue
+        for pos, what in ((1, "scale"), (2, "zero point")):
+            if len(node.input) <= pos or not node.input[pos] or _const_subgraph(g, node.input[pos]):
+                continue
+            for t in targets:
+                if t == "11" and pos == 1:
+                    continue
+                yield _v("qdq-constant-params", g, i, (t,),
+                         "The subgraph which terminates with the %s tensor must be a build-time constant "
+                         "(only Constant -> Quantize/Dequantize or Constant -> Cast -> Quantize/Dequantize)" % what,
+                         "store the Q/DQ %s as an initializer" % what, _QDQ_CONST_SOURCES[t])
+
+
+_QDQ_FP32_SOURCE = (_P86 + " builtin_op_importers.cpp:1194-1197 (scale values read as float); " + _H86
+                    + "NvInfer.h:6040 ('IQuantizeLayer only supports DataType::kFLOAT precision')")
+
+
+@_rule("qdq-scale-fp32", ("8.6",), "Q/DQ scales are float32 on 8.x", _QDQ_FP32_SOURCE)
+def _check_qdq_fp32(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        if node.op_type in _QDQ and len(node.input) > 1:
+            dt = g.dtype(node.input[1])
+            if dt is not None and dt != TensorProto.FLOAT:
+                yield _v("qdq-scale-fp32", g, i, targets,
+                         "no parser error: the 8.x importer reads the %s scale as float32 (IQuantizeLayer only "
+                         "supports DataType::kFLOAT precision)" % _dtype_name(dt),
+                         "keep Q/DQ scales float32 (quantize the float32 graph, then convert)", _QDQ_FP32_SOURCE,
+                         parser_error=False)
 
 
 def _weight_data(g: _Graph, name: str) -> bool:

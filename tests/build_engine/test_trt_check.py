@@ -207,6 +207,21 @@ NEGATIVE = [
           (("10", "11"), "TensorRT doesn't support QuantizeLinear/DequantizeLinear with UINT8 zero_point.")), "q_x"),
     Case("qdq-scale-positive", lambda: qdq_weights("Conv", 0, scale=0.0),
          ((TARGETS, "Scale coefficients must all be positive"),), "q_x"),
+    Case("qdq-constant-params", lambda: model(
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
+         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
+        [vi("x", F, [1, 3]), vi("s", F, [])], [vi("y", F, None)], [const("z", 0, np.int8)]),
+         ((("8.6", "10"), "The subgraph which terminates with the scale tensor must be a build-time constant"),)),
+    Case("qdq-constant-params", lambda: model(
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
+         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
+        [vi("x", F, [1, 3]), vi("z", I8, [])], [vi("y", F, None)], [const("s", 0.1, np.float32)]),
+         ((TARGETS, "The subgraph which terminates with the zero point tensor must be a build-time constant"),)),
+    Case("qdq-scale-fp32", lambda: model(
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
+         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
+        [vi("x", F16, [1, 3])], [vi("y", F16, None)], [const("s", 0.1, np.float16), const("z", 0, np.int8)]),
+         ((("8.6",), "the 8.x importer reads the FLOAT16 scale as float32"),)),
     Case("qdq-per-tensor-activation", lambda: model(
         [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=1, name="n"),
          helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], axis=1, name="dq")],
