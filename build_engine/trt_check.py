@@ -267,14 +267,22 @@ class _Graph:
                 self.dtypes[vi.name] = vi.type.tensor_type.elem_type
 
     def _infer_dtypes(self) -> None:
+        # A copy without the weights' data (a canonical FCN-8s carries 0.5 GB of them): shape
+        # inference needs only their types and dims; small constants keep their values (shapes).
         light = onnx.ModelProto()
-        light.CopyFrom(self.model)
-        for t in light.graph.initializer:
-            if int(np.prod(t.dims, dtype=np.int64)) > _STRIP_ABOVE and t.data_type in _FLOATS + (TensorProto.INT8,):
-                t.ClearField("raw_data")
-                t.ClearField("float_data")
-                t.ClearField("int32_data")
-                t.data_location = TensorProto.DEFAULT
+        light.ir_version = self.model.ir_version
+        light.opset_import.extend(self.model.opset_import)
+        light.functions.extend(self.model.functions)
+        src = self.model.graph
+        light.graph.node.extend(src.node)
+        light.graph.input.extend(src.input)
+        light.graph.output.extend(src.output)
+        light.graph.value_info.extend(src.value_info)
+        for t in src.initializer:
+            if int(np.prod(t.dims, dtype=np.int64)) > _STRIP_ABOVE:
+                light.graph.initializer.add(name=t.name, data_type=t.data_type, dims=t.dims)
+            else:
+                light.graph.initializer.append(t)
         try:
             inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False)
         except Exception as exc:  # noqa: BLE001 - a graph onnx cannot type is checked with what is declared

@@ -160,6 +160,8 @@ NEGATIVE = [
     Case("op-input-dtype", lambda: unary("Sigmoid", dtype=I32),
          ((("8.6",), "Sigmoid does not take INT32 inputs in TensorRT 8.6 (supported: FP32, FP16, INT8)"),
           (("10",), "(supported: FP32, FP16, BF16)"), (("11",), "(supported: FP32, FP16, BF16)"))),
+    Case("op-input-dtype", lambda: unary("ArgMax", dtype=B, out_dtype=I64, axis=1),  # BOOL placement
+         tuple(((t,), "ArgMax does not take BOOL inputs in TensorRT %s" % t) for t in TARGETS)),
     Case("shape-start-end", lambda: model([helper.make_node("Shape", ["x"], ["y"], start=2, name="n")],
                                           [vi("x", F, [1, 3, 4, 4])], [vi("y", I64, [2])]),
          ((("8.6",), "ignores start=2/end=None and returns the whole shape"),)),
@@ -383,6 +385,26 @@ def test_ensure_compatible_override_warns_loudly_per_violation(caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == len(report.violations) == 2
     assert all(w.startswith("export is NOT compatible with TensorRT") for w in warnings)
+
+
+def test_weights_are_not_needed_for_the_types(tmp_path):
+    """Large initializers are typed without their data (a canonical FCN-8s carries 0.5 GB)."""
+    w = const("w", np.zeros((8, 3, 32, 32)), np.float32)
+    m = model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv"),
+               helper.make_node("Cast", ["y"], ["labels"], to=U8, name="labels")],
+              [vi("x", F, [1, 3, 32, 32])], [vi("labels", U8, None)], [w])
+    report = check_model(m)
+    assert report.ok, report.format()
+    assert len(m.graph.initializer[0].raw_data) == 8 * 3 * 32 * 32 * 4  # the caller's model is untouched
+
+
+def test_a_graph_onnx_cannot_type_is_still_checked_with_declared_types():
+    m = model([helper.make_node("Add", ["frame", "y"], ["z"], name="n")],  # uint8 + float: inference fails
+              [vi("frame", U8, [2]), vi("y", F, [2])], [vi("z", F, [2])])
+    with pytest.raises(onnx.shape_inference.InferenceError):
+        onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    report = check_model(m)
+    assert [(v.rule, v.node) for v in report.violations] == [("uint8-input-consumer", "n")]
 
 
 def test_check_model_reads_paths_and_rejects_non_models(tmp_path):
