@@ -1167,8 +1167,9 @@ def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
                 yield _v("qdq-deconv-weight-axis", g, i, (t,),
                          "no parser error: per-channel ConvTranspose weight scales on axis %d; TensorRT %s "
                          "deconvolution kernels take them on axis %d (results are wrong, not rejected)"
-                         % (axis, t, want),
-                         "quantize ConvTranspose weights on axis %d for TensorRT %s (or per-tensor)" % (want, t),
+                         % (axis, "8.x" if want == 0 else "10+", want),
+                         "quantize ConvTranspose weights on axis %d for TensorRT %s (or per-tensor: any major)"
+                         % (want, "8.x" if want == 0 else "10+"),
                          _DECONV_AXIS_SOURCES[t], parser_error=False)
 
 
