@@ -838,6 +838,44 @@ def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violat
                          parser_error=t != "8.6")
 
 
+_RESIZE_AXES_SOURCES = {
+    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 (never reads the opset-18 axes attribute)",
+    "10": _P10 + " onnxOpCheckers.cpp:596-600, onnxOpImporters.cpp:4413-4426, 4626-4632",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker: unique axes); " + _P111
+          + " docs/operators.md (Resize: 'When scales is a tensor input, axes must be an iota vector')",
+}
+
+
+@_rule("resize-axes", TARGETS, "Resize axes (opset 18) unique, and the full iota when scales is not a constant",
+       "; ".join("%s: %s" % (t, s) for t, s in _RESIZE_AXES_SOURCES.items()))
+def _check_resize_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        axes = g.attr(node, "axes") if node.op_type == "Resize" else None
+        if not axes:
+            continue
+        rank = g.ranks.get(node.input[0]) if node.input else None
+        norm = [a + rank if (a < 0 and rank) else a for a in axes]
+        iota = rank is not None and norm == list(range(rank))
+        scales = node.input[2] if len(node.input) > 2 else ""
+        dynamic_scales = bool(scales) and not g.is_const(scales) and not (len(node.input) > 3 and node.input[3])
+        for t in targets:
+            if t == "8.6":
+                if not iota:
+                    yield _v("resize-axes", g, i, (t,),
+                             "no parser error: the 8.x importer ignores axes and resizes with the scales/sizes as "
+                             "given for every dimension", "give scales/sizes for every dimension, without axes",
+                             _RESIZE_AXES_SOURCES[t], parser_error=False)
+            elif len(set(norm)) != len(norm):
+                yield _v("resize-axes", g, i, (t,), "The input axes must have unique elements.",
+                         "list each resized axis once", _RESIZE_AXES_SOURCES[t], _CODE_INVALID_NODE)
+            elif dynamic_scales and not iota:
+                yield _v("resize-axes", g, i, (t,),
+                         "Currently, `axes` attribute is supported with `scales` tensor only when it's trivial i.e. "
+                         "it's an iota vector of same length as input rank.",
+                         "make scales an initializer, or give scales for every dimension without axes",
+                         _RESIZE_AXES_SOURCES[t])
+
+
 _RESIZE_DIMS_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3878-3891, onnx2trt_utils.cpp:299-313",
     "10": _P10 + " onnxOpImporters.cpp:4611-4620, importerUtils.cpp:265",

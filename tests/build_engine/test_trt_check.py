@@ -179,6 +179,13 @@ NEGATIVE = [
     Case("resize-aspect-ratio", lambda: resize(opset=18, keep_aspect_ratio_policy="not_larger"),
          ((("8.6",), "keep_aspect_ratio_policy is ignored"),
           (("10", "11"), "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."))),
+    Case("resize-axes", lambda: resize(opset=18, scales=[2.0, 2.0], mode="linear", axes=[3, 3]),
+         ((("8.6",), "the 8.x importer ignores axes"), (("10", "11"), "The input axes must have unique elements."))),
+    Case("resize-axes", lambda: model(
+        [helper.make_node("Resize", ["x", "", "s"], ["y"], mode="linear", axes=[2, 3], name="n")],
+        [vi("x", F, [1, 3, 4, 4]), vi("s", F, [2])], [vi("y", F, None)], opset=18),
+         ((("8.6",), "the 8.x importer ignores axes"),
+          (("10", "11"), "`axes` attribute is supported with `scales` tensor only when it's trivial"))),
     Case("resize-scales-dims", lambda: resize(scales=[2.0, 1.0, 2.0, 2.0], mode="linear"),
          ((TARGETS, "only supports linear resizing on the outermost 3 dimensions."),)),
     Case("argmax-select-last-index", lambda: unary("ArgMax", out_dtype=I64, opset=11, axis=1, select_last_index=1),
