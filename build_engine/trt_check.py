@@ -559,14 +559,16 @@ def _check_int64_clamp(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
 # ------------------------------------------------------------------------------------------------
 # UINT8 placement
 # ------------------------------------------------------------------------------------------------
+# The 8.6 text as trtexec 8.6.1 prints it: NVIDIA/TensorRT#2809 ("ModelImporter.cpp:253 In function parseGraph:
+# [8] Assertion failed: legalUINT8 && ..."); ASSERT/ASSERT_NODE formats: 6ba67d3 Status.hpp:29-36, 96e7811 :64-73.
 _UINT8_INTERMEDIATE_SOURCES = {
-    "8.6": _P86 + " ModelImporter.cpp:241-253",
-    "10": _P10 + " ModelImporter.cpp:241-256; " + _P1016 + " ModelImporter.cpp parseNode",
+    "8.6": _P86 + " ModelImporter.cpp:241-253, Status.hpp:29-36; NVIDIA/TensorRT#2809 (trtexec 8.6.1 output)",
+    "10": _P10 + " ModelImporter.cpp:241-256, Status.hpp:64-73; " + _P1016 + " ModelImporter.cpp parseNode",
     "11": _P110 + " ModelImporter.cpp parseNode (UINT8 legal only as graph output or Constant)",
 }
 _UINT8_MESSAGES = {
-    "8.6": "TensorRT does not support UINT8 types for intermediate tensors!",
-    "10": "TensorRT does not support UINT8 types for intermediate tensors!",
+    "8.6": 'Assertion failed: legalUINT8 && "TensorRT does not support UINT8 types for intermediate tensors!"',
+    "10": "Assertion failed: legalUINT8: TensorRT does not support UINT8 types for intermediate tensors!",
     "11": "TensorRT does not support UINT8 types for intermediate tensors. For UINT8 quantization, the "
           "kIMPORT_UINT8_QUANTIZATION flag must be set. (DLA version >= 3.16 only)",
 }

@@ -141,7 +141,9 @@ NEGATIVE = [
                                         [const("big", [2 ** 40], np.int64)]),
          ((("8.6",), "One or more weights outside the range of INT32 was clamped"),), "big"),
     Case("uint8-intermediate", uint8_identity,
-         ((("8.6", "10"), "TensorRT does not support UINT8 types for intermediate tensors!"),
+         ((("8.6",), 'Assertion failed: legalUINT8 && "TensorRT does not support UINT8 types for intermediate '
+                     'tensors!"'),
+          (("10",), "Assertion failed: legalUINT8: TensorRT does not support UINT8 types for intermediate tensors!"),
           (("11",), "For UINT8 quantization, the kIMPORT_UINT8_QUANTIZATION flag must be set."))),
     Case("uint8-input-consumer", lambda: model([helper.make_node("Shape", ["frame"], ["y"], name="n")],
                                                [vi("frame", U8, [1, 2, 2, 3])], [vi("y", I64, [4])]),
@@ -337,16 +339,16 @@ def test_uint8_constant_node_output_is_legal_only_from_11():
     m = model([helper.make_node("Constant", [], ["c"], value=const("v", [1, 2], np.uint8), name="n"),
                helper.make_node("Cast", ["c"], ["y"], to=F, name="cast")], [], [vi("y", F, [2])])
     inter = [v for v in check_model(m).violations if v.rule == "uint8-intermediate"]
-    assert [v.targets for v in inter] == [("8.6", "10")]
+    assert [v.targets for v in inter] == [("8.6",), ("10",)]
 
 
 # --- report, targets, ensure_compatible -----------------------------------------------------------
 def test_report_format_and_for_target():
     report = check_model(uint8_identity())  # uint8-intermediate
     text = report.format()
-    assert "uint8-intermediate  node n (Cast)  TensorRT 8.6, 10" in text
+    assert "[1] uint8-intermediate  node n (Cast)  TensorRT 8.6\n" in text
     assert "fix:" in text and "source: onnx/onnx-tensorrt@6ba67d3 ModelImporter.cpp:241-253" in text
-    assert text.splitlines()[-1] == report.summary() == "2 violations (TensorRT 8.6: 1, TensorRT 10: 1, TensorRT 11: 1)"
+    assert text.splitlines()[-1] == report.summary() == "3 violations (TensorRT 8.6: 1, TensorRT 10: 1, TensorRT 11: 1)"
     assert [v.rule for v in report.for_target("10.3.0")] == ["uint8-intermediate"]
     assert isinstance(report, CompatReport) and isinstance(report.violations[0], Violation)
 
@@ -389,7 +391,7 @@ def test_ensure_compatible_override_warns_loudly_per_violation(caplog):
         report = ensure_compatible(uint8_identity(), allow_incompatible=True, what="export")
     assert not report.ok
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == len(report.violations) == 2
+    assert len(warnings) == len(report.violations) == 3
     assert all(w.startswith("export is NOT compatible with TensorRT") for w in warnings)
 
 
@@ -442,10 +444,11 @@ def test_cli_check_incompatible_prints_each_violation_and_exits_3(tmp_path, caps
     path = _save(uint8_identity(), tmp_path / "bad.onnx")
     assert cli.main(["check", str(path), "--trt", "8.6,10"]) == 3
     out = capsys.readouterr()
-    assert "[1] uint8-intermediate  node n (Cast)  TensorRT 8.6, 10" in out.out
-    assert "parser: TensorRT does not support UINT8 types for intermediate tensors!" in out.out
+    assert "[1] uint8-intermediate  node n (Cast)  TensorRT 8.6\n" in out.out
+    assert 'parser: Assertion failed: legalUINT8 && "TensorRT does not support UINT8 types for intermediate' in out.out
+    assert "[2] uint8-intermediate  node n (Cast)  TensorRT 10\n" in out.out
     assert "fix:" in out.out and "source:" in out.out
-    assert out.out.strip().splitlines()[-1] == "1 violation (TensorRT 8.6: 1, TensorRT 10: 1)"
+    assert out.out.strip().splitlines()[-1] == "2 violations (TensorRT 8.6: 1, TensorRT 10: 1)"
     err = out.err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("build_engine: error: ") and "Traceback" not in out.err
 
