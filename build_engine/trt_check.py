@@ -12,7 +12,8 @@ TensorRT releases pin as their ``parsers/onnx`` submodule:
 
 * TensorRT v8.6.1 -> onnx/onnx-tensorrt 6ba67d3 (release/8.6-GA);
 * TensorRT v10.3.0 -> 62bdde2a, not readable here: the 10.x rules are read at the 10.1-GA release
-  (96e7811) and cross-checked against the parser pinned by v10.16 (6bde659, ModelImporter.cpp);
+  (96e7811), corrected by the parser changes the TensorRT 10.2/10.3 changelogs list, and cross-checked
+  against the parser pinned by v10.16 (6bde659, ModelImporter.cpp);
 * TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp, onnxOpCheckers.cpp, parts of onnxOpImporters.cpp read),
   v11.1 -> 7c51a63 (docs/operators.md read); plus the TensorRT 8.6.1 / 10.3.0 / 11.1 C++ headers.
 
@@ -917,11 +918,13 @@ def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
                      "export at opset >= 12 or drop select_last_index", _ARGMAX_SOURCE)
 
 
-_SLICE_SOURCES = {"8.6": _P86 + " builtin_op_importers.cpp:4493", "10": _P10 + " onnxOpImporters.cpp:5322"}
+# 10.0-10.2 reject dynamic axes too (96e7811 onnxOpImporters.cpp:5322), but the "10" target starts at 10.3, whose
+# parser accepts them: NVIDIA/TensorRT v10.3.0 CHANGELOG.md:13-14 ("Added support for tensor axes inputs for Slice").
+_SLICE_SOURCES = {"8.6": _P86 + " builtin_op_importers.cpp:4493"}
 
 
-@_rule("slice-axes-constant", ("8.6", "10"), "Slice axes are a constant tensor",
-       "; ".join("%s: %s" % (t, s) for t, s in _SLICE_SOURCES.items()))
+@_rule("slice-axes-constant", ("8.6",), "Slice axes are a constant tensor (8.x; tensor axes from 10.3)",
+       _SLICE_SOURCES["8.6"] + "; supported from NVIDIA/TensorRT v10.3.0 (CHANGELOG.md:13-14)")
 def _check_slice_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 10:
         return
