@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import onnx
@@ -444,12 +444,12 @@ def _check_ops(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 
 # convertDtype(): 6ba67d3 onnx2trt_utils.cpp:346-365; 96e7811 importerUtils.cpp:314-335 (10.x adds BF16,
 # native INT64, FP8 E4M3FN, INT4); 11.1 docs/operators.md:7 adds FP4.
-_DTYPES = {
+_DTYPES: Dict[str, Set[int]] = {
     "8.6": {TensorProto.DOUBLE, TensorProto.FLOAT, TensorProto.INT8, TensorProto.UINT8, TensorProto.FLOAT16,
             TensorProto.BOOL, TensorProto.INT32, TensorProto.INT64},
 }
 _DTYPES["10"] = _DTYPES["8.6"] | {TensorProto.BFLOAT16, TensorProto.FLOAT8E4M3FN, TensorProto.INT4}
-_DTYPES["11"] = _DTYPES["10"] | {getattr(TensorProto, "FLOAT4E2M1", -1)}
+_DTYPES["11"] = _DTYPES["10"] | {int(getattr(TensorProto, "FLOAT4E2M1", -1))}
 _DTYPE_SOURCES = {
     "8.6": _P86 + " onnx2trt_utils.cpp:346-365, builtin_op_importers.cpp:294, ModelImporter.cpp:266",
     "10": _P10 + " importerUtils.cpp:314-335, onnxOpCheckers.cpp:178-185 (static check before the importer), "
@@ -675,7 +675,7 @@ def _check_cast_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation
 # ------------------------------------------------------------------------------------------------
 # per-operator input types (docs/operators.md "Supported Types")
 # ------------------------------------------------------------------------------------------------
-_ONNX_TO_DOC = {
+_ONNX_TO_DOC: Dict[int, str] = {
     TensorProto.FLOAT: "FP32", TensorProto.FLOAT16: "FP16", TensorProto.BFLOAT16: "BF16", TensorProto.INT32: "INT32",
     TensorProto.INT64: "INT64", TensorProto.INT8: "INT8", TensorProto.UINT8: "UINT8", TensorProto.BOOL: "BOOL",
     TensorProto.DOUBLE: "FP32", TensorProto.FLOAT8E4M3FN: "FP8", TensorProto.INT4: "INT4",
@@ -893,8 +893,10 @@ def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
         if node.op_type != "Resize":
             continue
         mode = g.attr(node, "mode", "nearest")
-        n = {"linear": 3, "cubic": 2}.get(mode)
-        scales = g.const(node.input[2]) if n and g.opset >= 11 and len(node.input) > 2 else None
+        if mode not in ("linear", "cubic") or g.opset < 11 or len(node.input) < 3:
+            continue
+        n = 3 if mode == "linear" else 2
+        scales = g.const(node.input[2])
         if scales is None or scales.size <= n or (len(node.input) > 3 and node.input[3]):
             continue
         if np.any(scales.reshape(-1)[: scales.size - n] != 1):
@@ -1256,27 +1258,17 @@ def check_model(model: Union[onnx.ModelProto, str, Path], targets: Union[str, Se
 
 
 def _merge(violations: Iterable[Violation]) -> List[Violation]:
-    """One entry per (rule, node, message, fix, source), with the targets of all of them."""
-    merged: Dict[tuple, Violation] = {}
+    """One entry per (rule, node, message, fix): the majors that share it, and their sources."""
+    grouped: Dict[Tuple[str, str, int, str, str], Violation] = {}
     for v in violations:
-        key = (v.rule, v.node, v.node_index, v.message, v.fix, v.source)
-        if key in merged:
-            old = merged[key]
-            targets = tuple(t for t in TARGETS if t in old.targets or t in v.targets)
-            merged[key] = dataclasses.replace(old, targets=targets)
-        else:
-            merged[key] = v
-    # A rule that carries one source per major reports them separately; group those with equal text.
-    grouped: Dict[tuple, Violation] = {}
-    for v in merged.values():
         key = (v.rule, v.node, v.node_index, v.message, v.fix)
-        if key in grouped:
-            old = grouped[key]
-            targets = tuple(t for t in TARGETS if t in old.targets or t in v.targets)
-            source = old.source if v.source == old.source else "%s; %s" % (old.source, v.source)
-            grouped[key] = dataclasses.replace(old, targets=targets, source=source)
-        else:
+        old = grouped.get(key)
+        if old is None:
             grouped[key] = v
+            continue
+        targets = tuple(t for t in TARGETS if t in old.targets or t in v.targets)
+        source = old.source if v.source in old.source.split("; ") else "%s; %s" % (old.source, v.source)
+        grouped[key] = dataclasses.replace(old, targets=targets, source=source)
     return sorted(grouped.values(), key=lambda v: (v.node_index, v.rule, TARGETS.index(v.targets[0])))
 
 
