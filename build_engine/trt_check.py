@@ -30,7 +30,7 @@ Example:
     ...     [helper.make_tensor_value_info("labels", TensorProto.UINT8, [1, 4])])
     >>> report = check_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
     >>> report.ok, [(v.rule, v.node, v.targets) for v in report.violations][:1]
-    (False, [('uint8-intermediate', 'to_u8', ('8.6', '10'))])
+    (False, [('uint8-intermediate', 'to_u8', ('8.6',))])
 """
 
 from __future__ import annotations
