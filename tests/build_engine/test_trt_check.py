@@ -248,6 +248,15 @@ NEGATIVE = [
 ]
 
 
+def test_the_module_examples_hold():
+    import doctest
+
+    import build_engine.trt_check as module
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 10 and result.failed == 0
+
+
 def test_every_rule_has_a_negative_case():
     assert {c.rule for c in NEGATIVE} == set(RULES)
 
