@@ -36,10 +36,18 @@ class GraphBuilder:
         self._count += 1
         return n
 
-    def op(self, op_type: str, inputs: Sequence[str], n_out: int = 1, name: str | None = None, **attrs):
-        """Add one node; return its output name (or the list of names when ``n_out > 1``)."""
-        node_name = name or self.name(op_type)
-        outputs = [node_name] if n_out == 1 else [f"{node_name}:{i}" for i in range(n_out)]
+    def op(self, op_type: str, inputs: Sequence[str], n_out: int = 1, name: str | None = None,
+           output: str | None = None, **attrs):
+        """Add one node; return its output name (or the list of names when ``n_out > 1``).
+
+        ``output`` names the (single) output tensor, e.g. a graph output, while the node keeps a
+        prefixed name (``post/labels`` writes ``labels``).
+        """
+        node_name = name or (self.prefix + output if output else self.name(op_type))
+        if output:
+            outputs = [output]
+        else:
+            outputs = [node_name] if n_out == 1 else [f"{node_name}:{i}" for i in range(n_out)]
         self.nodes.append(helper.make_node(op_type, list(inputs), outputs, name=node_name, **attrs))
         return outputs[0] if n_out == 1 else outputs
 
@@ -56,8 +64,16 @@ class GraphBuilder:
 
     # --- composites ---------------------------------------------------------------------------
     def shape(self, x: str, start: int, end: int) -> str:
-        """int64 1-D tensor ``shape(x)[start:end]``."""
-        return self.op("Shape", [x], start=start, end=end)
+        """int64 1-D tensor ``shape(x)[start:end]``, as ``Slice(Shape(x))``.
+
+        Never ``Shape`` with ``start``/``end``: TensorRT's ONNX parser before 10.0 ignores the two
+        attributes and returns the whole shape (onnx/onnx-tensorrt@6ba67d3, release 8.6-GA,
+        builtin_op_importers.cpp:4434 calls ``addShape(input)`` only; attribute support arrived in
+        the 10.0 release, commit c0f94ad).
+        """
+        full = self.op("Shape", [x])
+        return self.op("Slice", [full, self.const([start], np.int64), self.const([end], np.int64),
+                                 self.const([0], np.int64)])
 
     def crop_like(self, x: str, ref: str, offset: int) -> str:
         """``x[:, :, off:off + ref.H, off:off + ref.W]`` (the Caffe ``Crop`` layer of FCN)."""

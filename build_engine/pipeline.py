@@ -37,7 +37,7 @@ from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 
 from .graph import OPSET, GraphBuilder, make_model
 
-__all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "decode_nv12_nodes"]
+__all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "set_pipeline_metadata", "decode_nv12_nodes"]
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +167,13 @@ def decode_nv12_nodes(g: GraphBuilder, frame: str) -> Tuple[str, str]:
     BT.601 limited range with OpenCV's coefficients, chroma replicated 2x2 (what
     ``cv2.COLOR_YUV2BGR_NV12`` does), rounded to integers like a decoder's output.
     """
-    rows = g.shape(frame, 1, 2)
-    width = g.shape(frame, 2, 3)
+    # The uint8 input feeds one Cast and nothing else: TensorRT allows a UINT8 network input to feed
+    # only a Cast (NVIDIA/TensorRT#3985, NVIDIA staff), so every shape is read from the cast planes.
+    planes = g.cast(frame, TensorProto.FLOAT)
+    rows = g.shape(planes, 1, 2)
+    width = g.shape(planes, 2, 3)
     h = g.op("Div", [g.op("Mul", [rows, g.const([2], np.int64)]), g.const([3], np.int64)])
     axis1 = g.const([1], np.int64)
-    # Cast first: TensorRT 8.x accepts uint8 tensors only at the I/O boundary and in Cast.
-    planes = g.cast(frame, TensorProto.FLOAT)
     y = g.op("Slice", [planes, g.const([0], np.int64), h, axis1])
     uv = g.op("Slice", [planes, h, rows, axis1])
     uv = g.op("Reshape", [uv, g.const([0, 0, -1, 2], np.int64)])  # [N, H/2, W/2, 2]
@@ -183,7 +184,7 @@ def decode_nv12_nodes(g: GraphBuilder, frame: str) -> Tuple[str, str]:
         p_shape = g.op("Shape", [p])
         target = g.op("Mul", [p_shape, g.const([1, 1, 2, 1, 2], np.int64)])
         p = g.op("Expand", [p, target])
-        n = g.shape(frame, 0, 1)
+        n = g.shape(planes, 0, 1)
         return g.op("Reshape", [p, g.op("Concat", [n, hw], axis=0)])
 
     def chroma(index: int) -> str:
@@ -211,8 +212,10 @@ def _preprocess(g: GraphBuilder, meta: PipelineMetadata, spec: NetworkSpec, net_
     else:
         # Transpose right after the cast: per-channel ops on NCHW planes are several times faster
         # (ONNX Runtime broadcasts over a trailing dim of 3 slowly) and compute the same values.
-        x = g.op("Transpose", [g.cast("frame", TensorProto.FLOAT)], perm=[0, 3, 1, 2])
-        hw = g.shape("frame", 1, 3)
+        # The uint8 input feeds one Cast only (NVIDIA/TensorRT#3985): shapes come from its output.
+        frame = g.cast("frame", TensorProto.FLOAT)
+        x = g.op("Transpose", [frame], perm=[0, 3, 1, 2])
+        hw = g.shape(frame, 1, 3)
         source_order = meta.input_format
     if source_order != meta.channel_order:
         x = g.op("Gather", [x, g.const([2, 1, 0], np.int64)], axis=1)
@@ -234,27 +237,33 @@ def _preprocess(g: GraphBuilder, meta: PipelineMetadata, spec: NetworkSpec, net_
 
 
 def _postprocess(g: GraphBuilder, scores: str, hw: str, meta: PipelineMetadata, spec: NetworkSpec,
-                 resize_back: bool) -> dict:
-    """scores [N,C,h,w] float32 -> {"labels", "confidence", "logits"} tensor names."""
-    out = {"logits": scores}
+                 resize_back: bool) -> None:
+    """scores [N,C,h,w] float32 -> the graph outputs named in ``meta.outputs``.
+
+    The node that computes each output writes the graph output itself. ``Cast(uint8) -> Identity``
+    would make the uint8 tensor an intermediate one, and TensorRT's parser rejects every node whose
+    UINT8 output is not a graph output ("TensorRT does not support UINT8 types for intermediate
+    tensors!", onnx/onnx-tensorrt@6ba67d3 ModelImporter.cpp:241-253, the same in 10.x).
+    """
+    if "logits" in meta.outputs:
+        g.op("Identity", [scores], output="logits")
     if resize_back:
         scores = g.resize_nchw(scores, hw)
     if spec.output_kind == "logits":
         idx = g.op("ArgMax", [scores], axis=1, keepdims=0)
-        # TensorRT converts uint8 only to/from float: int32 indices -> float -> uint8 (DESIGN §6).
-        out["labels"] = g.cast(g.cast(idx, TensorProto.FLOAT), TensorProto.UINT8)
+        # TensorRT casts uint8 only to/from float: int32 indices -> float -> uint8 (DESIGN §6).
+        g.op("Cast", [g.cast(idx, TensorProto.FLOAT)], output="labels", to=TensorProto.UINT8)
         if "confidence" in meta.outputs:
             prob = g.op("Softmax", [scores], axis=1)
-            out["confidence"] = g.op("ReduceMax", [prob], axes=[1], keepdims=0)
+            g.op("ReduceMax", [prob], output="confidence", axes=[1], keepdims=0)
     else:
         p = g.op("Squeeze", [scores, g.const([1], np.int64)])
         if spec.output_kind == "sigmoid_logits":
             p = g.op("Sigmoid", [p])
         mask = g.op("Greater", [p, g.const(np.float32(spec.threshold))])
-        out["labels"] = g.cast(g.cast(mask, TensorProto.FLOAT), TensorProto.UINT8)
+        g.op("Cast", [g.cast(mask, TensorProto.FLOAT)], output="labels", to=TensorProto.UINT8)
         if "confidence" in meta.outputs:
-            out["confidence"] = g.op("Max", [p, g.op("Sub", [g.const(np.float32(1.0)), p])])
-    return out
+            g.op("Max", [p, g.op("Sub", [g.const(np.float32(1.0)), p])], output="confidence")
 
 
 def _rename_network(network: onnx.ModelProto, reserved: set) -> onnx.ModelProto:
@@ -340,13 +349,12 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
     if spec.output_layout == "nhwc":
         scores = post.op("Transpose", [scores], perm=[0, 3, 1, 2])
     resize_back = metadata.resize_back and spec.input_size is not None
-    outs = _postprocess(post, scores, hw, metadata, spec, resize_back)
+    _postprocess(post, scores, hw, metadata, spec, resize_back)
 
-    final_nodes, outputs = [], []
+    outputs = []
     n_classes = metadata.num_classes if spec.output_kind == "logits" else 1
     batch = fixed_batch or "N"
     for name in metadata.outputs:
-        final_nodes.append(helper.make_node("Identity", [outs[name]], [name], name=name))
         if name == "labels":
             h_w = ["H", "W"] if (resize_back or spec.input_size is None) else list(spec.input_size)
             outputs.append(helper.make_tensor_value_info("labels", TensorProto.UINT8, [batch] + h_w))
@@ -360,7 +368,7 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
     else:
         frame_shape = [batch, "H", "W", 3]
     frame = helper.make_tensor_value_info("frame", TensorProto.UINT8, frame_shape)
-    nodes = pre.nodes + net_nodes + post.nodes + final_nodes
+    nodes = pre.nodes + net_nodes + post.nodes
     inits = pre.initializers + list(network.graph.initializer) + post.initializers
     extra_opsets = [o for o in network.opset_import]
     model = make_model(nodes, inits, [frame], outputs, name="fcn_trt_pipeline", extra_opsets=extra_opsets)
@@ -378,11 +386,30 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
     return model
 
 
-def save_model(model: onnx.ModelProto, path: Union[str, Path]) -> Path:
-    """Write ``model`` atomically (temp file + rename) and return the path."""
+def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: Optional[Sequence[str]] = None,
+               allow_incompatible: bool = False) -> Path:
+    """Check ``model`` against TensorRT's ONNX-parser rules, then write it atomically (temp file +
+    rename) and return the path.
+
+    ``trt_targets``: the TensorRT majors the graph must parse on (default: the ones its metadata
+    names in ``extra["tensorrt_targets"]``, else all of :data:`build_engine.trt_check.TARGETS`). A
+    graph that breaks a rule for one of them raises
+    :class:`~fcn_trt.errors.TensorRTCompatibilityError` and nothing is written, unless
+    ``allow_incompatible`` (then every violation is logged as a warning). The targets the graph
+    passes are recorded in its metadata (``extra["tensorrt_targets"]``).
+    """
     import os
     import tempfile
 
+    from .trt_check import TARGETS, ensure_compatible
+
+    meta = _metadata_or_none(model)
+    targets = tuple(trt_targets or (meta.extra.get("tensorrt_targets") if meta else None) or TARGETS)
+    report = ensure_compatible(model, targets, allow_incompatible=allow_incompatible, what=Path(path).name)
+    if meta is not None:
+        passed = [t for t in targets if not report.for_target(t)]
+        extra = {**dict(meta.extra), "tensorrt_targets": passed}
+        set_pipeline_metadata(model, meta.replace(extra=extra))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=str(path.parent))
@@ -395,6 +422,19 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path]) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _metadata_or_none(model: onnx.ModelProto) -> Optional[PipelineMetadata]:
+    props = {p.key: p.value for p in model.metadata_props}
+    return PipelineMetadata.from_json(props[METADATA_KEY]) if METADATA_KEY in props else None
+
+
+def set_pipeline_metadata(model: onnx.ModelProto, meta: PipelineMetadata) -> onnx.ModelProto:
+    """Replace (or add) the fcn_trt metadata entry of ``model`` in place; returns ``model``."""
+    others = {p.key: p.value for p in model.metadata_props if p.key != METADATA_KEY}
+    del model.metadata_props[:]
+    helper.set_model_props(model, {**others, METADATA_KEY: meta.to_json()})
+    return model
 
 
 def export_fcn_pipeline(
@@ -416,10 +456,13 @@ def export_fcn_pipeline(
     precision: str = "fp32",
     seed: int = 0,
     model_name: str = "",
+    trt_targets: Optional[Sequence[str]] = None,
+    allow_incompatible: bool = False,
 ) -> Path:
     """Build an FCN graph from pytorch-fcn weights (file, dict or random) and write the pipeline.
 
     ``num_classes``/``width_divisor`` default to what the weights say (21 and 1 when random).
+    ``trt_targets``/``allow_incompatible``: the TensorRT parser check of :func:`save_model`.
     """
     from fcn_trt.palettes import get_palette, VOC_CLASSES
 
@@ -473,4 +516,4 @@ def export_fcn_pipeline(
         model_name=model_name or f"{variant} (width/{width_divisor})" if width_divisor > 1 else (model_name or variant),
     )
     model = wrap_network(network, meta, NetworkSpec(input_size=meta.inference_size))
-    return save_model(model, out_path)
+    return save_model(model, out_path, trt_targets=trt_targets, allow_incompatible=allow_incompatible)

@@ -50,7 +50,9 @@ from onnx import TensorProto, helper
 
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
-from fcn_trt.metadata import METADATA_KEY, PipelineMetadata, read_onnx_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata
+
+from .pipeline import set_pipeline_metadata
 
 __all__ = [
     "network_to_fp16",
@@ -61,8 +63,6 @@ __all__ = [
     "pipeline_metadata",
     "set_pipeline_metadata",
     "is_pipeline_node",
-    "add_fp16_parser",
-    "run_fp16",
 ]
 
 log = logging.getLogger(__name__)
@@ -94,15 +94,7 @@ def load_pipeline(model: ModelLike) -> onnx.ModelProto:
 
 def pipeline_metadata(model: onnx.ModelProto, source: str = "model") -> PipelineMetadata:
     """The fcn_trt metadata of a pipeline ModelProto (MetadataError if it is a bare network)."""
-    return read_onnx_metadata({p.key: p.value for p in model.metadata_props}, source=source)
-
-
-def set_pipeline_metadata(model: onnx.ModelProto, meta: PipelineMetadata) -> onnx.ModelProto:
-    """Replace (or add) the fcn_trt metadata entry of ``model`` in place; returns ``model``."""
-    others = [(p.key, p.value) for p in model.metadata_props if p.key != METADATA_KEY]
-    del model.metadata_props[:]
-    helper.set_model_props(model, {**dict(others), METADATA_KEY: meta.to_json()})
-    return model
+    return read_model_metadata(model, source=source)
 
 
 def is_pipeline_node(node: onnx.NodeProto) -> bool:
@@ -277,8 +269,10 @@ def _copy(node: onnx.NodeProto) -> onnx.NodeProto:
     return n
 
 
-def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None) -> onnx.ModelProto:
-    """The fp16 version of an fp32 pipeline graph (path or ModelProto); saved to ``out`` if given.
+def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None, *,
+                     trt_targets: Optional[Sequence[str]] = None, allow_incompatible: bool = False) -> onnx.ModelProto:
+    """The fp16 version of an fp32 pipeline graph (path or ModelProto); saved to ``out`` if given
+    (after the TensorRT parser check of :func:`build_engine.pipeline.save_model`).
 
     ``pre/`` and ``post/`` stay fp32 (see the module docstring); the network part is converted with
     ``keep_io_types=True`` and spliced back. The fcn_trt metadata is kept with ``precision="fp16"``.
@@ -317,7 +311,7 @@ def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None) -> on
     if out is not None:
         from .pipeline import save_model
 
-        save_model(result, out)
+        save_model(result, out, trt_targets=trt_targets, allow_incompatible=allow_incompatible)
         log.info("wrote fp16 pipeline %s", out)
     return result
 
@@ -327,22 +321,3 @@ def _used_by(name: str, nodes: Sequence[onnx.NodeProto]) -> bool:
 
 
 # --- CLI ------------------------------------------------------------------------------------------
-def add_fp16_parser(subparsers) -> "object":
-    """``fp16 MODEL.onnx --out MODEL.fp16.onnx``: the fp16 version of an fp32 pipeline graph."""
-    p = subparsers.add_parser(
-        "fp16", help="convert an fp32 pipeline .onnx to fp16 weights/compute (pre/post stay fp32)",
-        description="Convert the network part of an fp32 pipeline graph to fp16 (onnxconverter-common, "
-        "keep_io_types) and splice it back between the fp32 preprocessing and the argmax. "
-        "On ONNX Runtime CPU an fp16 graph measures fp16 storage, not fp16 arithmetic.",
-    )
-    p.add_argument("model", help="fp32 pipeline .onnx (from `build_engine export`)")
-    p.add_argument("--out", required=True, help="output .onnx")
-    p.set_defaults(func=run_fp16)
-    return p
-
-
-def run_fp16(args) -> int:
-    """Handler of the ``fp16`` subcommand."""
-    to_fp16_pipeline(args.model, args.out)
-    print(f"wrote {args.out} (fp16 network, fp32 pre/post)")
-    return 0

@@ -9,6 +9,12 @@ What it produces, and why (TensorRT's explicit-quantization rules):
   TensorRT accepts. Weights are quantized **per output channel** (``per_channel=True``); ONNX
   Runtime puts ConvTranspose weight scales on axis 1 (its output channels), which is what TensorRT
   expects for deconvolution.
+* The per-channel axis of ConvTranspose weights depends on the TensorRT major the graph is for
+  (``trt_target``, recorded in the metadata as ``extra["tensorrt_targets"]``): axis 1 (output
+  channels, ONNX Runtime's choice) for TensorRT 10 and 11, axis 0 (input channels) for TensorRT 8.x,
+  whose deconvolution takes per-input-channel scales (NVIDIA/TensorRT#2380 and #1694; TensorRT's
+  pytorch-quantization moved back to axis 1 with the 10.2 release). For ``"8.6"`` the ConvTranspose
+  weights are re-quantized from their float values on axis 0.
 * Only ``Conv`` and ``ConvTranspose`` are quantized, on their *inputs* (activation and weight);
   their outputs are not (``OpTypesToExcludeOutputQuantization``), which is TensorRT's recommended
   Q/DQ placement and keeps the final scores float for the argmax. Biases stay float (``QuantizeBias=False``):
@@ -56,6 +62,7 @@ from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipel
 
 __all__ = [
     "METHODS",
+    "QDQ_TARGETS",
     "QuantizeConfig",
     "FrameDataReader",
     "quantize_pipeline",
@@ -67,6 +74,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 METHODS = ("percentile", "minmax", "entropy")
+#: TensorRT majors a Q/DQ graph can be made for, and the per-channel axis of ConvTranspose weights.
+QDQ_TARGETS = ("8.6", "10", "11")
+_DECONV_WEIGHT_AXIS = {"8.6": 0, "10": 1, "11": 1}
 ModelLike = Union[str, Path, onnx.ModelProto]
 
 
@@ -87,6 +97,8 @@ class QuantizeConfig:
         keep_float: network node names or glob patterns (matched with and without the ``net/``
             prefix, e.g. ``("score_*", "upscore*")``) left unquantized: TensorRT runs them in
             fp32/fp16. For layers whose error reaches the scores directly; they are cheap in FCN.
+        trt_target: TensorRT major the graph is for (``"8.6"``, ``"10"``, ``"11"``): sets the
+            ConvTranspose weight-scale axis (see the module docstring).
     """
 
     method: str = "percentile"
@@ -98,8 +110,12 @@ class QuantizeConfig:
     cache_dir: Optional[str] = None
     use_cache: bool = True
     keep_float: Tuple[str, ...] = ()
+    trt_target: str = "10"
 
     def __post_init__(self) -> None:
+        if self.trt_target not in QDQ_TARGETS:
+            raise ConfigError("TensorRT target of the int8 graph", expected=" | ".join(QDQ_TARGETS),
+                              found=repr(self.trt_target), hint="the major of the TensorRT that will build it")
         if self.method not in METHODS:
             raise ConfigError("calibration method", expected=" | ".join(METHODS), found=repr(self.method))
         if not 0.0 < self.percentile <= 100.0:
@@ -173,11 +189,14 @@ def quantize_pipeline(
     calib: Union[str, Path, np.ndarray],
     config: Optional[QuantizeConfig] = None,
     show_progress: bool = True,
+    allow_incompatible: bool = False,
 ) -> Path:
     """Write the int8 Q/DQ version of an fp32 pipeline graph to ``out``; returns ``out``.
 
     ``calib`` is a frame source (folder, video, VOC root; see :mod:`build_engine.calibration`) or
-    an ``[N,H,W,3]`` uint8 array of frames.
+    an ``[N,H,W,3]`` uint8 array of frames. The result must pass TensorRT's parser rules for
+    ``config.trt_target`` (see :func:`build_engine.pipeline.save_model`; ``allow_incompatible``
+    writes it anyway, with a warning per violation).
     """
     config = config or QuantizeConfig()
     q = _import_quantization()
@@ -261,6 +280,7 @@ def quantize_pipeline(
     for node in result.graph.node:
         if node.op_type in ("QuantizeLinear", "DequantizeLinear") and node.name.startswith(("pre/", "post/")):
             node.name = "net/" + node.name
+    requantized = _set_deconv_weight_axis(result, pipeline, _DECONV_WEIGHT_AXIS[config.trt_target])
     summary = qdq_summary(result)
     if summary["nonzero_zero_points"]:
         raise BuildError("Q/DQ graph", expected="zero points 0 (TensorRT)",
@@ -272,17 +292,61 @@ def quantize_pipeline(
         "method": config.method, "frames": int(len(frames)), "size": [int(frames.shape[1]), int(frames.shape[2])],
         "source": calib_desc, "percentile": config.percentile if config.method == "percentile" else None,
         "ops": ["Conv", "ConvTranspose"], "per_channel": True, "symmetric": True, "kept_float": kept,
+        "deconv_weight_axis": _DECONV_WEIGHT_AXIS[config.trt_target], "requantized_deconvs": requantized,
     }
-    set_pipeline_metadata(result, meta.replace(precision="int8", extra={**dict(meta.extra), "calibration": calibration}))
+    extra = {**dict(meta.extra), "calibration": calibration, "tensorrt_targets": [config.trt_target]}
+    set_pipeline_metadata(result, meta.replace(precision="int8", extra=extra))
     try:
         onnx.checker.check_model(result)
     except Exception as e:  # noqa: BLE001
         raise BuildError("Q/DQ graph", expected="a valid ONNX graph", found=str(e).splitlines()[0][:300]) from None
     from .pipeline import save_model
 
-    save_model(result, out)
+    save_model(result, out, trt_targets=(config.trt_target,), allow_incompatible=allow_incompatible)
     log.info("wrote %s: %d Q/DQ pairs on %d quantized nodes", out, summary["quantize_nodes"], summary["quantized_nodes"])
     return out
+
+
+def _set_deconv_weight_axis(qdq: onnx.ModelProto, fp32: onnx.ModelProto, axis: int) -> list:
+    """Re-quantize every per-channel ConvTranspose weight of ``qdq`` on ``axis`` from its float
+    values in ``fp32`` (symmetric int8 in [-127, 127], zero points 0); returns the node names changed.
+
+    ONNX Runtime always writes axis 1; TensorRT 8.x wants axis 0 for deconvolution weights.
+    """
+    from onnx import numpy_helper
+
+    inits = {t.name: t for t in qdq.graph.initializer}
+    float_inits = {t.name: t for t in fp32.graph.initializer}
+    float_weight = {n.name: n.input[1] for n in fp32.graph.node if n.op_type == "ConvTranspose"}
+    dq_by_output = {n.output[0]: n for n in qdq.graph.node if n.op_type == "DequantizeLinear"}
+    changed = []
+    for node in qdq.graph.node:
+        dq = dq_by_output.get(node.input[1]) if node.op_type == "ConvTranspose" else None
+        if dq is None or node.name not in float_weight or dq.input[1] not in inits:
+            continue
+        current = next((a.i for a in dq.attribute if a.name == "axis"), 1)
+        if current == axis or len(inits[dq.input[1]].dims) != 1:
+            continue  # already right, or per-tensor (axis-free)
+        w = numpy_helper.to_array(float_inits[float_weight[node.name]]).astype(np.float32)
+        reduce = tuple(i for i in range(w.ndim) if i != axis)
+        amax = np.abs(w).max(axis=reduce)
+        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)  # TensorRT: scales > 0
+        shape = [1] * w.ndim
+        shape[axis] = -1
+        q = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
+        updates = [(dq.input[0], q), (dq.input[1], scale)]
+        if len(dq.input) > 2 and dq.input[2]:
+            updates.append((dq.input[2], np.zeros(len(scale), np.int8)))
+        for name, value in updates:
+            inits[name].CopyFrom(numpy_helper.from_array(value, name))
+        for a in dq.attribute:
+            if a.name == "axis":
+                a.i = axis
+                break
+        else:
+            dq.attribute.append(onnx.helper.make_attribute("axis", axis))
+        changed.append(node.name)
+    return changed
 
 
 def _match_nodes(model: onnx.ModelProto, patterns) -> list:
@@ -379,6 +443,12 @@ def add_quantize_parser(subparsers):
     p.add_argument("--keep-float", nargs="+", default=(), metavar="PATTERN",
                    help="network nodes (names or globs, e.g. 'score_*' 'upscore*') left unquantized")
     p.add_argument("--chunk", type=int, default=4, help="frames per calibration pass (memory bound; default 4)")
+    p.add_argument("--trt", choices=QDQ_TARGETS, default="10", dest="trt_target",
+                   help="TensorRT major that will build the graph (sets ConvTranspose weight-scale axes: "
+                        "0 for 8.x, 1 for 10/11; default 10)")
+    from .cli_args import add_trt_check_arguments
+
+    add_trt_check_arguments(p, multiple=False)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_quantize)
     return p
@@ -389,9 +459,10 @@ def run_quantize(args) -> int:
     config = QuantizeConfig(
         method=args.method, num_frames=args.num_frames, size=args.calib_size, percentile=args.percentile,
         split=args.split, chunk=args.chunk, cache_dir=args.cache_dir, use_cache=not args.no_cache,
-        keep_float=tuple(args.keep_float),
+        keep_float=tuple(args.keep_float), trt_target=args.trt_target,
     )
-    out = quantize_pipeline(args.model, args.out, args.calib, config, show_progress=not args.no_progress)
+    out = quantize_pipeline(args.model, args.out, args.calib, config, show_progress=not args.no_progress,
+                            allow_incompatible=args.allow_trt_incompatible)
     s = qdq_summary(onnx.load(str(out), load_external_data=False))
     per_channel = sum(1 for a in s["weight_axes"].values() if a is not None)
     print(f"wrote {out}: {s['quantized_nodes']} int8 Conv/ConvTranspose ({per_channel} with per-channel weight "

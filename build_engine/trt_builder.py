@@ -23,10 +23,11 @@ import logging
 import shlex
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from fcn_trt import _trt_compat as compat
 from fcn_trt._imports import require_tensorrt
+from fcn_trt.backends.tensorrt import _make_logger
 from fcn_trt.errors import (
     BackendUnavailableError,
     BuildError,
@@ -35,12 +36,17 @@ from fcn_trt.errors import (
     ModelNotFoundError,
     NoCudaDeviceError,
 )
-from fcn_trt.metadata import PipelineMetadata, read_onnx_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
+
+from .trt_check import ensure_compatible, target_for_version
 
 __all__ = [
     "BuildConfig",
     "build_engine",
+    "build_pipeline_engine",
+    "EngineBuildReport",
+    "prepare_graph",
     "read_pipeline_metadata",
     "profile_shapes",
     "parse_nhw",
@@ -50,6 +56,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("build_engine.trt_builder")
+
+PathLike = Union[str, Path]
 
 #: Name of the pipeline graph's uint8 frame input.
 PIPELINE_INPUT = "frame"
@@ -74,13 +82,17 @@ class BuildConfig:
         optimization_level: builder optimization level 0..5 (None = TensorRT's default, 3).
         timing_cache: file to load tactic timings from and save them to (faster rebuilds).
         dla_core: build for this DLA core (Jetson Xavier/Orin); layers DLA cannot run fall back to
-            the GPU when ``gpu_fallback``. DLA runs fp16/int8 only.
+            the GPU when ``gpu_fallback``. DLA runs fp16/int8 only and needs static shapes: the
+            profile becomes min = opt = max = ``opt_shape`` (frames must have exactly that shape).
+            Not available on TensorRT 11.0-11.4.0 (Linux/Jetson) nor on devices with 0 DLA cores.
         hardware_compatibility: "none", "ampere_plus", "same_compute_capability" (where available).
         version_compatible: engine loadable by later TensorRT releases of the same major version.
         exclude_lean_runtime: with ``version_compatible``, leave the lean runtime out of the plan.
         device: CUDA device index to build on.
         progress: show a progress bar (TensorRT >= 10 reports build phases).
         verbose: forward TensorRT's INFO/VERBOSE log to logging.DEBUG.
+        allow_trt_incompatible: build even if :mod:`build_engine.trt_check` finds a rule of this
+            TensorRT's ONNX parser broken (each violation is logged; the parser has the last word).
     """
 
     precision: Optional[str] = None
@@ -98,6 +110,7 @@ class BuildConfig:
     device: int = 0
     progress: bool = True
     verbose: bool = False
+    allow_trt_incompatible: bool = False
 
     def __post_init__(self) -> None:
         if self.precision is not None and self.precision not in _PRECISIONS:
@@ -219,8 +232,7 @@ def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
         raise ModelFormatError(
             "ONNX model %s" % onnx_path, expected="a valid ONNX protobuf", found=str(e).splitlines()[0] if str(e) else type(e).__name__
         ) from None
-    props = {p.key: p.value for p in model.metadata_props}
-    return read_onnx_metadata(props, source=str(onnx_path))
+    return read_model_metadata(model, source=str(onnx_path))
 
 
 def _build_command(onnx_path: Path, out_path: Path, config: BuildConfig) -> str:
@@ -245,31 +257,6 @@ def _device_info(config: BuildConfig, onnx_path: Path, out_path: Path, precision
 # ------------------------------------------------------------------------------------------------
 # TensorRT callbacks
 # ------------------------------------------------------------------------------------------------
-def _make_logger(trt: Any, verbose: bool) -> Any:
-    """A ``trt.ILogger`` forwarding to :mod:`logging` and keeping the errors for BuildError."""
-    levels = {
-        trt.ILogger.INTERNAL_ERROR: logging.CRITICAL,
-        trt.ILogger.ERROR: logging.ERROR,
-        trt.ILogger.WARNING: logging.WARNING,
-        trt.ILogger.INFO: logging.DEBUG if verbose else logging.NOTSET,
-        trt.ILogger.VERBOSE: logging.DEBUG if verbose else logging.NOTSET,
-    }
-
-    class _Logger(trt.ILogger):
-        def __init__(self) -> None:
-            trt.ILogger.__init__(self)
-            self.errors: List[str] = []
-
-        def log(self, severity: Any, msg: str) -> None:
-            level = levels.get(severity, logging.WARNING)
-            if level >= logging.ERROR:
-                self.errors.append(str(msg))
-            if level != logging.NOTSET:
-                log.log(level, "TensorRT: %s", msg)
-
-    return _Logger()
-
-
 def _make_progress_monitor(trt: Any, enabled: bool) -> Any:
     """An ``IProgressMonitor`` drawing one tqdm bar per build phase (nested phases below)."""
     base = compat.get(trt, "IProgressMonitor")
@@ -335,7 +322,15 @@ def _parse(trt: Any, parser: Any, data: bytes, onnx_path: Path, logger: Any) -> 
 
 
 def _frame_profile(network: Any, meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tuple[int, ...]]:
-    """Profile of the single ``frame`` input; static dims of the graph win over the requested ones."""
+    """Profile of the single ``frame`` input; static dims of the graph win over the requested ones.
+
+    For DLA the profile is static at the opt shape: "DLA does not support dynamic dimensions, so the
+    profile's min, max, and opt values must be equal for wildcard dimensions" (TensorRT, DLA
+    Supported Layers and Restrictions, General Restrictions,
+    https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/dla-layer-restrictions.html;
+    NvInfer.h v10.3.0 line ~6307: "provided profile must have same minimum, optimum, and maximum
+    dimensions"). With a dynamic profile every DLA layer falls back to the GPU.
+    """
     names = [network.get_input(i).name for i in range(network.num_inputs)]
     if names != [PIPELINE_INPUT]:
         raise BuildError(
@@ -353,7 +348,34 @@ def _frame_profile(network: Any, meta: PipelineMetadata, config: BuildConfig) ->
     if fixed:
         log.info("input %r has fixed dims %s; the profile uses them", PIPELINE_INPUT, dims)
         shapes = {k: tuple(fixed.get(i, v) for i, v in enumerate(s)) for k, s in shapes.items()}
+    if config.dla_core is not None and not shapes["min"] == shapes["opt"] == shapes["max"]:
+        log.warning("DLA needs a static profile: building for the --opt frame shape %s only (min = opt = max); "
+                    "--min/--max are ignored and every frame must have exactly this shape", shapes["opt"])
+        shapes = {k: shapes["opt"] for k in shapes}
     return shapes
+
+
+def _dla_placement(builder_config: Any, network: Any) -> Tuple[List[str], List[str]]:
+    """``(layers DLA can run, layers that fall back to the GPU)``, as "name (TYPE)", by
+    ``IBuilderConfig.can_run_on_DLA`` (every release 8.6-11.4) on each layer of the parsed network."""
+    on_dla: List[str] = []
+    on_gpu: List[str] = []
+    for i in range(int(network.num_layers)):
+        layer = network.get_layer(i)
+        kind = getattr(layer.type, "name", str(layer.type))
+        (on_dla if builder_config.can_run_on_DLA(layer) else on_gpu).append("%s (%s)" % (layer.name, kind))
+    return on_dla, on_gpu
+
+
+def _check_dla_release(trt: Any, config: BuildConfig) -> None:
+    """ConfigError when this TensorRT release cannot build for DLA on this platform."""
+    reason = compat.dla_unavailable_reason(trt)
+    if reason:
+        raise ConfigError(
+            "--dla-core %d" % config.dla_core, expected="a TensorRT release with DLA support", found=reason,
+            hint="omit --dla-core to build for the GPU, or build on JetPack 6 (TensorRT 10.x) / TensorRT >= 11.4.1 "
+            "with JetPack >= 7.2.2 on Jetson AGX Orin",
+        )
 
 
 def build_engine(
@@ -394,12 +416,18 @@ def build_engine(
         raise ConfigError("--out %s" % out_path, expected="an existing folder", found="no folder %s" % out_path.parent)
     device = _device_info(config, onnx_path, out_path, precision)  # before any TensorRT object
     trt = trt_module if trt_module is not None else require_tensorrt("building a TensorRT engine")
+    # The parser rules of this TensorRT, checked before the parser runs: one error that names every
+    # broken rule and its fix, instead of the parser's first failure.
+    ensure_compatible(onnx_path, (target_for_version(compat.version_string(trt)),),
+                      allow_incompatible=config.allow_trt_incompatible, what=onnx_path.name)
     data = onnx_path.read_bytes()
     onnx_sha256 = hashlib.sha256(data).hexdigest()
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
              device.compute_capability.replace(".", ""), compat.version_string(trt), onnx_path)
 
-    logger = _make_logger(trt, config.verbose)
+    if config.dla_core is not None:
+        _check_dla_release(trt, config)
+    logger = _make_logger(trt, config.verbose)  # the backend's logger: one TensorRT logger in the project
     builder = trt.Builder(logger)
     network = builder.create_network(compat.network_creation_flags(trt))
     if network is None:
@@ -421,8 +449,16 @@ def build_engine(
         builder_config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, config.workspace_mib << 20)
     if config.optimization_level is not None:
         builder_config.builder_optimization_level = config.optimization_level
+    dla_layers: Optional[Dict[str, List[str]]] = None
     if config.dla_core is not None:
         cores = int(builder.num_DLA_cores)
+        if cores == 0:
+            raise ConfigError(
+                "--dla-core %d" % config.dla_core, expected="a device with DLA cores (Jetson AGX/NX Xavier, Orin)",
+                found="%s: TensorRT %s reports 0 DLA cores" % (device.name, compat.version_string(trt)),
+                hint="omit --dla-core: this device has no DLA (desktop and data-centre GPUs, Jetson Nano and Thor "
+                "have none)",
+            )
         if config.dla_core >= cores:
             raise ConfigError(
                 "DLA core %d" % config.dla_core, expected="a core below %d" % cores,
@@ -433,14 +469,31 @@ def build_engine(
         builder_config.DLA_core = config.dla_core
         if config.gpu_fallback:
             set_flag(trt.BuilderFlag.GPU_FALLBACK)
+        on_dla, on_gpu = _dla_placement(builder_config, network)
+        if not on_dla:
+            raise ConfigError(
+                "--dla-core %d for %s" % (config.dla_core, onnx_path.name), expected="layers DLA can run",
+                found="none of the %d layers can run on DLA" % len(on_gpu), hint="omit --dla-core",
+            )
+        if on_gpu and not config.gpu_fallback:
+            raise ConfigError(
+                "--no-gpu-fallback for %s" % onnx_path.name, expected="every layer runnable on DLA",
+                found="%d of %d layers cannot run on DLA: %s%s" % (
+                    len(on_gpu), len(on_gpu) + len(on_dla), ", ".join(on_gpu[:8]), ", ..." if len(on_gpu) > 8 else ""),
+                hint="drop --no-gpu-fallback (those layers then run on the GPU); the pipeline's uint8 Cast and "
+                "ArgMax never run on DLA",
+            )
+        dla_layers = {"dla": on_dla, "gpu": on_gpu}
+        log.info("DLA core %d: %d of %d layers on DLA; on the GPU: %s", config.dla_core, len(on_dla),
+                 len(on_dla) + len(on_gpu), ", ".join(on_gpu) or "none")
     if config.hardware_compatibility is not None:
         builder_config.hardware_compatibility_level = compat.hardware_compatibility_level(
             trt, config.hardware_compatibility
         )
     if config.version_compatible:
-        set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+        set_flag(compat.get(trt, "BuilderFlag.VERSION_COMPATIBLE"))
         if config.exclude_lean_runtime:
-            set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
+            set_flag(compat.get(trt, "BuilderFlag.EXCLUDE_LEAN_RUNTIME"))
 
     profile = builder.create_optimization_profile()
     profile.set_shape(PIPELINE_INPUT, shapes["min"], shapes["opt"], shapes["max"])
@@ -493,6 +546,7 @@ def build_engine(
             "timing_cache": str(cache_path) if cache_path else None,
             "dla_core": config.dla_core,
             "gpu_fallback": config.gpu_fallback if config.dla_core is not None else None,
+            "dla_layers": dla_layers,
             "hardware_compatibility": (config.hardware_compatibility or "none").lower().replace("-", "_"),
             "version_compatible": config.version_compatible,
             "exclude_lean_runtime": config.exclude_lean_runtime,
@@ -530,8 +584,11 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--optimization-level", type=int, choices=range(6), metavar="0-5",
                    help="builder optimization level (TensorRT default 3; higher builds longer)")
     p.add_argument("--timing-cache", metavar="FILE", help="load/save tactic timings here (faster rebuilds)")
-    p.add_argument("--dla-core", type=int, metavar="N", help="build for DLA core N (Jetson), fp16/int8 graphs only")
-    p.add_argument("--no-gpu-fallback", action="store_true", help="with --dla-core: fail instead of falling back")
+    p.add_argument("--dla-core", type=int, metavar="N",
+                   help="build for DLA core N (Jetson Xavier/Orin; not TensorRT 11.0-11.4.0), fp16/int8 graphs only; "
+                   "DLA needs a static profile: min = opt = max = --opt, so frames must have exactly that shape")
+    p.add_argument("--no-gpu-fallback", action="store_true",
+                   help="with --dla-core: refuse layers DLA cannot run instead of running them on the GPU")
     p.add_argument("--hardware-compatibility", choices=sorted(compat.HARDWARE_COMPATIBILITY_LEVELS),
                    help="engine portable across GPUs (where this TensorRT supports it)")
     p.add_argument("--version-compatible", action="store_true",
@@ -539,6 +596,9 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--exclude-lean-runtime", action="store_true", help="with --version-compatible")
     p.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .cli_args import add_trt_check_arguments
+
+    add_trt_check_arguments(p, multiple=False)
     p.set_defaults(func=run_build)
     return p
 
@@ -560,16 +620,54 @@ def _config_from_args(args: Any) -> BuildConfig:
         device=args.device,
         progress=not args.no_progress,
         verbose=bool(getattr(args, "verbose", False)),
+        allow_trt_incompatible=args.allow_trt_incompatible,
     )
 
 
-def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Optional[str] = None,
-                   show_progress: bool = True) -> Path:
-    """The graph to build: ``model`` itself, or its fp16 / int8 (Q/DQ, calibrated on ``calib``)
-    conversion written next to ``out``."""
+# ------------------------------------------------------------------------------------------------
+# The one-step flow: fp32 pipeline graph -> (fp16 / int8 Q/DQ graph) -> engine + sidecar
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class EngineBuildReport:
+    """What :func:`build_pipeline_engine` wrote.
+
+    Attributes:
+        model: the pipeline graph it was given.
+        graph: the graph the engine was built from (``model``, or its fp16/int8 conversion).
+        conversion: ``""`` (none), ``"fp16"`` or ``"int8"`` (then ``calibration`` names the frames).
+        engine: the engine file; its sidecar is ``<engine>.json``.
+    """
+
+    model: Path
+    graph: Path
+    conversion: str
+    calibration: Optional[str]
+    engine: Path
+
+    @property
+    def sidecar(self) -> Path:
+        return self.engine.with_name(self.engine.name + ".json")
+
+    def lines(self) -> Tuple[str, ...]:
+        """Printable lines (what ``python -m build_engine build`` prints)."""
+        out = []
+        if self.conversion == "int8":
+            out.append("wrote %s (int8 Q/DQ graph calibrated on %s)" % (self.graph, self.calibration))
+        elif self.conversion == "fp16":
+            out.append("wrote %s (fp16 graph)" % self.graph)
+        out.append("wrote %s and %s" % (self.engine, self.sidecar.name))
+        return tuple(out)
+
+
+def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], calib: Optional[str] = None,
+                  show_progress: bool = True, trt_module: Any = None) -> Tuple[Path, str]:
+    """The graph to build for ``precision`` and the conversion made: ``(model, "")`` when the graph
+    already is that precision, else its fp16 / int8 (Q/DQ, calibrated on ``calib``) conversion,
+    written next to ``out`` as ``<out stem>.fp16.onnx`` / ``<out stem>.int8.onnx``."""
+    model, out = Path(model), Path(out)
     meta = read_pipeline_metadata(model)
     if precision is None or precision == meta.precision:
-        return model
+        return model, ""
     if meta.precision != "fp32":
         raise ConfigError(
             "--precision %s for %s" % (precision, model.name), expected="an fp32 graph to convert",
@@ -582,26 +680,54 @@ def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Opti
                 found="no --calib", hint="add --calib FOLDER|VIDEO|VOC_ROOT, or build the output of "
                 "`python -m build_engine quantize %s ...`" % model.name,
             )
-        from build_engine.quantize import quantize_pipeline
+        from build_engine.quantize import QuantizeConfig, quantize_pipeline
 
+        trt = trt_module or require_tensorrt("building a TensorRT engine")  # the Q/DQ layout depends on its major
         graph = out.with_name(out.stem + ".int8.onnx")
-        quantize_pipeline(model, graph, calib, show_progress=show_progress)
-        print("wrote %s (int8 Q/DQ graph calibrated on %s)" % (graph, calib))
-        return graph
+        quantize_pipeline(model, graph, calib, QuantizeConfig(trt_target=target_for_version(compat.version_string(trt))),
+                          show_progress=show_progress)
+        log.info("wrote %s (int8 Q/DQ graph calibrated on %s)", graph, calib)
+        return graph, "int8"
     from build_engine.precision import to_fp16_pipeline
 
     graph = out.with_name(out.stem + ".fp16.onnx")
     to_fp16_pipeline(model, graph)
-    print("wrote %s (fp16 graph)" % graph)
-    return graph
+    log.info("wrote %s (fp16 graph)", graph)
+    return graph, "fp16"
+
+
+def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, config: Optional[BuildConfig] = None, *,
+                          calib: Optional[str] = None, trt_module: Any = None) -> EngineBuildReport:
+    """Convert ``model`` to ``config.precision`` if needed, then build the engine (on this GPU).
+
+    Args:
+        model: an fp32 (or already fp16/int8) pipeline graph from ``python -m build_engine export``.
+        out: the engine to write (default: ``model`` with suffix ``.engine``).
+        config: build options; ``config.precision`` selects the conversion.
+        calib: frames to calibrate int8 on (folder, video, VOC root).
+        trt_module: the ``tensorrt`` module (tests pass a fake).
+    """
+    model = Path(model)
+    out_path = Path(out) if out is not None else model.with_suffix(".engine")
+    config = config or BuildConfig()
+    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress, trt_module)
+    engine = build_engine(graph, out_path, config, trt_module=trt_module)
+    return EngineBuildReport(model=model, graph=graph, conversion=conversion,
+                             calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))
 
 
 def run_build(args: Any) -> int:
-    """Handler of ``python -m build_engine build``."""
-    model = Path(args.model)
-    out = Path(args.out) if args.out else model.with_suffix(".engine")
+    """Handler of ``python -m build_engine build``: :func:`build_pipeline_engine` plus printing."""
     config = _config_from_args(args)
-    graph = _prepare_graph(model, out, config.precision, args.calib, config.progress)
-    build_engine(graph, out, config)
-    print("wrote %s and %s.json" % (out, out.name))
+    report = build_pipeline_engine(args.model, args.out, config, calib=args.calib)
+    print("\n".join(report.lines()))
+    if config.dla_core is not None:
+        from fcn_trt.sidecar import read_sidecar
+
+        info = read_sidecar(report.engine).engine
+        layers = dict(info.build_flags).get("dla_layers") or {}
+        prof = info.profiles.get(PIPELINE_INPUT, {})
+        print("DLA core %d: %d layers on DLA, %d on the GPU (%s); static profile %s: frames must have exactly "
+              "this shape" % (config.dla_core, len(layers.get("dla", [])), len(layers.get("gpu", [])),
+                              ", ".join(layers.get("gpu", [])) or "none", "x".join(map(str, prof.get("opt", [])))))
     return 0

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
+from ._version import __version__
 from .errors import EngineCorruptError, EngineError, EngineMismatchError, MetadataError
 from .metadata import PipelineMetadata
 
@@ -45,8 +46,6 @@ def _now_iso() -> str:
 
 
 def _fcn_trt_version() -> str:
-    from . import __version__
-
     return str(__version__)
 
 

@@ -135,7 +135,7 @@ def test_calibration_cache(calib_dir, tmp_path, scenes):
 def test_calibration_from_video_and_voc(tmp_path, scenes):
     import cv2
 
-    from fcn_trt.datasets import write_split, write_voc_sample
+    from fcn_trt.eval.voc import write_split, write_voc_sample
 
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))
@@ -202,7 +202,7 @@ def test_keep_float_leaves_named_layers_unquantized(fcn, scenes, tmp_path):
 
 def test_fp16_stored_weights_still_get_per_channel_scales(fcn, scenes, tmp_path):
     """Weights stored as fp16 + Cast (the demo model's storage) are folded before quantization."""
-    from build_engine.train_demo import store_weights_fp16
+    from build_engine.training.train_demo import store_weights_fp16
 
     stored = store_weights_fp16(onnx.load(str(fcn)), min_elements=1)
     assert any(n.op_type == "Cast" and n.input[0].endswith("/fp16") for n in stored.graph.node)
@@ -211,3 +211,39 @@ def test_fp16_stored_weights_still_get_per_channel_scales(fcn, scenes, tmp_path)
     s = qdq_summary(onnx.load(str(out)))
     assert s["quantized_nodes"] > 0
     assert all(axis is not None for axis in s["weight_axes"].values())  # every weight per-channel
+
+
+def test_tensorrt_8_target_puts_deconvolution_weight_scales_on_axis_0(fcn, calib_dir, int8, scenes, tmp_path):
+    cfg = QuantizeConfig(method="minmax", num_frames=4, size=(64, 64), cache_dir=str(tmp_path / "cache"),
+                         trt_target="8.6")
+    out = quantize_pipeline(fcn, tmp_path / "fcn.int8.trt8.onnx", calib_dir, cfg, show_progress=False)
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model)
+    summary = qdq_summary(model)
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    float_w = {n.name: numpy_helper.to_array(next(t for t in onnx.load(str(fcn)).graph.initializer if t.name == n.input[1]))
+               for n in onnx.load(str(fcn)).graph.node if n.op_type == "ConvTranspose"}
+    dqs = {n.output[0]: n for n in model.graph.node if n.op_type == "DequantizeLinear"}
+    deconvs = [n for n in model.graph.node if n.op_type == "ConvTranspose"]
+    assert len(deconvs) == 3
+    for n in deconvs:
+        assert summary["weight_axes"][n.name] == 0, n.name
+        dq = dqs[n.input[1]]
+        q, scale = inits[dq.input[0]], inits[dq.input[1]]
+        assert q.dtype == np.int8 and scale.shape == (q.shape[0],) and (scale > 0).all()
+        assert np.abs(q).max() <= 127 and not inits[dq.input[2]].any()
+        # dequantized weights reproduce the float weights to half a quantization step per input channel
+        err = np.abs(q.astype(np.float32) * scale[:, None, None, None] - float_w[n.name])
+        assert (err <= scale[:, None, None, None] / 2 + 1e-7).all()
+    assert {n.name: a for n, a in ((c, summary["weight_axes"][c.name]) for c in model.graph.node
+                                   if c.op_type == "Conv")} == {c.name: 0 for c in model.graph.node if c.op_type == "Conv"}
+    meta = pipeline_metadata(model)
+    assert meta.extra["tensorrt_targets"] == ["8.6"] and meta.extra["calibration"]["deconv_weight_axis"] == 0
+    assert pipeline_metadata(onnx.load(str(int8))).extra["tensorrt_targets"] == ["10"]
+    held_out = np.stack([s.image for s in scenes[4:]])
+    assert (_labels(out, held_out) == _labels(int8, held_out)).mean() >= 0.95
+
+
+def test_unknown_tensorrt_target_is_a_config_error():
+    with pytest.raises(ConfigError, match="TensorRT target"):
+        QuantizeConfig(trt_target="9")

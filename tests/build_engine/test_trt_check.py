@@ -6,6 +6,7 @@ the TensorRT majors whose parser rejects it and the parser's message. Compliant 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Callable, NamedTuple, Tuple
@@ -491,14 +492,18 @@ def _uint8_identity_pipeline() -> onnx.ModelProto:
 
 
 CONFIG = BuildConfig(min_shape=(1, 8, 8), opt_shape=(1, 8, 8), max_shape=(1, 16, 16), progress=False)
+# build_engine checks the rules itself before parsing; overridden, the graph reaches the fake parser.
+TO_PARSER = dataclasses.replace(CONFIG, allow_trt_incompatible=True)
 
 
 def test_fake_parser_rejects_with_the_real_parser_text(fake_trt, fake_cuda, tmp_path):
     from build_engine.trt_check import target_for_version
 
     path = _pipeline_file(_uint8_identity_pipeline(), tmp_path / "bad.onnx")
-    with pytest.raises(BuildError) as info:
+    with pytest.raises(TensorRTCompatibilityError, match="uint8-intermediate"):
         build_engine(path, tmp_path / "bad.engine", CONFIG, trt_module=fake_trt)
+    with pytest.raises(BuildError) as info:
+        build_engine(path, tmp_path / "bad.engine", TO_PARSER, trt_module=fake_trt)
     expected = check_model(path, target_for_version(fake_trt.__version__)).violations
     assert [v.rule for v in expected] == ["uint8-intermediate"]
     msg = str(info.value)
@@ -524,8 +529,10 @@ def test_fake_parser_version_decides_what_fails(fake_trt, fake_cuda, tmp_path):
     m.graph.node[2].input[0:] = ["fshape", "s0", "s2", "ax0"]  # slice of the already sliced shape
     path = _pipeline_file(m, tmp_path / "shape.onnx")
     if fake_trt.__version__.startswith("8."):
-        with pytest.raises(BuildError, match="Shape importer ignores start=1/end=3"):
+        with pytest.raises(TensorRTCompatibilityError, match="shape-start-end"):
             build_engine(path, tmp_path / "shape.engine", CONFIG, trt_module=fake_trt)
+        with pytest.raises(BuildError, match="Shape importer ignores start=1/end=3"):
+            build_engine(path, tmp_path / "shape.engine", TO_PARSER, trt_module=fake_trt)
     else:
         assert build_engine(path, tmp_path / "shape.engine", CONFIG, trt_module=fake_trt).exists()
 
