@@ -58,7 +58,6 @@ __all__ = [
     "target_for_version",
     "check_model",
     "ensure_compatible",
-    "add_check_parser",
 ]
 
 log = logging.getLogger("build_engine.trt_check")
@@ -1311,35 +1310,4 @@ def ensure_compatible(model: Union[onnx.ModelProto, str, Path], targets: Union[s
         found="%d violation%s: %s" % (n, "" if n == 1 else "s", listed),
         hint="run `python -m build_engine check MODEL.onnx --trt %s` for the fix of each, re-export the graph, "
         "or override knowingly (the engine build will fail or differ)" % ",".join(report.targets),
-    )
-
-
-# ------------------------------------------------------------------------------------------------
-# CLI: python -m build_engine check MODEL.onnx [--trt 8.6,10,11]
-# ------------------------------------------------------------------------------------------------
-def add_check_parser(subparsers: Any) -> Any:
-    """``check MODEL.onnx [--trt 8.6,10,11]``: the TensorRT parser rules, without TensorRT."""
-    p = subparsers.add_parser(
-        "check", help="check an ONNX graph against the TensorRT 8.6/10/11 ONNX-parser rules (no GPU needed)",
-        description="Print every place where the ONNX parser of the given TensorRT majors would reject the graph "
-        "(or import something other than ONNX Runtime runs): node, rule, the parser's message, the fix and the "
-        "source of the rule. Exit status 0 when compatible, 3 when not.",
-    )
-    p.add_argument("model", help="the .onnx graph to check")
-    p.add_argument("--trt", default=",".join(TARGETS), metavar="MAJORS",
-                   help="TensorRT majors to check, comma-separated (default: 8.6,10,11; 8.5 counts as 8.6)")
-    p.set_defaults(func=run_check)
-    return p
-
-
-def run_check(args: Any) -> int:
-    """Handler of the ``check`` subcommand: prints the report; incompatible -> TensorRTCompatibilityError."""
-    report = check_model(args.model, parse_targets(args.trt))
-    print(report.format())
-    if report.ok:
-        return 0
-    raise TensorRTCompatibilityError(
-        str(args.model), expected="a graph the TensorRT %s ONNX parser%s accept%s" % (
-            ", ".join(report.targets), "s" if len(report.targets) > 1 else "", "" if len(report.targets) > 1 else "s"),
-        found=report.summary(), hint="apply the fix printed for each violation and re-export",
     )
