@@ -16,7 +16,7 @@ import numpy as np
 
 from .._imports import require_onnxruntime
 from ..errors import BackendUnavailableError, ClosedError, ModelFormatError, ModelNotFoundError
-from ..metadata import PipelineMetadata, read_onnx_metadata
+from ..metadata import PipelineMetadata, check_graph_io, read_onnx_metadata
 from .base import Backend
 
 __all__ = ["OnnxRuntimeBackend"]
@@ -80,6 +80,8 @@ class OnnxRuntimeBackend(Backend):
                 found=f"inputs {[(i.name, i.type) for i in inputs]}, outputs {names}",
                 hint="wrap the bare network with `python -m build_engine export --onnx`",
             )
+        check_graph_io(self._metadata, inputs[0].shape, names,
+                       {o.name: o.shape for o in self._session.get_outputs()}, source=path.name)
         self._output_names = names
         batch = inputs[0].shape[0]
         self._max_batch = batch if isinstance(batch, int) and batch > 0 else 0
