@@ -23,8 +23,9 @@ from .backends.base import Backend
 from .errors import ClosedError, ConfigError, FrameShapeError
 from .metadata import PipelineMetadata
 from .models import resolve_model
+from .preflight import check_frame_memory
 from .result import SegmentationResult
-from .validation import frame_hw, validate_batch, validate_frame
+from .validation import check_options, frame_hw, validate_batch, validate_frame
 
 __all__ = ["Segmenter", "BACKENDS", "backend_for_path", "results_from_outputs", "add_model_arguments"]
 
@@ -65,10 +66,12 @@ def _open_backend(path: Path, backend: str, options: Dict[str, Any]) -> Backend:
     if backend == "onnxruntime":
         from .backends.onnxruntime import OnnxRuntimeBackend
 
+        check_options(OnnxRuntimeBackend.__init__, options, "onnxruntime backend")
         return OnnxRuntimeBackend(path, **options)
     if backend == "tensorrt":
         from .backends.tensorrt import TensorRTBackend
 
+        check_options(TensorRTBackend.__init__, options, "tensorrt backend")
         return TensorRTBackend(path, **options)
     raise ConfigError("backend", expected=" or ".join(BACKENDS), found=repr(backend))
 
@@ -122,6 +125,9 @@ class Segmenter:
     def __init__(self, model: Union[str, Path], backend: Optional[str] = None, **backend_options: Any) -> None:
         self._backend: Optional[Backend] = None
         path = resolve_model(model)
+        if backend is not None and backend not in BACKENDS:
+            raise ConfigError("backend", expected=" or ".join(repr(b) for b in BACKENDS), found=repr(backend),
+                              hint="leave it out to choose from the model's suffix")
         name = backend or backend_for_path(path)
         self._backend = _open_backend(path, name, backend_options)
         self.model_path = path
@@ -170,20 +176,23 @@ class Segmenter:
         return self.metadata.class_names
 
     # --- inference ----------------------------------------------------------------------------
-    def _check_size(self, backend: Backend, h: int, w: int) -> None:
+    def _check_size(self, backend: Backend, h: int, w: int, n: int = 1) -> None:
         max_h, max_w = backend.max_frame_hw
         min_h, min_w = backend.min_frame_hw
         if (max_h and h > max_h) or (max_w and w > max_w) or h < min_h or w < min_w:
             raise FrameShapeError(
                 "frame size", expected=f"between {min_h}x{min_w} and {max_h}x{max_w} (the engine's optimization profile)",
-                found=f"{h}x{w}", hint="resize the frame, use fcn_trt.tiling for large images, or rebuild the engine with --max",
+                found=f"{h}x{w}", hint="resize the frame, use fcn_trt.tiling.segment_tiled for large images, or "
+                                       "rebuild the engine with --max",
             )
+        if not max_h or not max_w:  # no profile bounds the frame: check it fits in memory first
+            check_frame_memory(backend.metadata, n, h, w, backend.name or type(backend).__name__)
 
     def _infer(self, batch: np.ndarray, validate_ms: float, t_start: float) -> List[SegmentationResult]:
         backend = self._open()
         meta = backend.metadata
         h, w = frame_hw(batch, meta.input_format)
-        self._check_size(backend, h, w)
+        self._check_size(backend, h, w, len(batch))
         limit = backend.max_batch or len(batch)
         t0 = time.perf_counter()
         with self._lock:

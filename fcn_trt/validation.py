@@ -11,13 +11,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple, Union
+import inspect
+from typing import Any, List, Mapping, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
+from .errors import ConfigError, EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
 
-__all__ = ["validate_frame", "validate_batch", "frame_hw"]
+__all__ = ["validate_frame", "validate_batch", "frame_hw", "check_options"]
 
 _FIXES = {
     2: "a grayscale frame: convert it with cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)",
@@ -122,3 +123,30 @@ def frame_hw(frame: np.ndarray, input_format: str) -> Tuple[int, int]:
 
 
 FrameLike = Union[np.ndarray, Sequence[np.ndarray]]
+
+
+def check_options(func: Any, options: Mapping[str, Any], what: str) -> None:
+    """Raise :class:`~fcn_trt.errors.ConfigError` naming the keyword ``options`` that ``func`` does not take.
+
+    Example:
+        >>> def open_it(path, threads=0): ...
+        >>> check_options(open_it, {"thread": 2}, "onnxruntime backend")
+        Traceback (most recent call last):
+        ...
+        fcn_trt.errors.ConfigError: onnxruntime backend options: expected one of threads, found unknown option 'thread'. Hint: did you mean 'threads'?
+    """
+    params = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [n for n, p in params.items() if n not in ("self", "path")
+             and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        raise ConfigError(
+            "%s options" % what, expected="one of " + ", ".join(known),
+            found="unknown option%s %s" % ("s" if len(unknown) > 1 else "", ", ".join(repr(k) for k in unknown)),
+            hint=("did you mean %r?" % close[0]) if close else "see help(%s)" % getattr(func, "__qualname__", what),
+        )

@@ -15,7 +15,9 @@ from typing import Dict, Sequence, Tuple, Union
 import numpy as np
 
 from .._imports import require_onnxruntime
-from ..errors import BackendUnavailableError, ClosedError, ModelFormatError, ModelNotFoundError
+from ..errors import (
+    BackendUnavailableError, ClosedError, ConfigError, ConfigTypeError, ModelFormatError, ModelNotFoundError,
+)
 from ..metadata import PipelineMetadata, check_graph_io, read_onnx_metadata
 from .base import Backend
 
@@ -52,6 +54,16 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, path: Union[str, Path], providers: Union[str, Sequence[str], None] = "auto", threads: int = 0) -> None:
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            raise ConfigTypeError("threads", expected="an integer >= 0 (0 = all cores)",
+                                  found="%r (%s)" % (threads, type(threads).__name__))
+        if not 0 <= threads <= 1024:
+            raise ConfigError("threads", expected="an integer in 0..1024 (0 = all cores)", found=repr(threads),
+                              hint="pass threads=0 to let ONNX Runtime use every core")
+        if providers is not None and not isinstance(providers, str) and not (
+                isinstance(providers, (list, tuple)) and all(isinstance(p, str) for p in providers)):
+            raise ConfigTypeError("providers", expected="'auto', a provider name or a list of names",
+                                  found="%r (%s)" % (providers, type(providers).__name__))
         ort = require_onnxruntime("ONNX Runtime backend")
         path = Path(path)
         if not path.is_file():
