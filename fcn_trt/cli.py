@@ -16,7 +16,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._imports import require_cv2
-from .errors import ConfigError, SourceOpenError, run_cli
+from .errors import ConfigError, SourceError, SourceOpenError, run_cli
 
 __all__ = ["main"]
 
@@ -95,6 +95,43 @@ def _frames_of_video(path: Path) -> Iterator[np.ndarray]:
         cap.release()
 
 
+OUTPUT_VIDEO_SUFFIXES = (".mp4", ".avi")
+
+
+def _check_output_kind(out: Path, video_in: bool, n_images: int) -> None:
+    """Video in -> a video file out; one image in -> an image file or a folder; images -> a folder."""
+    suffix = out.suffix.lower()
+    if video_in:
+        if suffix not in OUTPUT_VIDEO_SUFFIXES:
+            raise ConfigError("--output for a video input", expected="a video file (" + ", ".join(OUTPUT_VIDEO_SUFFIXES)
+                              + ")", found=repr(str(out)), hint="e.g. -o overlay.mp4")
+        return
+    if out.is_dir() or (not suffix and not out.exists()):
+        return  # a folder
+    if suffix in IMAGE_SUFFIXES:
+        if n_images == 1:
+            return
+        raise ConfigError("--output for %d input images" % n_images, expected="a folder",
+                          found="image file name %r" % str(out), hint="pass a folder, e.g. -o overlays/")
+    what = "an image file (" + ", ".join(IMAGE_SUFFIXES) + ") or a folder" if n_images == 1 else "a folder"
+    raise ConfigError("--output", expected=what, found=repr(str(out)) + (" (a video name for image input)"
+                      if suffix in VIDEO_SUFFIXES else " (unknown suffix)" if suffix else " (an existing file)"),
+                      hint="name a folder without a suffix to write one overlay per image")
+
+
+def _check_video_written(out: Path, n: int) -> None:
+    """Every segmented frame is in the output video (OpenCV's writer fails silently per frame)."""
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(out))
+    try:
+        written = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+    finally:
+        cap.release()
+    if written != n:
+        raise SourceError(f"output video {out}", expected=f"{n} frames written", found=f"{max(written, 0)} frames in it",
+                          hint="check free disk space and that OpenCV has a codec for this suffix (try .avi)")
+
+
 def _render(result, frame: np.ndarray, args) -> np.ndarray:
     return result.colorize() if args.labels_only else result.overlay(frame, alpha=args.alpha)
 
@@ -116,10 +153,16 @@ def run_command(args) -> int:
     cv2 = _cv2()
     if not 0.0 <= args.alpha <= 1.0:
         raise ConfigError("--alpha", expected="a value in [0, 1]", found=str(args.alpha))
+    from .models import resolve_model
+
+    resolve_model(args.model)  # a missing model is reported before anything about the input
     src = Path(args.input)
     out = Path(args.output)
+    video_in = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
+    images = [] if video_in else ([src] if src.is_file() else _list_images(src))
+    _check_output_kind(out, video_in, len(images))
     with Segmenter(args.model, backend=args.backend) as seg:
-        if src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES:
+        if video_in:
             writer = None
             n = 0
             try:
@@ -140,9 +183,9 @@ def run_command(args) -> int:
                     writer.release()
             if n == 0:
                 raise SourceOpenError(f"video {src}", expected="at least one frame", found="none could be read")
+            _check_video_written(out, n)
             print(f"segmented {n} frames -> {out}")
             return 0
-        images = [src] if src.is_file() else _list_images(src)
         single = len(images) == 1 and out.suffix.lower() in IMAGE_SUFFIXES
         if not single:
             out.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,11 @@ spec                                    opened with                             
 ``"clip.mp4"`` (any existing file)      ``cv2.VideoCapture`` or ``cv2.imread``      no
 ``"frames/"``, ``"frames/*.png"``       ``cv2.imread``, sorted by name              no
 ``"synthetic"``, ``"synthetic:SEED"``   :mod:`fcn_trt.scenes` moving camera (30 fps) yes
-an object with ``read() -> (ok, img)``  itself (``cv2.VideoCapture``, a fake)       yes
-a list/iterator of frames               itself                                      no
+an object with ``read() -> (ok, img)``  itself (``cv2.VideoCapture``, a fake)       yes [#]_
+a list/iterator of frames               itself (``None`` in it: FrameTypeError)     no
 ======================================  =========================================  =====
+
+.. [#] no for a ``cv2.VideoCapture`` of a file (it reports a frame count): every frame, in order.
 
 ``live`` sources are sampled (the newest frame wins in :func:`fcn_trt.stream.stream`); other
 sources deliver every frame in order. Pass ``live=`` to override.
@@ -46,7 +48,9 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 import numpy as np
 
 from ._imports import require_cv2
-from .errors import BackendUnavailableError, ConfigError, SourceEndedError, SourceOpenError
+from .errors import (
+    BackendUnavailableError, ConfigError, FcnTrtError, FrameTypeError, SourceEndedError, SourceOpenError,
+)
 
 __all__ = [
     "read_image",
@@ -218,15 +222,23 @@ class _ImageListReader:
 class _IterReader:
     def __init__(self, frames: Iterable[np.ndarray]) -> None:
         self._it: Optional[Iterator[np.ndarray]] = iter(frames)
+        self._i = 0
 
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:
         if self._it is None:
             return False, None
         try:
-            return True, next(self._it)
+            frame = next(self._it)
         except StopIteration:
             self._it = None
             return False, None
+        if frame is None:  # not the end of the list: a hole in it (a failed read upstream)
+            raise FrameTypeError(
+                "frames[%d]" % self._i, expected="a numpy array (every item of a list of frames)", found="None",
+                hint="drop failed reads before streaming, e.g. [f for f in frames if f is not None]",
+            )
+        self._i += 1
+        return True, frame
 
     def release(self) -> None:
         it, self._it = self._it, None
@@ -409,6 +421,8 @@ class Source:
             return None, "closed"
         try:
             ok, frame = reader.read()
+        except FcnTrtError:  # a typed mistake (None inside a list of frames): not a dying device
+            raise
         except Exception as e:  # any reader (cv2, user objects) may raise when the device goes away
             return None, f"read() raised {type(e).__name__}: {e}"
         if not ok or frame is None:
@@ -508,6 +522,18 @@ def _capture_fps(cap: Any) -> Optional[float]:
     except Exception:  # noqa: BLE001 - fake readers have no get()
         return None
     return fps if fps > 0 else None
+
+
+def _capture_frame_count(cap: Any) -> int:
+    """Frames of a file-backed ``cv2.VideoCapture`` (cameras and streams report 0 or -1); 0 if unknown."""
+    get = getattr(cap, "get", None)
+    if not callable(get):
+        return 0
+    try:
+        count = float(get(_cv2().CAP_PROP_FRAME_COUNT))
+    except Exception:  # noqa: BLE001 - a user object's get() may take other arguments
+        return 0
+    return int(count) if 0 < count < 2 ** 31 else 0
 
 
 def _glob_paths(pattern: str) -> List[str]:
@@ -613,6 +639,11 @@ def open_source(
         if callable(opened) and not opened():
             raise SourceOpenError(type(source).__name__, expected="an opened capture", found="isOpened() is False",
                                   hint="check the device/file the capture was created with")
+        frames = _capture_frame_count(source)
+        if frames:  # a capture of a file (cv2.VideoCapture("clip.mp4")): every frame, in order, then the end
+            return Source(source, "%s of a %d-frame file" % (type(source).__name__, frames),
+                          False if live is None else live, retry=retry, owns_reader=bool(release),
+                          fps=_capture_fps(source), finite=True)
         return Source(source, type(source).__name__, True if live is None else live, retry=retry,
                       owns_reader=bool(release), fps=_capture_fps(source))
     if isinstance(source, np.ndarray):
