@@ -49,6 +49,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+def int_in_range(lo: int, hi: int):
+    """argparse type factory: an integer in ``lo..hi``.
+
+    Example:
+        >>> int_in_range(1, 256)("21")
+        21
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %r" % (lo, hi, text)) from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %d" % (lo, hi, value))
+        return value
+
+    parse.__name__ = "integer %d..%d" % (lo, hi)
+    return parse
+
+
 def parse_hw(text: str, what: str = "--size") -> Tuple[int, int]:
     """``"480x640"`` -> (480, 640)."""
     try:
