@@ -389,11 +389,12 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
 def save_model(model: onnx.ModelProto, path: Union[str, Path]) -> Path:
     """Write ``model`` atomically (temp file + rename) and return the path."""
     import os
-    import tempfile
+
+    from fcn_trt.sidecar import make_temp_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=str(path.parent))
+    fd, tmp = make_temp_file(path)  # mkstemp's 0600 would ignore the user's umask
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(model.SerializeToString())

@@ -35,6 +35,8 @@ __all__ = [
     "check_engine_compatible",
     "check_engine_fields",
     "rebuild_hint",
+    "make_temp_file",
+    "current_umask",
 ]
 
 SIDECAR_SCHEMA = "fcn_trt.engine/1"
@@ -226,10 +228,45 @@ def write_sidecar(engine_path: PathLike, sidecar: EngineSidecar) -> Path:
     return target
 
 
-def atomic_write_bytes(target: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``target`` so that readers see either the old file or the whole new one."""
+def current_umask() -> int:
+    """The process umask (read from /proc on Linux; elsewhere set and restored at once)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # a brief window in which another thread's new files get 022
+    os.umask(mask)
+    return mask
+
+
+def make_temp_file(target: PathLike) -> tuple:
+    """``tempfile.mkstemp`` next to ``target``, with the mode ``open()`` would give (0644 under umask 022).
+
+    mkstemp creates files 0600 whatever the umask; an engine, sidecar or ONNX file renamed over
+    ``target`` would then be unreadable to the other users and services that load it.
+
+    Returns:
+        ``(fd, temp path)``, like :func:`tempfile.mkstemp`.
+    """
     target = Path(target)
     fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=str(target.parent))
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    except (AttributeError, OSError):  # no fchmod (Windows): mkstemp's mode stays
+        pass
+    return fd, tmp
+
+
+def atomic_write_bytes(target: PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``target`` so that readers see either the old file or the whole new one.
+
+    The file gets the mode ``open()`` would give it under the user's umask.
+    """
+    target = Path(target)
+    fd, tmp = make_temp_file(target)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
