@@ -20,11 +20,28 @@ from .errors import ConfigError, EmptyFrameError, FrameDtypeError, FrameShapeErr
 
 __all__ = ["validate_frame", "validate_batch", "frame_hw", "check_options"]
 
-_FIXES = {
-    2: "a grayscale frame: convert it with cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)",
-    4: "a 4-channel (BGRA/RGBA) frame: drop alpha with cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)",
+_GRAYSCALE = "a grayscale frame: convert it with cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)"
+_FIXES = {  # channel count of an (H, W, C) frame -> what it probably is and the fix
     1: "a single-channel frame: convert it with cv2.cvtColor(frame[..., 0], cv2.COLOR_GRAY2BGR)",
+    2: "a 2-channel frame is not an image layout OpenCV decodes to: a packed YUYV camera frame converts with "
+       "cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_YUYV) (UYVY: COLOR_YUV2BGR_UYVY); ask the camera for BGR "
+       "(CAP_PROP_CONVERT_RGB=1)",
+    4: "a 4-channel (BGRA/RGBA) frame: drop alpha with cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)",
 }
+
+
+def _type_hint(frame: object, input_format: str) -> str:
+    """How to turn a non-array frame into what the model takes."""
+    module = type(frame).__module__.split(".")[0]
+    if module == "PIL":
+        if input_format == "rgb":
+            return "pass np.asarray(image.convert('RGB')) (PIL images are RGB, as this model expects)"
+        return ("PIL images are RGB and this model takes BGR: pass "
+                "cv2.cvtColor(np.asarray(image.convert('RGB')), cv2.COLOR_RGB2BGR) (or np.asarray(image.convert('RGB'))"
+                "[..., ::-1])")
+    if module == "torch":
+        return "pass tensor.permute(1, 2, 0).cpu().numpy() as uint8 HxWx3 (tensors are usually CHW RGB floats)"
+    return "pass np.asarray(frame, dtype=np.uint8)"
 
 
 def _expected(input_format: str) -> str:
@@ -42,7 +59,7 @@ def _check_array(frame: object, input_format: str, what: str) -> np.ndarray:
     if not isinstance(frame, np.ndarray):
         raise FrameTypeError(
             what, expected="a numpy array (" + _expected(input_format) + ")", found=type(frame).__name__,
-            hint="pass np.asarray(frame, dtype=np.uint8)",
+            hint=_type_hint(frame, input_format),
         )
     if frame.dtype != np.uint8:
         hint = "convert with frame.astype(np.uint8)"
@@ -68,7 +85,7 @@ def validate_frame(frame: object, input_format: str = "bgr", what: str = "frame"
             )
     elif arr.ndim != 3 or arr.shape[2] != 3:
         if arr.ndim == 2:
-            fix = _FIXES[2]
+            fix = _GRAYSCALE
         elif arr.ndim == 3 and arr.shape[2] in _FIXES:
             fix = _FIXES[arr.shape[2]]
         elif arr.ndim == 4:
