@@ -1,4 +1,4 @@
-"""``python -m build_engine``: export, quantize, compare, build, convert.
+"""``python -m build_engine``: export, quantize, compare, build, convert, check.
 
 Every subcommand prints one readable line and exits non-zero on a user mistake (no traceback);
 ``--verbose`` shows tracebacks for bug reports.
@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 from fcn_trt.cli import add_plugin_parsers, int_in_range, parse_hw, run_parsed
 from fcn_trt.errors import ConfigError
 
-__all__ = ["main", "parse_hw", "parse_floats"]
+__all__ = ["main", "parse_hw", "parse_floats", "add_trt_check_arguments"]
 
 log = logging.getLogger("build_engine")
 
@@ -24,6 +24,7 @@ _PLUGINS = (
     ("build_engine.compare", "add_compare_parser"),
     ("build_engine.precision", "add_fp16_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
+    ("build_engine.trt_check", "add_check_parser"),
     ("build_engine.mediapipe_selfie", "add_convert_selfie_parser"),
 )
 
@@ -45,6 +46,18 @@ def parse_floats(text: str, what: str, n: int = 3) -> tuple:
     if len(vals) != n:
         raise ConfigError(what, expected=f"{n} comma-separated numbers", found=repr(text))
     return vals
+
+
+def add_trt_check_arguments(p: argparse.ArgumentParser, multiple: bool = True) -> None:
+    """``--trt`` (TensorRT majors the written graph must parse on) and ``--allow-trt-incompatible``."""
+    from .trt_check import TARGETS, parse_targets
+
+    if multiple:
+        p.add_argument("--trt", type=parse_targets, default=None, metavar="8.6,10,11",
+                       help="TensorRT majors the graph must parse on (default: %s)" % ",".join(TARGETS))
+    p.add_argument("--allow-trt-incompatible", action="store_true",
+                   help="write the graph even if TensorRT's ONNX parser would reject it (each violation is "
+                        "logged as a warning); for graphs you will fix or run on ONNX Runtime only")
 
 
 def _add_export_parser(sub) -> None:
@@ -83,6 +96,7 @@ def _add_export_parser(sub) -> None:
     out.add_argument("--precision", default="fp32", choices=("fp32", "fp16"), help="fp16: weights and compute in fp16")
     out.add_argument("--name", default="", help="model name stored in the metadata")
     p.add_argument("--out", required=True, help="output pipeline .onnx")
+    add_trt_check_arguments(p)
     p.set_defaults(func=run_export)
 
 
@@ -188,22 +202,24 @@ def run_export(args) -> int:
             from .precision import network_to_fp16
 
             network = network_to_fp16(network)
-        out = save_model(wrap_network(network, meta, spec), args.out)
+        out = save_model(wrap_network(network, meta, spec), args.out, trt_targets=args.trt,
+                         allow_incompatible=args.allow_trt_incompatible)
     else:
         order, mean, std = _preprocessing(args, "caffe")
         out = export_fcn_pipeline(
             args.out, args.variant, args.num_classes, args.width_divisor, args.weights,
             class_names=names, palette=None, input_format=args.input_format, channel_order=order, mean=mean,
             std=std, inference_size=size, resize_back=not args.no_resize_back, outputs=outputs,
-            precision=args.precision, seed=args.seed, model_name=args.name,
+            precision=args.precision, seed=args.seed, model_name=args.name, trt_targets=args.trt,
+            allow_incompatible=args.allow_trt_incompatible,
         )
         if args.palette:
-            _rewrite_palette(out, args.palette)
+            _rewrite_palette(out, args.palette, args.allow_trt_incompatible)
     print(f"wrote {out}")
     return 0
 
 
-def _rewrite_palette(path: Path, palette_arg: str) -> None:
+def _rewrite_palette(path: Path, palette_arg: str, allow_incompatible: bool) -> None:
     import onnx
     from onnx import helper
 
@@ -217,7 +233,7 @@ def _rewrite_palette(path: Path, palette_arg: str) -> None:
     helper.set_model_props(model, {**props, METADATA_KEY: meta.to_json()})
     from .pipeline import save_model
 
-    save_model(model, path)
+    save_model(model, path, allow_incompatible=allow_incompatible)
 
 
 def make_parser() -> argparse.ArgumentParser:

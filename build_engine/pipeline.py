@@ -37,7 +37,7 @@ from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 
 from .graph import OPSET, GraphBuilder, make_model
 
-__all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "decode_nv12_nodes"]
+__all__ = ["NetworkSpec", "wrap_network", "export_fcn_pipeline", "save_model", "set_pipeline_metadata", "decode_nv12_nodes"]
 
 log = logging.getLogger(__name__)
 
@@ -386,12 +386,31 @@ def wrap_network(network: onnx.ModelProto, metadata: PipelineMetadata, spec: Opt
     return model
 
 
-def save_model(model: onnx.ModelProto, path: Union[str, Path]) -> Path:
-    """Write ``model`` atomically (temp file + rename) and return the path."""
+def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: Optional[Sequence[str]] = None,
+               allow_incompatible: bool = False) -> Path:
+    """Check ``model`` against TensorRT's ONNX-parser rules, then write it atomically (temp file +
+    rename) and return the path.
+
+    ``trt_targets``: the TensorRT majors the graph must parse on (default: the ones its metadata
+    names in ``extra["tensorrt_targets"]``, else all of :data:`build_engine.trt_check.TARGETS`). A
+    graph that breaks a rule for one of them raises
+    :class:`~fcn_trt.errors.TensorRTCompatibilityError` and nothing is written, unless
+    ``allow_incompatible`` (then every violation is logged as a warning). The targets the graph
+    passes are recorded in its metadata (``extra["tensorrt_targets"]``).
+    """
     import os
 
     from fcn_trt.sidecar import make_temp_file
 
+    from .trt_check import TARGETS, ensure_compatible
+
+    meta = _metadata_or_none(model)
+    targets = tuple(trt_targets or (meta.extra.get("tensorrt_targets") if meta else None) or TARGETS)
+    report = ensure_compatible(model, targets, allow_incompatible=allow_incompatible, what=Path(path).name)
+    if meta is not None:
+        passed = [t for t in targets if not report.for_target(t)]
+        extra = {**dict(meta.extra), "tensorrt_targets": passed}
+        set_pipeline_metadata(model, meta.replace(extra=extra))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = make_temp_file(path)  # mkstemp's 0600 would ignore the user's umask
@@ -404,6 +423,19 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path]) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _metadata_or_none(model: onnx.ModelProto) -> Optional[PipelineMetadata]:
+    props = {p.key: p.value for p in model.metadata_props}
+    return PipelineMetadata.from_json(props[METADATA_KEY]) if METADATA_KEY in props else None
+
+
+def set_pipeline_metadata(model: onnx.ModelProto, meta: PipelineMetadata) -> onnx.ModelProto:
+    """Replace (or add) the fcn_trt metadata entry of ``model`` in place; returns ``model``."""
+    others = {p.key: p.value for p in model.metadata_props if p.key != METADATA_KEY}
+    del model.metadata_props[:]
+    helper.set_model_props(model, {**others, METADATA_KEY: meta.to_json()})
+    return model
 
 
 def export_fcn_pipeline(
@@ -425,10 +457,13 @@ def export_fcn_pipeline(
     precision: str = "fp32",
     seed: int = 0,
     model_name: str = "",
+    trt_targets: Optional[Sequence[str]] = None,
+    allow_incompatible: bool = False,
 ) -> Path:
     """Build an FCN graph from pytorch-fcn weights (file, dict or random) and write the pipeline.
 
     ``num_classes``/``width_divisor`` default to what the weights say (21 and 1 when random).
+    ``trt_targets``/``allow_incompatible``: the TensorRT parser check of :func:`save_model`.
     """
     from fcn_trt.palettes import get_palette, VOC_CLASSES
 
@@ -482,4 +517,4 @@ def export_fcn_pipeline(
         model_name=model_name or f"{variant} (width/{width_divisor})" if width_divisor > 1 else (model_name or variant),
     )
     model = wrap_network(network, meta, NetworkSpec(input_size=meta.inference_size))
-    return save_model(model, out_path)
+    return save_model(model, out_path, trt_targets=trt_targets, allow_incompatible=allow_incompatible)

@@ -51,6 +51,7 @@ from onnx import TensorProto, helper
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata, read_onnx_metadata
+from .pipeline import set_pipeline_metadata
 
 __all__ = [
     "network_to_fp16",
@@ -95,14 +96,6 @@ def load_pipeline(model: ModelLike) -> onnx.ModelProto:
 def pipeline_metadata(model: onnx.ModelProto, source: str = "model") -> PipelineMetadata:
     """The fcn_trt metadata of a pipeline ModelProto (MetadataError if it is a bare network)."""
     return read_onnx_metadata({p.key: p.value for p in model.metadata_props}, source=source)
-
-
-def set_pipeline_metadata(model: onnx.ModelProto, meta: PipelineMetadata) -> onnx.ModelProto:
-    """Replace (or add) the fcn_trt metadata entry of ``model`` in place; returns ``model``."""
-    others = [(p.key, p.value) for p in model.metadata_props if p.key != METADATA_KEY]
-    del model.metadata_props[:]
-    helper.set_model_props(model, {**dict(others), METADATA_KEY: meta.to_json()})
-    return model
 
 
 def is_pipeline_node(node: onnx.NodeProto) -> bool:
@@ -277,8 +270,10 @@ def _copy(node: onnx.NodeProto) -> onnx.NodeProto:
     return n
 
 
-def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None) -> onnx.ModelProto:
-    """The fp16 version of an fp32 pipeline graph (path or ModelProto); saved to ``out`` if given.
+def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None, *,
+                     trt_targets: Optional[Sequence[str]] = None, allow_incompatible: bool = False) -> onnx.ModelProto:
+    """The fp16 version of an fp32 pipeline graph (path or ModelProto); saved to ``out`` if given
+    (after the TensorRT parser check of :func:`build_engine.pipeline.save_model`).
 
     ``pre/`` and ``post/`` stay fp32 (see the module docstring); the network part is converted with
     ``keep_io_types=True`` and spliced back. The fcn_trt metadata is kept with ``precision="fp16"``.
@@ -317,7 +312,7 @@ def to_fp16_pipeline(model: ModelLike, out: Union[str, Path, None] = None) -> on
     if out is not None:
         from .pipeline import save_model
 
-        save_model(result, out)
+        save_model(result, out, trt_targets=trt_targets, allow_incompatible=allow_incompatible)
         log.info("wrote fp16 pipeline %s", out)
     return result
 
@@ -337,12 +332,15 @@ def add_fp16_parser(subparsers) -> "object":
     )
     p.add_argument("model", help="fp32 pipeline .onnx (from `build_engine export`)")
     p.add_argument("--out", required=True, help="output .onnx")
+    from .cli import add_trt_check_arguments
+
+    add_trt_check_arguments(p)
     p.set_defaults(func=run_fp16)
     return p
 
 
 def run_fp16(args) -> int:
     """Handler of the ``fp16`` subcommand."""
-    to_fp16_pipeline(args.model, args.out)
+    to_fp16_pipeline(args.model, args.out, trt_targets=args.trt, allow_incompatible=args.allow_trt_incompatible)
     print(f"wrote {args.out} (fp16 network, fp32 pre/post)")
     return 0

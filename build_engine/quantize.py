@@ -189,11 +189,14 @@ def quantize_pipeline(
     calib: Union[str, Path, np.ndarray],
     config: Optional[QuantizeConfig] = None,
     show_progress: bool = True,
+    allow_incompatible: bool = False,
 ) -> Path:
     """Write the int8 Q/DQ version of an fp32 pipeline graph to ``out``; returns ``out``.
 
     ``calib`` is a frame source (folder, video, VOC root; see :mod:`build_engine.calibration`) or
-    an ``[N,H,W,3]`` uint8 array of frames.
+    an ``[N,H,W,3]`` uint8 array of frames. The result must pass TensorRT's parser rules for
+    ``config.trt_target`` (see :func:`build_engine.pipeline.save_model`; ``allow_incompatible``
+    writes it anyway, with a warning per violation).
     """
     config = config or QuantizeConfig()
     q = _import_quantization()
@@ -299,7 +302,7 @@ def quantize_pipeline(
         raise BuildError("Q/DQ graph", expected="a valid ONNX graph", found=str(e).splitlines()[0][:300]) from None
     from .pipeline import save_model
 
-    save_model(result, out)
+    save_model(result, out, trt_targets=(config.trt_target,), allow_incompatible=allow_incompatible)
     log.info("wrote %s: %d Q/DQ pairs on %d quantized nodes", out, summary["quantize_nodes"], summary["quantized_nodes"])
     return out
 
@@ -443,6 +446,9 @@ def add_quantize_parser(subparsers):
     p.add_argument("--trt", choices=QDQ_TARGETS, default="10", dest="trt_target",
                    help="TensorRT major that will build the graph (sets ConvTranspose weight-scale axes: "
                         "0 for 8.x, 1 for 10/11; default 10)")
+    from .cli import add_trt_check_arguments
+
+    add_trt_check_arguments(p, multiple=False)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_quantize)
     return p
@@ -455,7 +461,8 @@ def run_quantize(args) -> int:
         split=args.split, chunk=args.chunk, cache_dir=args.cache_dir, use_cache=not args.no_cache,
         keep_float=tuple(args.keep_float), trt_target=args.trt_target,
     )
-    out = quantize_pipeline(args.model, args.out, args.calib, config, show_progress=not args.no_progress)
+    out = quantize_pipeline(args.model, args.out, args.calib, config, show_progress=not args.no_progress,
+                            allow_incompatible=args.allow_trt_incompatible)
     s = qdq_summary(onnx.load(str(out), load_external_data=False))
     per_channel = sum(1 for a in s["weight_axes"].values() if a is not None)
     print(f"wrote {out}: {s['quantized_nodes']} int8 Conv/ConvTranspose ({per_channel} with per-channel weight "

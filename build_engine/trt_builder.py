@@ -38,6 +38,8 @@ from fcn_trt.errors import (
 from fcn_trt.metadata import PipelineMetadata, read_onnx_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
+from .trt_check import ensure_compatible, target_for_version
+
 __all__ = [
     "BuildConfig",
     "build_engine",
@@ -81,6 +83,8 @@ class BuildConfig:
         device: CUDA device index to build on.
         progress: show a progress bar (TensorRT >= 10 reports build phases).
         verbose: forward TensorRT's INFO/VERBOSE log to logging.DEBUG.
+        allow_trt_incompatible: build even if :mod:`build_engine.trt_check` finds a rule of this
+            TensorRT's ONNX parser broken (each violation is logged; the parser has the last word).
     """
 
     precision: Optional[str] = None
@@ -98,6 +102,7 @@ class BuildConfig:
     device: int = 0
     progress: bool = True
     verbose: bool = False
+    allow_trt_incompatible: bool = False
 
     def __post_init__(self) -> None:
         if self.precision is not None and self.precision not in _PRECISIONS:
@@ -329,8 +334,8 @@ def _parse(trt: Any, parser: Any, data: bytes, onnx_path: Path, logger: Any) -> 
         "TensorRT %s could not parse %s" % (compat.version_string(trt), onnx_path.name),
         expected="an ONNX graph every node of which TensorRT supports",
         found="%d parser error%s: %s" % (len(errors), "" if len(errors) == 1 else "s", listed),
-        hint="re-export the pipeline with `python -m build_engine export` (opset 17) or check the operator "
-        "support matrix of this TensorRT release",
+        hint="run `python -m build_engine check %s --trt %s` (the parser's rules, no GPU needed) and re-export "
+        "the pipeline with `python -m build_engine export`" % (onnx_path.name, compat.version_string(trt)),
     )
 
 
@@ -394,6 +399,10 @@ def build_engine(
         raise ConfigError("--out %s" % out_path, expected="an existing folder", found="no folder %s" % out_path.parent)
     device = _device_info(config, onnx_path, out_path, precision)  # before any TensorRT object
     trt = trt_module if trt_module is not None else require_tensorrt("building a TensorRT engine")
+    # The parser rules of this TensorRT, checked before the parser runs: one error that names every
+    # broken rule and its fix, instead of the parser's first failure.
+    ensure_compatible(onnx_path, (target_for_version(compat.version_string(trt)),),
+                      allow_incompatible=config.allow_trt_incompatible, what=onnx_path.name)
     data = onnx_path.read_bytes()
     onnx_sha256 = hashlib.sha256(data).hexdigest()
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
@@ -539,6 +548,9 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--exclude-lean-runtime", action="store_true", help="with --version-compatible")
     p.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .cli import add_trt_check_arguments
+
+    add_trt_check_arguments(p, multiple=False)
     p.set_defaults(func=run_build)
     return p
 
@@ -560,6 +572,7 @@ def _config_from_args(args: Any) -> BuildConfig:
         device=args.device,
         progress=not args.no_progress,
         verbose=bool(getattr(args, "verbose", False)),
+        allow_trt_incompatible=args.allow_trt_incompatible,
     )
 
 
@@ -584,8 +597,12 @@ def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Opti
             )
         from build_engine.quantize import quantize_pipeline
 
+        from build_engine.quantize import QuantizeConfig
+
+        trt = require_tensorrt("building a TensorRT engine")  # the Q/DQ layout depends on its major
         graph = out.with_name(out.stem + ".int8.onnx")
-        quantize_pipeline(model, graph, calib, show_progress=show_progress)
+        quantize_pipeline(model, graph, calib, QuantizeConfig(trt_target=target_for_version(compat.version_string(trt))),
+                          show_progress=show_progress)
         print("wrote %s (int8 Q/DQ graph calibrated on %s)" % (graph, calib))
         return graph
     from build_engine.precision import to_fp16_pipeline

@@ -52,6 +52,7 @@ __all__ = [
     "ModelError",
     "ModelNotFoundError",
     "ModelFormatError",
+    "TensorRTCompatibilityError",
     "MetadataError",
     "SidecarNotFoundError",
     "EngineError",
@@ -163,6 +164,11 @@ class ModelNotFoundError(ModelError, FileNotFoundError):
 
 class ModelFormatError(ModelError):
     """The file is not a model this SDK understands (wrong suffix, not ONNX, not a pipeline)."""
+
+
+class TensorRTCompatibilityError(ModelFormatError):
+    """The ONNX graph breaks a rule of the TensorRT ONNX parser of a targeted major
+    (``build_engine.trt_check``): that parser would reject it or import something else."""
 
 
 class MetadataError(ModelError):

@@ -8,7 +8,9 @@ values (TensorRT 11 renumbered them), so code that uses ints instead of names br
 Builder side: ``Builder``/``INetworkDefinition``/``OnnxParser``/``IBuilderConfig``/
 ``IOptimizationProfile``/``ITimingCache``/``IHostMemory`` record everything that reaches them
 (flags, pools, profiles, timing cache, progress monitor...). ``OnnxParser.parse`` really checks the
-bytes with ``onnx`` (bad bytes or unknown operators -> ``False`` + one ``ParserError`` per problem).
+bytes with ``onnx`` (bad bytes or unknown operators -> ``False`` + one ``ParserError`` per problem) and
+applies the ONNX-parser rules of the release's major (``build_engine.trt_check``): a graph the real
+parser rejects fails here with the real parser's message.
 ``Builder.build_serialized_network`` validates what real TensorRT validates (profiles cover every
 dynamic input, strongly typed networks reject precision flags, DLA core exists...) and returns::
 
@@ -465,6 +467,19 @@ class _ParserError(_Strict):
             self._node, self._node_name, self._op, self.func(), self._code.name, self._desc)
 
 
+def _parser_rule_violations(proto: Any, version: str) -> tuple:
+    """The ONNX-parser rules of this release's major (``build_engine.trt_check``) broken by ``proto``.
+
+    Violations the real parser reports fail the fake parse with the real parser's text. The "silent"
+    ones (the real parser imports the node but builds something else, e.g. Shape start/end on 8.x)
+    fail it too: the fake cannot compute what TensorRT would compute instead, and a real build of
+    such a graph fails later or gives different results.
+    """
+    from build_engine.trt_check import check_model, target_for_version
+
+    return check_model(proto, (target_for_version(version),)).violations
+
+
 class _OnnxParser(_Strict):
     _TRT_NAME = "OnnxParser"
 
@@ -539,6 +554,12 @@ class _OnnxParser(_Strict):
             onnx.checker.check_model(proto)
         except Exception as exc:  # noqa: BLE001 - onnx raises ValidationError
             self._error("INVALID_GRAPH", str(exc).splitlines()[0] if str(exc) else "invalid model")
+            return False
+        violations = _parser_rule_violations(proto, self._state.version)
+        if violations:
+            for v in violations:
+                on_node = v.node_index >= 0
+                self._error(v.code, v.message, v.node_index, v.node if on_node else "", v.op_type if on_node else "")
             return False
         init_names = {t.name for t in proto.graph.initializer}
         dtype_enum = self._state.enum("DataType")
