@@ -49,5 +49,6 @@ def test_onnx_exports_and_weights_follow_the_umask(tmp_path, umask):
     graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
                               [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])])
-    assert mode(save_model(helper.make_model(graph), tmp_path / "p.onnx")) == 0o666 & ~umask
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert mode(save_model(model, tmp_path / "p.onnx")) == 0o666 & ~umask
     assert mode(save_npz({"fc7.bias": np.zeros(3, np.float32)}, tmp_path / "w.npz")) == 0o666 & ~umask
