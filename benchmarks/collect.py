@@ -20,8 +20,13 @@ cores and a noisy load: absolute milliseconds move, ratios much less).
 
 **GPU numbers: not measured.** No GPU was available in the sessions that produced these results, so
 nothing here was run on TensorRT or CUDA; the GPU section says so. On a GPU machine run
-`fcn-trt selfcheck MODEL.onnx` and `python -m benchmarks.bench_gpu --out benchmarks/results/gpu.md`,
-then `python -m benchmarks.collect`.
+`benchmarks/gpu_check.sh` (about 10 minutes with TensorRT; `--quick` for the demo model only): it
+records the environment, builds fp32/fp16/int8 engines of the demo and of a canonical-width FCN-8s,
+runs `pytest -m gpu`, `fcn-trt selfcheck`, a two-frames-in-flight check and
+`python -m benchmarks.bench_gpu`, and writes every number to `gpu_check_out/` (summary.md +
+raw JSON); then copy `gpu_check_out/bench_gpu.md` to `benchmarks/results/gpu.md` and run
+`python -m benchmarks.collect`. The script has only been run on a CPU machine so far (where it
+records "no GPU" / "no TensorRT" and does the ONNX Runtime part).
 """
 
 

@@ -76,7 +76,9 @@ class BuildConfig:
         optimization_level: builder optimization level 0..5 (None = TensorRT's default, 3).
         timing_cache: file to load tactic timings from and save them to (faster rebuilds).
         dla_core: build for this DLA core (Jetson Xavier/Orin); layers DLA cannot run fall back to
-            the GPU when ``gpu_fallback``. DLA runs fp16/int8 only.
+            the GPU when ``gpu_fallback``. DLA runs fp16/int8 only and needs static shapes: the
+            profile becomes min = opt = max = ``opt_shape`` (frames must have exactly that shape).
+            Not available on TensorRT 11.0-11.4.0 (Linux/Jetson) nor on devices with 0 DLA cores.
         hardware_compatibility: "none", "ampere_plus", "same_compute_capability" (where available).
         version_compatible: engine loadable by later TensorRT releases of the same major version.
         exclude_lean_runtime: with ``version_compatible``, leave the lean runtime out of the plan.
@@ -340,7 +342,15 @@ def _parse(trt: Any, parser: Any, data: bytes, onnx_path: Path, logger: Any) -> 
 
 
 def _frame_profile(network: Any, meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tuple[int, ...]]:
-    """Profile of the single ``frame`` input; static dims of the graph win over the requested ones."""
+    """Profile of the single ``frame`` input; static dims of the graph win over the requested ones.
+
+    For DLA the profile is static at the opt shape: "DLA does not support dynamic dimensions, so the
+    profile's min, max, and opt values must be equal for wildcard dimensions" (TensorRT, DLA
+    Supported Layers and Restrictions, General Restrictions,
+    https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/dla-layer-restrictions.html;
+    NvInfer.h v10.3.0 line ~6307: "provided profile must have same minimum, optimum, and maximum
+    dimensions"). With a dynamic profile every DLA layer falls back to the GPU.
+    """
     names = [network.get_input(i).name for i in range(network.num_inputs)]
     if names != [PIPELINE_INPUT]:
         raise BuildError(
@@ -358,7 +368,34 @@ def _frame_profile(network: Any, meta: PipelineMetadata, config: BuildConfig) ->
     if fixed:
         log.info("input %r has fixed dims %s; the profile uses them", PIPELINE_INPUT, dims)
         shapes = {k: tuple(fixed.get(i, v) for i, v in enumerate(s)) for k, s in shapes.items()}
+    if config.dla_core is not None and not shapes["min"] == shapes["opt"] == shapes["max"]:
+        log.warning("DLA needs a static profile: building for the --opt frame shape %s only (min = opt = max); "
+                    "--min/--max are ignored and every frame must have exactly this shape", shapes["opt"])
+        shapes = {k: shapes["opt"] for k in shapes}
     return shapes
+
+
+def _dla_placement(builder_config: Any, network: Any) -> Tuple[List[str], List[str]]:
+    """``(layers DLA can run, layers that fall back to the GPU)``, as "name (TYPE)", by
+    ``IBuilderConfig.can_run_on_DLA`` (every release 8.6-11.4) on each layer of the parsed network."""
+    on_dla: List[str] = []
+    on_gpu: List[str] = []
+    for i in range(int(network.num_layers)):
+        layer = network.get_layer(i)
+        kind = getattr(layer.type, "name", str(layer.type))
+        (on_dla if builder_config.can_run_on_DLA(layer) else on_gpu).append("%s (%s)" % (layer.name, kind))
+    return on_dla, on_gpu
+
+
+def _check_dla_release(trt: Any, config: BuildConfig) -> None:
+    """ConfigError when this TensorRT release cannot build for DLA on this platform."""
+    reason = compat.dla_unavailable_reason(trt)
+    if reason:
+        raise ConfigError(
+            "--dla-core %d" % config.dla_core, expected="a TensorRT release with DLA support", found=reason,
+            hint="omit --dla-core to build for the GPU, or build on JetPack 6 (TensorRT 10.x) / TensorRT >= 11.4.1 "
+            "with JetPack >= 7.2.2 on Jetson AGX Orin",
+        )
 
 
 def build_engine(
@@ -408,6 +445,8 @@ def build_engine(
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
              device.compute_capability.replace(".", ""), compat.version_string(trt), onnx_path)
 
+    if config.dla_core is not None:
+        _check_dla_release(trt, config)
     logger = _make_logger(trt, config.verbose)
     builder = trt.Builder(logger)
     network = builder.create_network(compat.network_creation_flags(trt))
@@ -430,8 +469,16 @@ def build_engine(
         builder_config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, config.workspace_mib << 20)
     if config.optimization_level is not None:
         builder_config.builder_optimization_level = config.optimization_level
+    dla_layers: Optional[Dict[str, List[str]]] = None
     if config.dla_core is not None:
         cores = int(builder.num_DLA_cores)
+        if cores == 0:
+            raise ConfigError(
+                "--dla-core %d" % config.dla_core, expected="a device with DLA cores (Jetson AGX/NX Xavier, Orin)",
+                found="%s: TensorRT %s reports 0 DLA cores" % (device.name, compat.version_string(trt)),
+                hint="omit --dla-core: this device has no DLA (desktop and data-centre GPUs, Jetson Nano and Thor "
+                "have none)",
+            )
         if config.dla_core >= cores:
             raise ConfigError(
                 "DLA core %d" % config.dla_core, expected="a core below %d" % cores,
@@ -442,14 +489,31 @@ def build_engine(
         builder_config.DLA_core = config.dla_core
         if config.gpu_fallback:
             set_flag(trt.BuilderFlag.GPU_FALLBACK)
+        on_dla, on_gpu = _dla_placement(builder_config, network)
+        if not on_dla:
+            raise ConfigError(
+                "--dla-core %d for %s" % (config.dla_core, onnx_path.name), expected="layers DLA can run",
+                found="none of the %d layers can run on DLA" % len(on_gpu), hint="omit --dla-core",
+            )
+        if on_gpu and not config.gpu_fallback:
+            raise ConfigError(
+                "--no-gpu-fallback for %s" % onnx_path.name, expected="every layer runnable on DLA",
+                found="%d of %d layers cannot run on DLA: %s%s" % (
+                    len(on_gpu), len(on_gpu) + len(on_dla), ", ".join(on_gpu[:8]), ", ..." if len(on_gpu) > 8 else ""),
+                hint="drop --no-gpu-fallback (those layers then run on the GPU); the pipeline's uint8 Cast and "
+                "ArgMax never run on DLA",
+            )
+        dla_layers = {"dla": on_dla, "gpu": on_gpu}
+        log.info("DLA core %d: %d of %d layers on DLA; on the GPU: %s", config.dla_core, len(on_dla),
+                 len(on_dla) + len(on_gpu), ", ".join(on_gpu) or "none")
     if config.hardware_compatibility is not None:
         builder_config.hardware_compatibility_level = compat.hardware_compatibility_level(
             trt, config.hardware_compatibility
         )
     if config.version_compatible:
-        set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+        set_flag(compat.get(trt, "BuilderFlag.VERSION_COMPATIBLE"))
         if config.exclude_lean_runtime:
-            set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
+            set_flag(compat.get(trt, "BuilderFlag.EXCLUDE_LEAN_RUNTIME"))
 
     profile = builder.create_optimization_profile()
     profile.set_shape(PIPELINE_INPUT, shapes["min"], shapes["opt"], shapes["max"])
@@ -502,6 +566,7 @@ def build_engine(
             "timing_cache": str(cache_path) if cache_path else None,
             "dla_core": config.dla_core,
             "gpu_fallback": config.gpu_fallback if config.dla_core is not None else None,
+            "dla_layers": dla_layers,
             "hardware_compatibility": (config.hardware_compatibility or "none").lower().replace("-", "_"),
             "version_compatible": config.version_compatible,
             "exclude_lean_runtime": config.exclude_lean_runtime,
@@ -539,8 +604,11 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--optimization-level", type=int, choices=range(6), metavar="0-5",
                    help="builder optimization level (TensorRT default 3; higher builds longer)")
     p.add_argument("--timing-cache", metavar="FILE", help="load/save tactic timings here (faster rebuilds)")
-    p.add_argument("--dla-core", type=int, metavar="N", help="build for DLA core N (Jetson), fp16/int8 graphs only")
-    p.add_argument("--no-gpu-fallback", action="store_true", help="with --dla-core: fail instead of falling back")
+    p.add_argument("--dla-core", type=int, metavar="N",
+                   help="build for DLA core N (Jetson Xavier/Orin; not TensorRT 11.0-11.4.0), fp16/int8 graphs only; "
+                   "DLA needs a static profile: min = opt = max = --opt, so frames must have exactly that shape")
+    p.add_argument("--no-gpu-fallback", action="store_true",
+                   help="with --dla-core: refuse layers DLA cannot run instead of running them on the GPU")
     p.add_argument("--hardware-compatibility", choices=sorted(compat.HARDWARE_COMPATIBILITY_LEVELS),
                    help="engine portable across GPUs (where this TensorRT supports it)")
     p.add_argument("--version-compatible", action="store_true",
@@ -621,4 +689,13 @@ def run_build(args: Any) -> int:
     graph = _prepare_graph(model, out, config.precision, args.calib, config.progress)
     build_engine(graph, out, config)
     print("wrote %s and %s.json" % (out, out.name))
+    if config.dla_core is not None:
+        from fcn_trt.sidecar import read_sidecar
+
+        info = read_sidecar(out).engine
+        layers = dict(info.build_flags).get("dla_layers") or {}
+        prof = info.profiles.get(PIPELINE_INPUT, {})
+        print("DLA core %d: %d layers on DLA, %d on the GPU (%s); static profile %s: frames must have exactly "
+              "this shape" % (config.dla_core, len(layers.get("dla", [])), len(layers.get("gpu", [])),
+                              ", ".join(layers.get("gpu", [])) or "none", "x".join(map(str, prof.get("opt", [])))))
     return 0

@@ -22,8 +22,9 @@ __all__ = ["require", "require_cv2", "require_onnxruntime", "require_tensorrt", 
 
 CV_HINT = 'pip install "fcn-trt[cv]"'
 ONNXRUNTIME_HINT = 'pip install "fcn-trt[onnx]" (or onnxruntime-gpu for the CUDA execution provider)'
-TENSORRT_HINT = ('pip install "fcn-trt[tensorrt]" (installs tensorrt and cuda-python); '
-                 "on Jetson it comes with JetPack (python3-libnvinfer)")
+TENSORRT_HINT = ('pip install "fcn-trt[tensorrt]" (installs TensorRT and cuda-python for CUDA 12; '
+                 '"fcn-trt[tensorrt-cu13]" on a driver >= 580); on Jetson TensorRT comes with JetPack '
+                 '(python3-libnvinfer): pip install "fcn-trt[cuda12]"')
 PLOT_HINT = 'pip install "fcn-trt[plot]"'
 
 

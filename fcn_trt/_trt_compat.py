@@ -43,6 +43,8 @@ __all__ = [
     "supports_progress_monitor",
     "hardware_compatibility_level",
     "parser_error_text",
+    "allow_engine_host_code",
+    "dla_unavailable_reason",
 ]
 
 #: TensorRT releases whose API dumps the tests check the code against.
@@ -96,6 +98,15 @@ GATES: Dict[str, Gate] = _gates(
     Gate("HardwareCompatibilityLevel.AMPERE_PLUS", since="8.6"),
     Gate("HardwareCompatibilityLevel.SAME_COMPUTE_CAPABILITY", since="10.16",
          note="first dumped release that has it (absent in 10.3)"),
+    # version-compatible engines (embedded lean runtime = host code). "Version compatibility is
+    # supported from version 8.6" (TensorRT developer guide, Version Compatibility,
+    # https://docs.nvidia.com/deeplearning/tensorrt/10.16.1/inference-library/version-compatibility.html);
+    # IRuntime::setEngineHostCodeAllowed: "The default value is false" (NvInferRuntime.h, TensorRT OSS
+    # v8.6.1 line ~931, v10.3.0 line ~1652, v11.1 line ~2137). Present in every dumped release.
+    Gate("BuilderFlag.VERSION_COMPATIBLE", since="8.6", note="version-compatible engines arrived in TensorRT 8.6"),
+    Gate("BuilderFlag.EXCLUDE_LEAN_RUNTIME", since="8.6", note="version-compatible engines arrived in TensorRT 8.6"),
+    Gate("Runtime.engine_host_code_allowed", since="8.6",
+         note="loading a version-compatible engine needs TensorRT >= 8.6"),
     # richer parser errors
     Gate("ParserError.node_name", since="10"),
     Gate("ParserError.node_operator", since="10"),
@@ -242,6 +253,51 @@ def hardware_compatibility_level(trt: Any, level: str) -> Any:
             hint="use a newer TensorRT for %s" % key,
         )
     return _resolve(trt, name)
+
+
+# --- runtime options --------------------------------------------------------------------------------
+def allow_engine_host_code(trt: Any, runtime: Any) -> None:
+    """Let ``runtime`` deserialise an engine that carries host code (a version-compatible plan with
+    its embedded lean runtime). TensorRT refuses such plans while the flag has its default, False.
+
+    Call it only for engines whose sidecar says they were built ``--version-compatible``: the flag
+    tells TensorRT to trust and run code from the plan file. Polygraphy does the same for the same
+    reason (NVIDIA/TensorRT, tools/Polygraphy/polygraphy/backend/trt/loader.py, EngineFromBytes and
+    EngineFromPath: "To deserialize version compatible engines, we must signal the runtime that
+    host code is allowed").
+    """
+    get(trt, "Runtime.engine_host_code_allowed")  # TensorRTError naming the releases that have it
+    runtime.engine_host_code_allowed = True
+
+
+# --- DLA ------------------------------------------------------------------------------------------
+#: TensorRT releases without DLA on Linux/Jetson. TensorRT 11.4.1 "Working with DLA"
+#: (https://docs.nvidia.com/deeplearning/tensorrt/11.4.1/inference-library/work-with-dla.html):
+#: "DLA was unavailable in TensorRT 11.0 through 11.3, including TensorRT 11.3.1 for DriveOS.
+#: TensorRT 11.4.0 supported DLA only on Windows on ARM"; 11.4.1 restores it on Jetson AGX Orin with
+#: JetPack >= 7.2.2 only; "Jetson Orin on NVIDIA JetPack 6.x, which must remain on a TensorRT 10.x
+#: release"; Jetson Thor has no DLA.
+_NO_DLA_SINCE, _NO_DLA_UNTIL = "11.0", "11.4.1"
+
+
+def dla_unavailable_reason(trt: Any, platform: Optional[str] = None) -> str:
+    """Why this TensorRT release cannot build for DLA on this platform ("" when it may).
+
+    Only the release is judged here; the builder's ``num_DLA_cores`` (0 on a GPU without DLA, e.g.
+    every desktop GPU and Jetson Thor) is the other half of the check.
+    """
+    import sys
+
+    from packaging.version import Version
+
+    v = trt_version(trt)
+    plat = sys.platform if platform is None else platform
+    if Version(_NO_DLA_SINCE) <= v < Version(_NO_DLA_UNTIL) and not plat.startswith("win"):
+        return (
+            "TensorRT %s has no DLA support on Linux/Jetson (DLA was removed in 11.0 and came back in 11.4.1, "
+            "on Jetson AGX Orin with JetPack >= 7.2.2 only; JetPack 6 stays on TensorRT 10.x)" % version_string(trt)
+        )
+    return ""
 
 
 # --- parser errors --------------------------------------------------------------------------------

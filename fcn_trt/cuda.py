@@ -52,6 +52,7 @@ __all__ = [
     "check_cuda",
     "set_device",
     "INSTALL_HINT",
+    "cuda_python_version",
 ]
 
 _log = logging.getLogger(__name__)
@@ -132,6 +133,81 @@ def _error_string(rt: Any, err: Any) -> str:
         return ""
 
 
+# Minimum Linux driver per CUDA major (CUDA Toolkit release notes, "CUDA Toolkit and Minimum Required
+# Driver Version for CUDA Minor Version Compatibility": CUDA 12.x >= 525.60.13, CUDA 13.x >= 580).
+# cuda-python 13.x ships a CUDA 13 runtime, so on a CUDA 12 driver (JetPack 6, driver 535/540)
+# every call returns cudaErrorInsufficientDriver.
+_MIN_DRIVER = {12: "525.60.13", 13: "580"}
+
+
+def cuda_python_version() -> str:
+    """Installed cuda-python release ("13.4.4"), "unknown" when it cannot be told."""
+    import sys
+
+    for module in ("cuda.bindings", "cuda"):
+        version = getattr(sys.modules.get(module), "__version__", None)
+        if version:
+            return str(version)
+    try:
+        from importlib.metadata import PackageNotFoundError, version as dist_version
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return "unknown"
+    for dist in ("cuda-python", "cuda-bindings"):
+        try:
+            return dist_version(dist)
+        except PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def _cuda_version_text(v: int) -> str:
+    return "%d.%d" % (v // 1000, (v % 1000) // 10)
+
+
+def _version_call(rt: Any, name: str) -> int:
+    """``cudaDriverGetVersion`` / ``cudaRuntimeGetVersion`` as an int (-1 when the call fails)."""
+    try:
+        res = getattr(rt, name)()
+        err, value = (res[0], res[1]) if isinstance(res, tuple) else (res, None)
+        return int(value) if int(err) == 0 and value is not None else -1
+    except Exception:  # noqa: BLE001 - only used to explain another error
+        return -1
+
+
+def _insufficient_driver(rt: Any) -> Tuple[str, str]:
+    """``(what was found, hint)`` for cudaErrorInsufficientDriver: the driver's CUDA version
+    (``cudaDriverGetVersion``: 0 = no driver loaded), cuda-python's, and the pip line that fixes it."""
+    driver = _version_call(rt, "cudaDriverGetVersion")
+    runtime = _version_call(rt, "cudaRuntimeGetVersion")
+    package = cuda_python_version()
+    needs = "CUDA runtime %s" % _cuda_version_text(runtime) if runtime > 0 else "its CUDA runtime"
+    rt_major = runtime // 1000 if runtime > 0 else None
+    if rt_major is None:
+        try:
+            rt_major = int(package.split(".")[0])
+        except ValueError:
+            rt_major = None
+    min_driver = _MIN_DRIVER.get(rt_major or 0)
+    if min_driver:
+        needs += ", which needs an NVIDIA driver >= %s" % min_driver
+    pkg = "cuda-python %s (%s)" % (package, needs)
+    if driver <= 0:
+        found = "no NVIDIA driver is loaded (cudaDriverGetVersion returned %d); %s" % (driver, pkg)
+        return found, _NO_DEVICE_HINT
+    drv_major = driver // 1000
+    found = "the driver supports CUDA %s (cudaDriverGetVersion returned %d); %s" % (
+        _cuda_version_text(driver), driver, pkg)
+    if rt_major is not None and drv_major < rt_major:
+        hint = ('install the cuda-python that matches the driver: pip install "cuda-python>=%d,<%d" '
+                '(or pip install "fcn-trt[cuda%d]"), or upgrade the NVIDIA driver%s'
+                % (drv_major, drv_major + 1, drv_major, " to >= %s" % min_driver if min_driver else ""))
+    else:
+        hint = ('upgrade the NVIDIA driver to one that supports CUDA %s, or install an older cuda-python: '
+                'pip install "cuda-python>=%d,<%s"' % (_cuda_version_text(runtime) if runtime > 0 else package,
+                                                      drv_major, package))
+    return found, hint
+
+
 def check_cuda(result: Any, call: str, rt: Optional[Any] = None) -> Any:
     """Check a cuda-python return value ``(err, *values)`` and return the values.
 
@@ -151,6 +227,14 @@ def check_cuda(result: Any, call: str, rt: Optional[Any] = None) -> Any:
         name = _error_name(rt, err)
         desc = _error_string(rt, err)
         found = name + (" (%s)" % desc if desc else "")
+        if name == "cudaErrorInsufficientDriver":
+            detail, hint = _insufficient_driver(rt)
+            raise NoCudaDeviceError(
+                "no usable CUDA device (%s failed)" % call,
+                expected="a CUDA driver at least as new as cuda-python's CUDA runtime",
+                found="%s: %s" % (found, detail),
+                hint=hint,
+            )
         if name in _NO_DEVICE_ERRORS:
             raise NoCudaDeviceError(
                 "no usable CUDA device (%s failed)" % call,

@@ -55,3 +55,22 @@ def test_runtime_package_is_python38_compatible():
         capture_output=True, text=True, timeout=300,
     )
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_cuda_extras_pin_cuda_python_to_one_cuda_major():
+    """cuda-python 13.x needs a driver >= 580: the default GPU extras must not resolve to it on a
+    CUDA 12 machine (JetPack 6), and the CUDA 13 extras must not drift to a 14.x."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+
+    def spec(extra: str, name: str):
+        reqs = [Requirement(r) for r in extras[extra]]
+        return next(r.specifier for r in reqs if r.name == name)
+
+    for extra, major in (("tensorrt", 12), ("cuda12", 12), ("tensorrt-cu13", 13), ("cuda13", 13)):
+        s = spec(extra, "cuda-python")
+        assert "%d.9.10" % major in s and "%d.0" % (major + 1) not in s and "%d.0" % (major - 1) not in s, extra
+    assert "11.4.0.106" in spec("tensorrt", "tensorrt-cu12") and "12.0" not in spec("tensorrt", "tensorrt-cu12")

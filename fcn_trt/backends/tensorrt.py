@@ -9,24 +9,39 @@ What happens when one is opened, in this order:
    compute capability, precision, and the source ONNX's sha256 when ``onnx=`` is given); a mismatch
    raises :class:`EngineMismatchError` saying how to rebuild, before any byte is deserialised;
 4. the engine is deserialised (shared between backends opened on the same file: refcounted);
-   ``None`` from TensorRT -> :class:`EngineCorruptError` carrying TensorRT's own log lines;
-5. one execution context, one stream, events (completion + per-stage timing), device buffers sized
-   ONCE for the profile's largest shape, and two sets of pinned staging buffers (double buffering)
-   are allocated.
+   for an engine the sidecar marks ``version_compatible``, ``runtime.engine_host_code_allowed``
+   is set first (TensorRT refuses such plans by default); ``None`` from TensorRT ->
+   :class:`EngineCorruptError` carrying TensorRT's own log lines;
+5. one execution context, three CUDA streams (copy-in, compute, copy-out), per in-flight slot a
+   set of device buffers (frame + outputs, sized ONCE for the profile's largest shape), a set of
+   pinned staging buffers and six timing events, are allocated.
+
+Two frames in flight overlap for real: each slot has its own device buffers, and the streams are
+ordered by CUDA events only where data flows::
+
+    copy-in : [wait compute_end(prev use of slot)] h2d_start  H2D(slot)  h2d_end
+    compute : [wait h2d_end] [wait d2h_end(prev use of slot)] compute_start  execute_async_v3  compute_end
+    copy-out: [wait compute_end]  d2h_start  D2H(slot)  d2h_end   <- the host waits on this one
+
+so the H2D copy of frame N+1 runs while frame N computes, and the D2H copy of frame N while frame
+N+1 computes. With one copy stream for both directions, the H2D of frame N+1 would queue behind the
+D2H of frame N, which waits for frame N's compute: no overlap; hence a stream per direction.
+``execute_async_v3`` calls of one execution context all go to the compute stream, in order (a
+context must not run two enqueues at once).
 
 The hot path (:meth:`TensorRTBackend.submit` / :meth:`TensorRTBackend.result`, or
 :meth:`TensorRTBackend.infer` = both) allocates nothing on the device or in pinned memory: it
-copies the frame into pinned staging, queues H2D copy -> ``execute_async_v3`` -> D2H copies on the
-backend's stream, records an event, and returns. ``set_input_shape`` is called only when the frame
-shape changes. With ``cuda_graph=True`` (default) the H2D + enqueue + D2H sequence of a frame shape
-is captured once into a CUDA graph (after one plain warm-up run at that shape) and replayed; when
-capture fails the backend falls back to plain enqueues and says why (:attr:`cuda_graph_reason`).
+copies the frame into the slot's pinned staging, queues the work above, and returns.
+``set_input_shape`` is called only when the frame shape changes. With ``cuda_graph=True``
+(default) the compute part of a slot (``execute_async_v3`` between its two timing events) is
+captured once per frame shape into a CUDA graph (after one plain warm-up run) and replayed; the
+copies and event waits stay outside the graph. When capture fails the backend falls back to plain
+enqueues and says why (:attr:`cuda_graph_reason`).
 
-Every batch's stages are timed with CUDA events recorded on the stream around them (inside the
-captured graph too, as external event nodes): :attr:`TensorRTBackend.last_stage_timings` gives
-``h2d`` (pinned staging -> device), ``compute`` (``execute_async_v3``) and ``d2h`` in milliseconds
-for the batch the last :meth:`~TensorRTBackend.result` returned. The events are created once per
-staging slot at construction.
+Every batch's stages are timed with the events around them (inside the captured graph as
+external event nodes): :attr:`TensorRTBackend.last_stage_timings` gives ``h2d`` (pinned staging
+-> device), ``compute`` (``execute_async_v3``) and ``d2h`` in milliseconds for the batch the last
+:meth:`~TensorRTBackend.result` returned.
 
 Named-tensor API only (``num_io_tensors``, ``set_input_shape``, ``set_tensor_address``,
 ``execute_async_v3``): the same code runs on TensorRT 8.5 to 11.
@@ -150,17 +165,20 @@ def open_engine_count() -> int:
         return len(_ENGINES)
 
 
-def _engine_key(trt: Any, path: Path, device: int) -> Tuple[Any, ...]:
+def _engine_key(trt: Any, path: Path, device: int, host_code: bool = False,
+                dla_core: Optional[int] = None) -> Tuple[Any, ...]:
     st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt))
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, int(device), id(trt), bool(host_code), dla_core)
 
 
-def _acquire_engine(trt: Any, path: Path, device: int, rebuild: str) -> Tuple[Tuple[Any, ...], _EngineEntry]:
-    key = _engine_key(trt, path, device)
+def _acquire_engine(
+    trt: Any, path: Path, device: int, rebuild: str, host_code: bool = False, dla_core: Optional[int] = None
+) -> Tuple[Tuple[Any, ...], _EngineEntry]:
+    key = _engine_key(trt, path, device, host_code, dla_core)
     with _ENGINES_LOCK:
         entry = _ENGINES.get(key)
         if entry is None:
-            entry = _deserialize(trt, path, rebuild)
+            entry = _deserialize(trt, path, rebuild, host_code, dla_core)
             _ENGINES[key] = entry
         entry.refs += 1
         return key, entry
@@ -178,7 +196,13 @@ def _release_engine(key: Tuple[Any, ...]) -> None:
             entry.runtime = None
 
 
-def _deserialize(trt: Any, path: Path, rebuild: str) -> _EngineEntry:
+def _deserialize(trt: Any, path: Path, rebuild: str, host_code: bool = False,
+                 dla_core: Optional[int] = None) -> _EngineEntry:
+    """Deserialise ``path``; ``host_code`` (the sidecar says ``version_compatible``) lets the runtime
+    load the lean runtime embedded in a version-compatible plan (off by default in TensorRT);
+    ``dla_core`` (the sidecar's build flag) selects the DLA core, as trtexec --useDLACore does."""
+    from .. import _trt_compat as compat
+
     data = path.read_bytes()
     if not data:
         raise EngineCorruptError(str(path), expected="a serialized TensorRT engine", found="an empty file", hint=rebuild)
@@ -186,6 +210,11 @@ def _deserialize(trt: Any, path: Path, rebuild: str) -> _EngineEntry:
     runtime = trt.Runtime(logger)
     if runtime is None:
         raise TensorRTError("trt.Runtime", expected="a TensorRT runtime", found="None", hint="check the TensorRT install")
+    if host_code:
+        compat.allow_engine_host_code(trt, runtime)
+        log.info("%s was built version-compatible: engine host code allowed for it", path.name)
+    if dla_core is not None:
+        runtime.DLA_core = int(dla_core)  # IRuntime::setDLACore: "Defaults to -1"
     try:
         engine = runtime.deserialize_cuda_engine(data)
     except Exception as e:  # a binding that raises instead of returning None
@@ -256,7 +285,7 @@ class _Pending:
 
 
 class TensorRTBackend(Backend):
-    """Runs a pipeline TensorRT engine with one execution context and one CUDA stream.
+    """Runs a pipeline TensorRT engine with one execution context, two frames in flight.
 
     Args:
         path: the ``.engine``/``.plan``/``.trt`` file; its sidecar ``<path>.json`` must sit next to it.
@@ -266,7 +295,7 @@ class TensorRTBackend(Backend):
         precision: optional expected precision (``"fp32"``/``"fp16"``/``"int8"``), checked against the sidecar.
 
     Properties ``max_batch``, ``max_frame_hw`` and ``min_frame_hw`` come from the engine's
-    optimization profile. One backend = one execution context + one stream; its calls are
+    optimization profile. One backend = one execution context + its three streams; its calls are
     serialised by an internal lock (safe to share between threads, but not parallel): open one
     backend per thread for parallelism; backends on the same file share the deserialised engine.
     """
@@ -309,7 +338,13 @@ class TensorRTBackend(Backend):
     def _open(self, trt: Any, path: Path) -> None:
         from ..sidecar import rebuild_hint
 
-        self._engine_key, entry = _acquire_engine(trt, path, self._device, rebuild_hint(self._sidecar, path))
+        flags = dict(self._sidecar.engine.build_flags)
+        host_code = bool(flags.get("version_compatible"))
+        dla_core = flags.get("dla_core")
+        self._engine_key, entry = _acquire_engine(
+            trt, path, self._device, rebuild_hint(self._sidecar, path), host_code=host_code,
+            dla_core=int(dla_core) if isinstance(dla_core, int) else None,
+        )
         self._logger = entry.logger
         engine = entry.engine
         self._engine = engine
@@ -322,29 +357,27 @@ class TensorRTBackend(Backend):
                 hint="free GPU memory (other processes?) and retry",
             )
         self._context = context
-        self._stream = self._own(Stream(self._device))
-        self._done = [self._own(Event()) for _ in range(SLOTS)]
-        # per slot: timing events before H2D, after H2D, after execute, after D2H
-        self._stage_events = [[self._own(Event(timing=True)) for _ in range(len(STAGE_KEYS) + 1)] for _ in range(SLOTS)]
+        self._h2d_stream = self._own(Stream(self._device))
+        self._stream = self._own(Stream(self._device))  # compute: every execute_async_v3 of the context
+        self._d2h_stream = self._own(Stream(self._device))
+        # per slot, in stream order: h2d start/end, compute start/end, d2h start/end (d2h end = done)
+        self._stage_events = [[self._own(Event(timing=True)) for _ in range(2 * len(STAGE_KEYS))] for _ in range(SLOTS)]
+        self._done = [ev[-1] for ev in self._stage_events]
+        self._slot_used = [False] * SLOTS
         self._last_stage_timings: Dict[str, float] = {}
         self._stage_timing_failed = False
-        # device buffers: once, at the profile's largest shapes
+        # device buffers per slot: once, at the profile's largest shapes
         max_out = self._max_output_shapes()
         in_dtype = self._inputs[INPUT_NAME]
         in_bytes = int(np.prod(self._profile[2], dtype=np.int64)) * in_dtype.itemsize
-        self._d_in = self._own(DeviceBuffer(in_bytes, self._device))
-        self._d_out = {
-            name: self._own(DeviceBuffer(max(1, int(np.prod(shape, dtype=np.int64))) * dt.itemsize, self._device))
-            for name, dt in self._outputs.items()
-            for shape in [max_out[name]]
-        }
-        self._h_in = [self._own(PinnedBuffer(in_bytes, np.uint8)) for _ in range(SLOTS)]
-        self._h_out = [
-            {name: self._own(PinnedBuffer(buf.nbytes, np.uint8)) for name, buf in self._d_out.items()} for _ in range(SLOTS)
+        out_bytes = {name: max(1, int(np.prod(max_out[name], dtype=np.int64))) * dt.itemsize
+                     for name, dt in self._outputs.items()}
+        self._d_in = [self._own(DeviceBuffer(in_bytes, self._device)) for _ in range(SLOTS)]
+        self._d_out = [
+            {name: self._own(DeviceBuffer(n, self._device)) for name, n in out_bytes.items()} for _ in range(SLOTS)
         ]
-        self._set_address(INPUT_NAME, self._d_in.ptr)
-        for name, buf in self._d_out.items():
-            self._set_address(name, buf.ptr)
+        self._h_in = [self._own(PinnedBuffer(in_bytes, np.uint8)) for _ in range(SLOTS)]
+        self._h_out = [{name: self._own(PinnedBuffer(n, np.uint8)) for name, n in out_bytes.items()} for _ in range(SLOTS)]
         self._shape: Optional[Tuple[int, ...]] = None
         self._out_shapes: Dict[str, Tuple[int, ...]] = {}
         self._pending: Deque[_Pending] = deque()
@@ -537,7 +570,7 @@ class TensorRTBackend(Backend):
             self._check_open()
             self._check_frames(frames)
             set_device(self._device)
-            while len(self._pending) >= SLOTS:  # its staging slot is needed: complete the oldest
+            while len(self._pending) >= SLOTS:  # every slot is in flight: complete the oldest
                 self._park(self._pending.popleft())
             shape = tuple(int(d) for d in frames.shape)
             if shape != self._shape:
@@ -547,12 +580,14 @@ class TensorRTBackend(Backend):
                 self._shape = shape
                 self._out_shapes = {n: _shape(self._context.get_tensor_shape(n)) for n in self._outputs}
                 self._drop_graphs()
-            slot = self._next_id % SLOTS
+            # a slot no batch in flight uses (results may have been taken out of order)
+            busy = {p.ticket.slot for p in self._pending}
+            slot = next(s for s in sorted(range(SLOTS), key=lambda s: (s - self._next_id) % SLOTS) if s not in busy)
             ticket = Ticket(self._next_id, slot, shape, id(self))
             self._next_id += 1
+            # the slot's previous batch is complete (parked above): its staging may be overwritten
             np.copyto(self._h_in[slot].view(shape), frames, casting="no")
             self._enqueue(slot)
-            self._done[slot].record(self._stream)
             self._pending.append(_Pending(ticket, dict(self._out_shapes)))
             return ticket
 
@@ -604,14 +639,42 @@ class TensorRTBackend(Backend):
             return {}
         ev = self._stage_events[slot]
         try:
-            return {key: ev[i + 1].elapsed_ms(ev[i]) for i, key in enumerate(STAGE_KEYS)}
+            return {key: ev[2 * i + 1].elapsed_ms(ev[2 * i]) for i, key in enumerate(STAGE_KEYS)}
         except CudaError as e:
             self._stage_timing_failed = True
             log.warning("CUDA-event stage timings unavailable, no longer measured: %s", e)
             return {}
 
     def _enqueue(self, slot: int) -> None:
-        """Queue H2D + enqueue + D2H for the current shape, replaying a CUDA graph when possible."""
+        """Queue H2D (copy-in stream) -> compute (compute stream) -> D2H (copy-out stream) for ``slot``,
+        ordered by the slot's events; compute replays a CUDA graph when possible."""
+        ev = self._stage_events[slot]
+        used = self._slot_used[slot]
+        h2d, compute, d2h = self._h2d_stream, self._stream, self._d2h_stream
+        # copy-in: d_in[slot] is free once the slot's previous compute has read it
+        if used:
+            h2d.wait_event(ev[3])
+        ev[0].record(h2d)
+        self._d_in[slot].copy_from_host_async(self._h_in[slot], h2d, int(np.prod(self._shape, dtype=np.int64)))
+        ev[1].record(h2d)
+        # compute: after this slot's input copy, and after the previous D2H read this slot's outputs
+        compute.wait_event(ev[1])
+        if used:
+            compute.wait_event(ev[5])
+        self._compute(slot)
+        # copy-out: after this slot's compute
+        d2h.wait_event(ev[3])
+        ev[4].record(d2h)
+        for name, dt in self._outputs.items():
+            nbytes = int(np.prod(self._out_shapes[name], dtype=np.int64)) * dt.itemsize
+            if nbytes:
+                self._d_out[slot][name].copy_to_host_async(self._h_out[slot][name], d2h, nbytes)
+        ev[5].record(d2h)
+        self._slot_used[slot] = True
+
+    def _compute(self, slot: int) -> None:
+        """``execute_async_v3`` on the compute stream between the slot's compute events: a replayed
+        CUDA graph when one is captured for this slot and shape, else a plain enqueue."""
         graph = self._graphs.get(slot)
         if graph is not None:
             graph.launch()
@@ -623,26 +686,22 @@ class TensorRTBackend(Backend):
                 self._graphs[slot].launch()
                 self._graph_active = True
                 return
-        self._queue_work(slot)
+        self._queue_compute(slot)
         self._warm_slots.add(slot)
 
-    def _queue_work(self, slot: int, capturing: bool = False) -> None:
-        """Queue H2D, execute, D2H with a timing event around each (graph event nodes while capturing)."""
+    def _queue_compute(self, slot: int, capturing: bool = False) -> None:
+        """Point the context at the slot's buffers and enqueue it (event nodes while capturing)."""
         ev = self._stage_events[slot]
-        in_bytes = int(np.prod(self._shape, dtype=np.int64))
-        ev[0].record(self._stream, external=capturing)
-        self._d_in.copy_from_host_async(self._h_in[slot], self._stream, in_bytes)
-        ev[1].record(self._stream, external=capturing)
+        # addresses are read at enqueue (and baked into a captured graph): set them per slot
+        self._set_address(INPUT_NAME, self._d_in[slot].ptr)
+        for name, buf in self._d_out[slot].items():
+            self._set_address(name, buf.ptr)
+        ev[2].record(self._stream, external=capturing)
         if not self._context.execute_async_v3(self._stream.handle):
             raise TensorRTError(
                 "execute_async_v3", expected="True", found="False (%s)" % ("; ".join(self._logger.drain()) or "no log message"),
                 hint="run with logging at DEBUG for TensorRT's messages; rebuild the engine if it persists",
             )
-        ev[2].record(self._stream, external=capturing)
-        for name, dt in self._outputs.items():
-            nbytes = int(np.prod(self._out_shapes[name], dtype=np.int64)) * dt.itemsize
-            if nbytes:
-                self._d_out[name].copy_to_host_async(self._h_out[slot][name], self._stream, nbytes)
         ev[3].record(self._stream, external=capturing)
 
     def _capture(self, slot: int) -> bool:
@@ -650,7 +709,7 @@ class TensorRTBackend(Backend):
         try:
             graph.begin()
             try:
-                self._queue_work(slot, capturing=True)
+                self._queue_compute(slot, capturing=True)
             except BaseException:
                 graph.abort()
                 raise
@@ -683,10 +742,11 @@ class TensorRTBackend(Backend):
             if self._closed:
                 return
             self._closed = True
-            try:
-                self._stream.synchronize()
-            except Exception:  # a dead context must not stop the frees
-                log.debug("stream synchronize at close failed", exc_info=True)
+            for stream in (self._h2d_stream, self._stream, self._d2h_stream):
+                try:
+                    stream.synchronize()
+                except Exception:  # a dead context must not stop the frees
+                    log.debug("stream synchronize at close failed", exc_info=True)
             self._pending.clear()
             self._parked.clear()
             self._release_all()

@@ -22,6 +22,7 @@ from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, NoC
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 from fcn_trt.sidecar import read_sidecar, sidecar_path
 from tests.fakes.fake_tensorrt import parse_fake_engine
+from tests.fakes.trt_api import SUPPORTED_VERSIONS
 
 
 def _major(trt) -> int:
@@ -196,23 +197,124 @@ def test_missing_tensorrt_gives_install_hint(fake_cuda, pipeline, tmp_path, monk
         build_engine(pipeline, tmp_path / "x.engine")
 
 
-def test_dla_core_with_gpu_fallback(fake_trt, fake_cuda, tmp_path):
-    fake_trt._fake.num_dla_cores = 2
+def _has_dla(trt) -> bool:
+    """TensorRT 11.0-11.4.0 has no DLA on Linux/Jetson (the fakes' 11 release is 11.4.0.106)."""
+    return _major(trt) < 11
+
+
+DLA_VERSIONS = [v for v in SUPPORTED_VERSIONS if int(v.split(".")[0]) < 11]
+NO_DLA_VERSIONS = [v for v in SUPPORTED_VERSIONS if v not in DLA_VERSIONS]
+
+
+def _install_fake(version: str, monkeypatch):
+    from tests.fakes.fake_tensorrt import make_fake_tensorrt
+
+    module = make_fake_tensorrt(version)
+    monkeypatch.setitem(sys.modules, "tensorrt", module)
+    return module
+
+
+@pytest.fixture(params=DLA_VERSIONS, ids=lambda v: "trt" + v)
+def dla_trt(request, monkeypatch):
+    """The strict fake of each supported release that has DLA on Linux/Jetson."""
+    return _install_fake(request.param, monkeypatch)
+
+
+@pytest.fixture(params=NO_DLA_VERSIONS, ids=lambda v: "trt" + v)
+def no_dla_trt(request, monkeypatch):
+    """The strict fake of each supported release without DLA on Linux/Jetson (11.0-11.4.0)."""
+    return _install_fake(request.param, monkeypatch)
+
+
+def test_dla_builds_use_a_static_profile_and_report_where_layers_run(dla_trt, fake_cuda, tmp_path, caplog):
+    dla_trt._fake.num_dla_cores = 2
     graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
     out = tmp_path / "dla.engine"
-    build_engine(graph, out, BuildConfig(dla_core=1, progress=False), trt_module=fake_trt)
+    with caplog.at_level("WARNING", logger="build_engine.trt_builder"):
+        build_engine(graph, out, BuildConfig(dla_core=1, progress=False, min_shape=(1, 64, 96),
+                                             opt_shape=(1, 120, 160), max_shape=(2, 240, 320)), trt_module=dla_trt)
+    assert any("static profile" in r.getMessage() for r in caplog.records)  # it says so
     header = _header(out)
     assert (header["default_device_type"], header["dla_core"]) == ("DLA", 1)
     assert "GPU_FALLBACK" in header["flags"]
-    assert read_sidecar(out).engine.build_flags["dla_core"] == 1
+    prof = header["profiles"][0]["frame"]
+    assert prof["min"] == prof["opt"] == prof["max"] == [1, 120, 160, 3]
+    # a dynamic profile would have put every layer on the GPU; static: the network's layers run on DLA
+    assert any(name.startswith("Conv") or "conv" in name.lower() for name in header["dla_layers"]), header
+    side = read_sidecar(out).engine
+    assert side.build_flags["dla_core"] == 1
+    placed = side.build_flags["dla_layers"]
+    assert len(placed["dla"]) == len(header["dla_layers"]) and len(placed["gpu"]) == len(header["gpu_layers"])
+    assert any("(CAST)" in n for n in placed["gpu"]) and any("(TOPK)" in n for n in placed["gpu"])
+    assert side.profiles["frame"]["min"] == side.profiles["frame"]["max"] == [1, 120, 160, 3]
 
 
-def test_dla_core_out_of_range_and_fp32_are_config_errors(fake_trt, fake_cuda, pipeline, tmp_path):
+def test_no_gpu_fallback_with_layers_dla_cannot_run_is_refused(dla_trt, fake_cuda, tmp_path):
+    dla_trt._fake.num_dla_cores = 1
     graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
-    with pytest.raises(ConfigError, match="DLA core 0"):  # the fake GPU has no DLA
+    with pytest.raises(ConfigError) as exc:
+        build_engine(graph, tmp_path / "x.engine", BuildConfig(dla_core=0, gpu_fallback=False, progress=False),
+                     trt_module=dla_trt)
+    msg = str(exc.value)
+    assert "cannot run on DLA" in msg and "(CAST)" in msg and "(TOPK)" in msg and "drop --no-gpu-fallback" in msg
+    assert dla_trt._fake.builds == []
+
+
+def test_fake_builder_enforces_the_dla_rules(dla_trt, fake_cuda, tmp_path):
+    """The fake refuses what real TensorRT refuses, whatever the builder code does."""
+    trt = dla_trt
+    trt._fake.num_dla_cores = 1
+    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+    logger = trt.Logger()
+
+    def build(static: bool, fallback: bool):
+        builder = trt.Builder(logger)
+        from fcn_trt import _trt_compat as compat
+
+        network = builder.create_network(compat.network_creation_flags(trt))
+        assert trt.OnnxParser(network, logger).parse(graph.read_bytes())
+        config = builder.create_builder_config()
+        config.default_device_type = trt.DeviceType.DLA
+        config.DLA_core = 0
+        if fallback:
+            config.set_flag(trt.BuilderFlag.GPU_FALLBACK)
+        profile = builder.create_optimization_profile()
+        big = (1, 120, 160, 3) if static else (2, 240, 320, 3)
+        profile.set_shape("frame", (1, 120, 160, 3), (1, 120, 160, 3), big)
+        config.add_optimization_profile(profile)
+        return builder.build_serialized_network(network, config)
+
+    blob = build(static=False, fallback=True)
+    assert blob is not None and parse_fake_engine(bytes(blob))[0]["dla_layers"] == []  # all fell back
+    assert build(static=False, fallback=False) is None
+    assert "dynamic dimensions" in str(trt._fake.build_failures[-1])
+    assert build(static=True, fallback=False) is None  # Cast / ArgMax cannot run on DLA
+    assert "not supported on DLA" in str(trt._fake.build_failures[-1])
+    blob = build(static=True, fallback=True)
+    assert parse_fake_engine(bytes(blob))[0]["dla_layers"]
+
+
+def test_dla_needs_dla_cores_and_fp16_or_int8(fake_trt, fake_cuda, pipeline, tmp_path):
+    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+    with pytest.raises(ConfigError) as exc:  # the fake GPU has no DLA
         build_engine(graph, tmp_path / "a.engine", BuildConfig(dla_core=0, progress=False), trt_module=fake_trt)
+    assert ("reports 0 DLA cores" if _has_dla(fake_trt) else "no DLA support") in str(exc.value)
+    fake_trt._fake.num_dla_cores = 1
+    if _has_dla(fake_trt):
+        with pytest.raises(ConfigError, match="DLA core 1"):
+            build_engine(graph, tmp_path / "b.engine", BuildConfig(dla_core=1, progress=False), trt_module=fake_trt)
     with pytest.raises(ConfigError, match="DLA"):
-        build_engine(pipeline, tmp_path / "b.engine", BuildConfig(dla_core=0), trt_module=fake_trt)
+        build_engine(pipeline, tmp_path / "c.engine", BuildConfig(dla_core=0), trt_module=fake_trt)
+
+
+def test_dla_refused_on_tensorrt_11(no_dla_trt, fake_cuda, tmp_path):
+    no_dla_trt._fake.num_dla_cores = 2  # even where the device has DLA cores (Orin on JetPack 6)
+    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+    with pytest.raises(ConfigError) as exc:
+        build_engine(graph, tmp_path / "a.engine", BuildConfig(dla_core=0, progress=False), trt_module=no_dla_trt)
+    msg = str(exc.value)
+    assert "no DLA support on Linux/Jetson" in msg and "11.4.1" in msg and "JetPack 6" in msg
+    assert "Builder" not in no_dla_trt._fake.created
 
 
 def test_hardware_and_version_compatibility(fake_trt, fake_cuda, pipeline, tmp_path):
@@ -346,3 +448,20 @@ def test_cli_int8_without_calib_is_a_config_error(fake_trt, fake_cuda, pipeline,
 
     assert main(["build", str(pipeline), "--out", str(tmp_path / "q.engine"), "--precision", "int8"]) == 2
     assert "--calib" in capsys.readouterr().err
+
+
+def test_cli_dla_build_says_where_layers_run_and_that_the_profile_is_static(dla_trt, fake_cuda, tmp_path, capsys):
+    from build_engine.cli import main
+
+    dla_trt._fake.num_dla_cores = 1
+    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+    out = tmp_path / "t.engine"
+    assert main(["build", str(graph), "--out", str(out), "--dla-core", "0", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    side = read_sidecar(out).engine.build_flags["dla_layers"]
+    assert "DLA core 0: %d layers on DLA, %d on the GPU" % (len(side["dla"]), len(side["gpu"])) in printed
+    assert "static profile 1x480x640x3: frames must have exactly this shape" in printed
+    assert main(["build", str(graph), "--out", str(out), "--dla-core", "0", "--no-gpu-fallback",
+                 "--no-progress"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot run on DLA" in err  # one readable line, no traceback

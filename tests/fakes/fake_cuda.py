@@ -14,24 +14,39 @@ Rules it keeps (a test checks them against the real cuda-python):
   in :data:`HOST_MEMORY`; its pointers are the real addresses of numpy buffers, so
   ``ctypes.from_address`` views work exactly as on a real machine;
 * streams, events and graphs are tracked objects; use after destroy is an error;
-* asynchronous work runs immediately, in order, so results are deterministic. Work queued on a
-  stream that is being captured is recorded into the graph instead and runs at each
-  ``cudaGraphLaunch``. Other fakes (the TensorRT fake) queue their device work with
-  :func:`run_on_stream` so that it is captured too;
+* asynchronous work is LAZY: it is queued per stream and runs, in stream order, only when the
+  host waits for it (``cudaStreamSynchronize``, ``cudaEventSynchronize``/``Query``,
+  ``cudaDeviceSynchronize``, a free, a stream destroy). A wait for an event recorded on another
+  stream (``cudaStreamWaitEvent``) runs that stream up to the record first. So a host that reads
+  pinned memory before synchronising sees stale bytes, and a host write to staging memory a queued
+  copy has not read yet changes what the copy takes, as on a GPU;
+* stream order is checked: every queued copy or kernel carries the byte ranges it reads and writes
+  and a vector clock (stream order + event waits + what the host has synchronised). An access that
+  conflicts with another stream's access (at least one a write) that nothing orders raises
+  :class:`StreamOrderError` when it is queued: a missing ``cudaStreamWaitEvent``, or a buffer
+  reused while another stream may still read it, fails the test that does it;
+* work queued on a stream that is being captured is recorded into the graph instead and runs at
+  each ``cudaGraphLaunch``. Other fakes (the TensorRT fake) queue their device work with
+  :func:`run_on_stream` so that it is captured, ordered and checked too;
 * :data:`STATE` configures the machine (device count, name, compute capability, whether stream
   capture is supported) and injects failures (``STATE.fail_next["cudaMalloc"] = 2``);
-* a simulated GPU clock (``STATE.gpu_clock_ms``) advances as stream work runs: a copy costs
-  ``copy_latency_ms`` + bytes / ``copy_bytes_per_ms``, other work (a TensorRT enqueue) ``kernel_ms``.
-  Timing events stamp it when they run, so ``cudaEventElapsedTime`` gives plausible, deterministic
-  milliseconds, also for events recorded inside a graph (``cudaEventRecordExternal``). As on a GPU,
+* a simulated GPU clock per stream advances as its work runs: a copy costs ``copy_latency_ms`` +
+  bytes / ``copy_bytes_per_ms``, other work (a TensorRT enqueue) ``kernel_ms``; a wait moves the
+  stream's clock to the awaited record's time; streams otherwise run side by side (copy engines
+  and SMs are not modelled as shared). ``STATE.gpu_clock_ms`` is the latest time any stream
+  reached. Timing events stamp their stream's clock when they run, so ``cudaEventElapsedTime``
+  gives plausible, deterministic milliseconds, also for events recorded inside a graph
+  (``cudaEventRecordExternal``). As on a GPU,
   an event recorded *without* that flag during capture is a capture-internal dependency marker,
   not a node: it cannot be timed or synchronised afterwards (``cudaErrorInvalidValue``).
 """
 
 import enum as _enum
 import threading as _threading
+from collections import deque as _deque
 from typing import Any as _Any
 from typing import Callable as _Callable
+from typing import Deque as _Deque
 from typing import Dict as _Dict
 from typing import List as _List
 from typing import Optional as _Optional
@@ -40,7 +55,8 @@ from typing import Tuple as _Tuple
 import numpy as _np
 
 #: Public names of this module that are NOT part of the real cuda-python API (test helpers).
-FAKE_ONLY = ("FAKE_ONLY", "DEVICE_MEMORY", "HOST_MEMORY", "STATE", "reset", "run_on_stream", "live_objects")
+FAKE_ONLY = ("FAKE_ONLY", "DEVICE_MEMORY", "HOST_MEMORY", "STATE", "reset", "run_on_stream", "live_objects",
+             "pending_ops", "StreamOrderError")
 
 
 # --- enums (values as in cuda-python 13.x; a test compares them with the real module) -------------
@@ -58,6 +74,7 @@ class cudaError_t(_enum.IntEnum):
     cudaErrorNotReady = 600
     cudaErrorStreamCaptureUnsupported = 900
     cudaErrorStreamCaptureInvalidated = 901
+    cudaErrorStreamCaptureIsolation = 905
     cudaErrorStreamCaptureImplicit = 906
     cudaErrorStreamCaptureWrongThread = 908
 
@@ -105,6 +122,7 @@ _ERROR_STRINGS = {
     cudaError_t.cudaErrorNotReady: "device not ready",
     cudaError_t.cudaErrorStreamCaptureUnsupported: "operation not permitted when stream is capturing",
     cudaError_t.cudaErrorStreamCaptureInvalidated: "operation failed due to a previous error during capture",
+    cudaError_t.cudaErrorStreamCaptureIsolation: "operation would have resulted in a merge of a capture sequence with an event outside it",
     cudaError_t.cudaErrorStreamCaptureImplicit: "operation would make the legacy stream depend on a capturing blocking stream",
     cudaError_t.cudaErrorStreamCaptureWrongThread: "attempt to terminate a thread-local capture sequence from another thread",
 }
@@ -123,6 +141,10 @@ class _State:
         self.device_count = 1
         #: error returned by every call when set (e.g. cudaErrorInsufficientDriver: no driver)
         self.driver_error: _Optional[cudaError_t] = None
+        #: what cudaDriverGetVersion reports (None: 13000, or 0 while ``driver_error`` is set, i.e.
+        #: no driver loaded) and what cudaRuntimeGetVersion reports (cuda-python 13.0's runtime)
+        self.driver_version: _Optional[int] = None
+        self.runtime_version = 13000
         self.device_name = "Fake Orin"
         self.compute_capability = (8, 7)
         self.total_memory = 8 * 1024**3
@@ -276,19 +298,94 @@ class cudaDeviceProp:
         self.totalGlobalMem = 0
 
 
+class StreamOrderError(AssertionError):
+    """Two accesses to the same bytes (device memory, or pinned memory a copy reads/writes) from
+    different streams, at least one a write, with no event wait or host synchronisation ordering
+    them: a data race on a real GPU. Raised by the call that queues the second access."""
+
+
+class _Op:
+    """Work queued on a stream. It runs only when the host waits for it (or for something after it):
+    a stream synchronise, an event synchronise/query, a free, a device synchronise."""
+
+    def __init__(self, label: str, fn: _Optional[_Callable[[], None]] = None, cost: float = 0.0,
+                 accesses: _Any = ()) -> None:
+        self.label = label
+        self.fn = fn
+        self.cost = float(cost)
+        #: (mode "r"/"w", lo, hi) byte ranges the op touches
+        self.accesses: _List[_Tuple[str, int, int]] = [a for a in accesses if isinstance(a[1], int) and a[2] > a[1]]
+        self.done = False
+        self.stream: _Optional["_StreamState"] = None
+        self.seq = 0
+        self.vc: _Dict[int, int] = {}
+        self.time = 0.0
+
+    def run(self, st: "_StreamState") -> None:
+        if self.fn is not None:
+            self.fn()
+        st.clock += self.cost
+        self.time = st.clock
+
+
+class _RecordOp(_Op):
+    def __init__(self, ev: _Dict[str, _Any]) -> None:
+        super().__init__("cudaEventRecord")
+        self.ev = ev
+
+    def run(self, st: "_StreamState") -> None:
+        self.ev["recorded"] += 1
+        self.ev["capture_internal"] = False
+        self.ev["time"] = st.clock
+        self.time = st.clock
+
+
+class _WaitOp(_Op):
+    def __init__(self, record: _Op) -> None:
+        super().__init__("cudaStreamWaitEvent")
+        self.record = record
+
+    def run(self, st: "_StreamState") -> None:
+        _complete(self.record)  # may run another stream up to the record
+        st.clock = max(st.clock, self.record.time)
+        self.time = st.clock
+
+
+class _GraphOp(_Op):
+    def __init__(self, ops: _List[_Op]) -> None:
+        super().__init__("cudaGraphLaunch", accesses=[a for op in ops for a in op.accesses])
+        self.ops = ops
+
+    def run(self, st: "_StreamState") -> None:
+        for op in self.ops:
+            op.run(st)
+        STATE.graph_launches += 1
+        self.time = st.clock
+
+
 class _StreamState:
-    def __init__(self, flags: int) -> None:
+    def __init__(self, handle: int, flags: int) -> None:
+        self.handle = handle
         self.flags = flags
-        self.capture: _Optional[_List[_Callable[[], None]]] = None
+        self.queue: _Deque[_Op] = _deque()
+        self.capture: _Optional[_List[_Op]] = None
         self.capture_invalid = False
         self.capture_thread: _Optional[int] = None
         self.ops = 0
+        self.clock = 0.0  # this stream's simulated GPU time (ms)
+        self.seq = 0  # ops queued so far
+        self.vc: _Dict[int, int] = {}  # vector clock: {stream handle: last op of it ordered before}
 
 
 _STREAMS: _Dict[int, _StreamState] = {}
 _EVENTS: _Dict[int, _Dict[str, _Any]] = {}
-_GRAPHS: _Dict[int, _List[_Callable[[], None]]] = {}
-_GRAPH_EXECS: _Dict[int, _List[_Callable[[], None]]] = {}
+_GRAPHS: _Dict[int, _List[_Op]] = {}
+_GRAPH_EXECS: _Dict[int, _List[_Op]] = {}
+_LEGACY = _StreamState(0, 0)  # the legacy default stream: runs at once
+#: what the host has seen complete (stream/event synchronise): everything queued later is ordered after it
+_HOST_VC: _Dict[int, int] = {}
+#: recent accesses not yet known complete by the host: (mode "r"/"w", lo, hi, stream, seq, label)
+_ACCESSES: _List[_Tuple[str, int, int, int, int, str]] = []
 
 
 def live_objects() -> _Dict[str, int]:
@@ -296,8 +393,15 @@ def live_objects() -> _Dict[str, int]:
     return {"streams": len(_STREAMS), "events": len(_EVENTS), "graphs": len(_GRAPHS), "graph_execs": len(_GRAPH_EXECS)}
 
 
+def pending_ops() -> int:
+    """Ops queued on streams that have not run yet (the fake runs work only when the host waits)."""
+    with _LOCK:
+        return sum(len(s.queue) for s in _STREAMS.values())
+
+
 def reset() -> None:
     """Forget every allocation and object and restore the default machine."""
+    global _LEGACY
     with _LOCK:
         STATE.reset()
         DEVICE_MEMORY.reset()
@@ -306,6 +410,9 @@ def reset() -> None:
         _EVENTS.clear()
         _GRAPHS.clear()
         _GRAPH_EXECS.clear()
+        _HOST_VC.clear()
+        del _ACCESSES[:]
+        _LEGACY = _StreamState(0, 0)
 
 
 # --- call plumbing --------------------------------------------------------------------------------
@@ -335,35 +442,118 @@ def _stream_state(stream: _Any) -> _Optional[_StreamState]:
     return _STREAMS[handle]
 
 
-def run_on_stream(stream: _Any, fn: _Callable[[], None], cost_ms: _Optional[float] = None) -> cudaError_t:
-    """Run ``fn`` as work queued on ``stream`` (now, or at graph launch while the stream is captured).
+def _merge(a: _Dict[int, int], b: _Dict[int, int]) -> _Dict[int, int]:
+    out = dict(a)
+    for k, v in b.items():
+        if out.get(k, 0) < v:
+            out[k] = v
+    return out
 
-    For other fakes (TensorRT's ``execute_async_v3``). Each run advances the simulated GPU clock by
-    ``cost_ms`` (default ``STATE.kernel_ms``). Returns the CUDA error a real enqueue would report
-    (invalid handle for a destroyed stream).
-    """
-    cost = STATE.kernel_ms if cost_ms is None else float(cost_ms)
 
-    def timed() -> None:
-        fn()
-        with _LOCK:
-            STATE.gpu_clock_ms += cost
+def _host_learns(vc: _Dict[int, int]) -> None:
+    """The host saw everything in ``vc`` complete: forget accesses it orders (they cannot race)."""
+    for k, v in vc.items():
+        if _HOST_VC.get(k, 0) < v:
+            _HOST_VC[k] = v
+    _ACCESSES[:] = [a for a in _ACCESSES if _HOST_VC.get(a[3], 0) < a[4]]
 
+
+def _check_races(op: _Op) -> None:
+    for mode, lo, hi in op.accesses:
+        for pmode, plo, phi, pstream, pseq, plabel in _ACCESSES:
+            if "w" not in (mode, pmode) or hi <= plo or phi <= lo:
+                continue
+            if op.vc.get(pstream, 0) >= pseq:
+                continue  # ordered: same stream, an event wait, or a host synchronise in between
+            raise StreamOrderError(
+                "data race: %s on stream 0x%x %s bytes [0x%x, 0x%x) that %s on stream 0x%x %s, with no event "
+                "wait or synchronisation ordering the two (cudaStreamWaitEvent on an event recorded after the "
+                "first, or a host-side synchronise)"
+                % (op.label, op.stream.handle if op.stream else 0, "writes" if mode == "w" else "reads", lo, hi,
+                   plabel, pstream, "wrote" if pmode == "w" else "read")
+            )
+    for mode, lo, hi in op.accesses:
+        _ACCESSES.append((mode, lo, hi, op.stream.handle if op.stream else 0, op.seq, op.label))
+
+
+def _execute(op: _Op) -> None:
+    st = op.stream
+    assert st is not None
+    op.run(st)
+    op.done = True
+    STATE.gpu_clock_ms = max(STATE.gpu_clock_ms, st.clock)
+
+
+def _complete(op: _Op) -> None:
+    """Run ``op``'s stream up to and including ``op`` (other streams as its waits require)."""
+    st = op.stream
+    while not op.done:
+        assert st is not None and st.queue, "fake CUDA: op %s lost from its stream" % op.label
+        _execute(st.queue.popleft())
+
+
+def _drain(st: _StreamState) -> None:
+    if st.queue:
+        _complete(st.queue[-1])
+    _host_learns(st.vc)
+
+
+def _drain_all() -> None:
+    for st in list(_STREAMS.values()):
+        _drain(st)
+
+
+def _enqueue(st: _Optional[_StreamState], op: _Op) -> None:
+    """Queue ``op`` on ``st`` (not capturing): stamp its vector clock, check it for races."""
+    st = _LEGACY if st is None else st
+    st.seq += 1
+    st.vc = _merge(st.vc, _HOST_VC)
+    st.vc[st.handle] = st.seq
+    op.stream, op.seq, op.vc = st, st.seq, dict(st.vc)
+    _check_races(op)
+    st.ops += 1
+    if st is _LEGACY:
+        _execute(op)
+        _host_learns(op.vc)
+    else:
+        st.queue.append(op)
+
+
+def _submit(stream: _Any, op: _Op) -> cudaError_t:
     with _LOCK:
         try:
             st = _stream_state(stream)
         except KeyError:
             return cudaError_t.cudaErrorInvalidResourceHandle
         if st is not None and st.capture is not None:
-            st.capture.append(timed)
+            st.capture.append(op)
             return _OK
         if st is None and _any_capturing():
             # legacy stream work while another stream captures in global mode
             return cudaError_t.cudaErrorStreamCaptureImplicit
-        if st is not None:
-            st.ops += 1
-    timed()
+        if isinstance(op, _GraphOp):
+            # an event record node of the graph is the event's most recent record once launched
+            for sub in op.ops:
+                if isinstance(sub, _RecordOp):
+                    sub.ev["latest"] = op
+        _enqueue(st, op)
     return _OK
+
+
+def run_on_stream(stream: _Any, fn: _Callable[[], None], cost_ms: _Optional[float] = None,
+                  reads: _Any = (), writes: _Any = (), label: str = "kernel") -> cudaError_t:
+    """Queue ``fn`` as work on ``stream`` (run when the host waits for it, or at graph launch while
+    the stream is captured). For other fakes (TensorRT's ``execute_async_v3``).
+
+    ``reads``/``writes`` are ``(ptr, nbytes)`` ranges of device or pinned memory the work touches:
+    an access that races with another stream's (no event wait or host synchronise between them)
+    raises :class:`StreamOrderError`. Each run advances the stream's simulated GPU clock by
+    ``cost_ms`` (default ``STATE.kernel_ms``). Returns the CUDA error a real enqueue would report
+    (invalid handle for a destroyed stream).
+    """
+    cost = STATE.kernel_ms if cost_ms is None else float(cost_ms)
+    accesses = [("r", int(p), int(p) + int(n)) for p, n in reads] + [("w", int(p), int(p) + int(n)) for p, n in writes]
+    return _submit(stream, _Op(label, fn, cost, accesses))
 
 
 def _unsafe_during_capture(name: str) -> _Optional[cudaError_t]:
@@ -390,10 +580,13 @@ def cudaGetLastError() -> _Tuple[cudaError_t]:
 
 
 def cudaRuntimeGetVersion() -> _Tuple[cudaError_t, int]:
-    return _OK, 13000
+    return _OK, STATE.runtime_version
 
 
 def cudaDriverGetVersion() -> _Tuple[cudaError_t, int]:
+    # real cuda-python without a driver: (cudaSuccess, 0) (measured: cuda-python 13.4.4, no GPU)
+    if STATE.driver_version is not None:
+        return _OK, STATE.driver_version
     if STATE.driver_error is not None:
         return _OK, 0
     return _OK, 13000
@@ -448,6 +641,9 @@ def cudaGetDeviceProperties(device: int) -> _Tuple[cudaError_t, _Optional[cudaDe
 
 def cudaDeviceSynchronize() -> _Tuple[cudaError_t]:
     err = _enter("cudaDeviceSynchronize") or _unsafe_during_capture("cudaDeviceSynchronize")
+    if err is None:
+        with _LOCK:
+            _drain_all()
     return (err or _OK,)
 
 
@@ -469,6 +665,8 @@ def _free(name: str, memory: _Memory, ptr: _Any) -> _Tuple[cudaError_t]:
         return (err,)
     if int(ptr) == 0:
         return (_OK,)
+    with _LOCK:
+        _drain_all()  # cudaFree/cudaFreeHost synchronise the device before releasing memory
     try:
         memory.free(int(ptr))
     except KeyError:
@@ -559,7 +757,11 @@ def cudaMemcpyAsync(dst: _Any, src: _Any, count: int, kind: cudaMemcpyKind, stre
         d[:] = s
         STATE.memcpy_bytes[direction] += int(count)
 
-    return (run_on_stream(stream, op, STATE.copy_latency_ms + int(count) / STATE.copy_bytes_per_ms),)
+    n = int(count)
+    reads = [(src, n)] if isinstance(src, int) else []
+    writes = [(dst, n)] if isinstance(dst, int) else []
+    return (run_on_stream(stream, op, STATE.copy_latency_ms + n / STATE.copy_bytes_per_ms, reads, writes,
+                          label="cudaMemcpyAsync(%s)" % direction),)
 
 
 def cudaMemcpy(dst: _Any, src: _Any, count: int, kind: cudaMemcpyKind) -> _Tuple[cudaError_t]:
@@ -578,7 +780,7 @@ def cudaStreamCreateWithFlags(flags: int) -> _Tuple[cudaError_t, _Optional[cudaS
     if err is not None:
         return err, None
     s = cudaStream_t()
-    _STREAMS[int(s)] = _StreamState(int(flags))
+    _STREAMS[int(s)] = _StreamState(int(s), int(flags))
     return _OK, s
 
 
@@ -588,7 +790,9 @@ def cudaStreamDestroy(stream: _Any) -> _Tuple[cudaError_t]:
         return (err,)
     if stream is None or int(stream) not in _STREAMS:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
-    del _STREAMS[int(stream)]
+    with _LOCK:
+        _drain(_STREAMS[int(stream)])  # queued work still completes after cudaStreamDestroy
+        del _STREAMS[int(stream)]
     return (_OK,)
 
 
@@ -610,15 +814,32 @@ def cudaStreamSynchronize(stream: _Any) -> _Tuple[cudaError_t]:
     if st is not None and st.capture is not None:
         st.capture_invalid = True
         return (cudaError_t.cudaErrorStreamCaptureUnsupported,)
+    if st is not None:
+        with _LOCK:
+            _drain(st)
     return (_OK,)
 
 
 def cudaStreamWaitEvent(stream: _Any, event: _Any, flags: int) -> _Tuple[cudaError_t]:
-    err, _ = _enter_on_stream("cudaStreamWaitEvent", stream)
+    """Later work on ``stream`` waits for the event's most recent record as of this call."""
+    err, st = _enter_on_stream("cudaStreamWaitEvent", stream)
     if err is not None:
         return (err,)
-    if event is None or int(event) not in _EVENTS:
+    ev = _event(event)
+    if ev is None:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
+    with _LOCK:
+        if st is not None and st.capture is not None:
+            if ev["capture_internal"]:
+                return (_OK,)  # a join on a record inside the same capture
+            st.capture_invalid = True
+            return (cudaError_t.cudaErrorStreamCaptureIsolation,)
+        record = ev["latest"]
+        if record is None:
+            return (_OK,)  # never recorded: nothing to wait for
+        target = _LEGACY if st is None else st
+        target.vc = _merge(target.vc, record.vc)
+        _enqueue(st, _WaitOp(record))
     return (_OK,)
 
 
@@ -686,13 +907,7 @@ def cudaGraphLaunch(graphExec: _Any, stream: _Any) -> _Tuple[cudaError_t]:
     if graphExec is None or int(graphExec) not in _GRAPH_EXECS:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
     ops = _GRAPH_EXECS[int(graphExec)]
-
-    def replay() -> None:
-        for op in ops:
-            op()
-        STATE.graph_launches += 1
-
-    return (run_on_stream(stream, replay, 0.0),)  # the captured work carries its own cost
+    return (_submit(stream, _GraphOp(list(ops))),)  # the captured work carries its own cost
 
 
 def cudaGraphExecDestroy(graphExec: _Any) -> _Tuple[cudaError_t]:
@@ -719,7 +934,7 @@ def cudaEventCreateWithFlags(flags: int) -> _Tuple[cudaError_t, _Optional[cudaEv
     if err is not None:
         return err, None
     e = cudaEvent_t()
-    _EVENTS[int(e)] = {"flags": int(flags), "recorded": 0, "time": 0.0, "capture_internal": False}
+    _EVENTS[int(e)] = {"flags": int(flags), "recorded": 0, "time": 0.0, "capture_internal": False, "latest": None}
     return _OK, e
 
 
@@ -739,13 +954,10 @@ def _record_event(name: str, event: _Any, stream: _Any, external: bool) -> _Tupl
     if st is not None and st.capture is not None and not external:
         ev["capture_internal"] = True  # a fork/join marker inside the capture, not a graph node
         return (_OK,)
-
-    def op() -> None:
-        ev["recorded"] += 1
-        ev["capture_internal"] = False
-        ev["time"] = STATE.gpu_clock_ms
-
-    return (run_on_stream(stream, op, 0.0),)
+    op = _RecordOp(ev)
+    if st is None or st.capture is None:
+        ev["latest"] = op  # waits and synchronises from now on refer to this record
+    return (_submit(stream, op),)
 
 
 def cudaEventRecord(event: _Any, stream: _Any) -> _Tuple[cudaError_t]:
@@ -766,14 +978,33 @@ def cudaEventSynchronize(event: _Any) -> _Tuple[cudaError_t]:
     ev = _event(event)
     if ev is None:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
-    return (cudaError_t.cudaErrorInvalidValue if ev["capture_internal"] else _OK,)
+    if ev["capture_internal"]:
+        return (cudaError_t.cudaErrorInvalidValue,)
+    _wait_for_record(ev)
+    return (_OK,)
+
+
+def _wait_for_record(ev: _Dict[str, _Any]) -> None:
+    """The host waits for the event's latest record (and so learns what is ordered before it)."""
+    with _LOCK:
+        record = ev["latest"]
+        if record is not None:
+            _complete(record)
+            _host_learns(record.vc)
 
 
 def cudaEventQuery(event: _Any) -> _Tuple[cudaError_t]:
+    # The fake's GPU makes progress only when the host waits or polls: a query runs the work before
+    # the event and reports it complete (a real GPU may still say cudaErrorNotReady).
     err = _enter("cudaEventQuery")
     if err is not None:
         return (err,)
-    return (_OK if _event(event) is not None else cudaError_t.cudaErrorInvalidResourceHandle,)
+    ev = _event(event)
+    if ev is None:
+        return (cudaError_t.cudaErrorInvalidResourceHandle,)
+    if not ev["capture_internal"]:
+        _wait_for_record(ev)
+    return (_OK,)
 
 
 def cudaEventElapsedTime(start: _Any, end: _Any) -> _Tuple[cudaError_t, float]:
@@ -789,6 +1020,8 @@ def cudaEventElapsedTime(start: _Any, end: _Any) -> _Tuple[cudaError_t, float]:
         return cudaError_t.cudaErrorInvalidValue, 0.0
     if not a["recorded"] or not b["recorded"]:
         return cudaError_t.cudaErrorInvalidResourceHandle, 0.0
+    if any(e["latest"] is not None and not e["latest"].done for e in (a, b)):
+        return cudaError_t.cudaErrorNotReady, 0.0  # a record still queued
     return _OK, max(0.0, b["time"] - a["time"])
 
 

@@ -416,6 +416,24 @@ class _INetworkDefinition(_Strict):
     def num_layers(self) -> int:
         return self._num_nodes
 
+    def get_layer(self, index: int) -> Any:
+        layers = self._layers()
+        return layers[index] if 0 <= index < len(layers) else None
+
+    def _layers(self) -> list:
+        """One ILayer per node of the parsed ONNX graph (built on first use)."""
+        if getattr(self, "_layer_list", None) is None:
+            import onnx
+
+            nodes = list(onnx.load_from_string(self._onnx).graph.node) if self._onnx else []
+            kinds = self._state.enum("LayerType")
+            layers = []
+            for i, node in enumerate(nodes[: self._num_nodes or len(nodes)]):
+                kind = _ONNX_LAYER_TYPES.get(node.op_type, "PLUGIN_V2")
+                layers.append(self._state.classes["ILayer"](node.name or "%s_%d" % (node.op_type, i), kinds[kind]))
+            self._layer_list = layers
+        return self._layer_list
+
     def get_input(self, index: int) -> Any:
         return self._inputs[index] if 0 <= index < len(self._inputs) else None
 
@@ -429,6 +447,53 @@ class _INetworkDefinition(_Strict):
     @property
     def name(self) -> str:
         return "fake_network"
+
+
+# ONNX operator -> the TensorRT layer type its importer makes (one layer per node here; the real
+# parser sometimes makes several, e.g. constants and shuffles around a node)
+_ONNX_LAYER_TYPES = {
+    "Conv": "CONVOLUTION", "ConvTranspose": "DECONVOLUTION", "Relu": "ACTIVATION", "Sigmoid": "ACTIVATION",
+    "Tanh": "ACTIVATION", "Clip": "ACTIVATION", "LeakyRelu": "ACTIVATION", "MaxPool": "POOLING",
+    "AveragePool": "POOLING", "GlobalAveragePool": "POOLING", "Add": "ELEMENTWISE", "Sub": "ELEMENTWISE",
+    "Mul": "ELEMENTWISE", "Div": "ELEMENTWISE", "Max": "ELEMENTWISE", "Min": "ELEMENTWISE", "Pow": "ELEMENTWISE",
+    "Greater": "ELEMENTWISE", "Less": "ELEMENTWISE", "Equal": "ELEMENTWISE", "Cast": "CAST", "ArgMax": "TOPK",
+    "ArgMin": "TOPK", "TopK": "TOPK", "Transpose": "SHUFFLE", "Reshape": "SHUFFLE", "Flatten": "SHUFFLE",
+    "Squeeze": "SHUFFLE", "Unsqueeze": "SHUFFLE", "Slice": "SLICE", "Resize": "RESIZE", "Concat": "CONCATENATION",
+    "Shape": "SHAPE", "Gather": "GATHER", "Constant": "CONSTANT", "QuantizeLinear": "QUANTIZE",
+    "DequantizeLinear": "DEQUANTIZE", "ReduceMax": "REDUCE", "ReduceMean": "REDUCE", "ReduceSum": "REDUCE",
+    "ReduceMin": "REDUCE", "Softmax": "SOFTMAX", "Identity": "IDENTITY", "Pad": "PADDING",
+    "BatchNormalization": "SCALE", "MatMul": "MATRIX_MULTIPLY", "Gemm": "MATRIX_MULTIPLY", "Sqrt": "UNARY",
+    "Exp": "UNARY", "Abs": "UNARY", "Neg": "UNARY", "Floor": "UNARY", "Ceil": "UNARY", "Where": "SELECT",
+}
+
+# Layer types DLA runs ("DLA Supported Layers and Restrictions", Table "DLA Layer Support Summary":
+# Activation, Concatenation, Convolution/Fully Connected, Deconvolution, ElementWise, LRN, Parametric
+# ReLU, Pooling, Reduce, Resize, Scale, Shuffle, Slice, Softmax, Unary;
+# https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/dla-layer-restrictions.html).
+# Everything else (Cast, TopK/ArgMax, Shape, Gather, Constant, Identity, Q/DQ...) falls back to the GPU.
+# The per-layer restrictions of that page (2D only, kernel limits, resize modes...) are not modelled.
+_DLA_LAYER_TYPES = frozenset((
+    "ACTIVATION", "CONCATENATION", "CONVOLUTION", "FULLY_CONNECTED", "DECONVOLUTION", "ELEMENTWISE", "LRN",
+    "PARAMETRIC_RELU", "POOLING", "REDUCE", "RESIZE", "SCALE", "SHUFFLE", "SLICE", "SOFTMAX", "UNARY",
+))
+
+
+class _ILayer(_Strict):
+    _TRT_NAME = "ILayer"
+
+    def __init__(self, name: str, layer_type: Any) -> None:
+        self._trt_init = True
+        self._name = name
+        self._type = layer_type
+        self._created()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def type(self) -> Any:
+        return self._type
 
 
 class _ParserError(_Strict):
@@ -745,6 +810,11 @@ class _IBuilderConfig(_Strict):
     def default_device_type(self) -> Any:
         return self._device_type
 
+    def can_run_on_DLA(self, layer: Any) -> bool:  # noqa: N802 - TensorRT's name
+        if not isinstance(layer, self._state.classes["ILayer"]):
+            raise TypeError("can_run_on_DLA(): incompatible function arguments, expected tensorrt.ILayer")
+        return layer.type.name in _DLA_LAYER_TYPES
+
     @default_device_type.setter
     def default_device_type(self, value: Any) -> None:
         if not isinstance(value, self._state.enum("DeviceType")):
@@ -887,10 +957,46 @@ class _Builder(_WithLogger):
             if config._dla_core < 0 or config._dla_core >= state.num_dla_cores:
                 errors.append("Error Code 3: API Usage Error (DLA core %d requested, this device has %d DLA cores)"
                               % (config._dla_core, state.num_dla_cores))
+            elif "GPU_FALLBACK" not in config._flag_names():
+                # without GPU fallback every layer must run on DLA, with a static profile. The
+                # wording is the fake's own (the rules: "DLA Supported Layers and Restrictions").
+                if not self._dla_static(config):
+                    errors.append("Error Code 2: Internal Error (DLA does not support dynamic dimensions: the "
+                                  "profile's min, opt and max must be equal, and GPU fallback is not enabled)")
+                bad = [layer for layer in network._layers() if not config.can_run_on_DLA(layer)]
+                if bad:
+                    errors.append("Error Code 2: Internal Error (layer %s (%s) is not supported on DLA and GPU "
+                                  "fallback is not enabled)" % (bad[0].name, bad[0].type.name))
         if not 0 <= config._opt_level <= 5:
             errors.append("Error Code 3: API Usage Error (builder optimization level %d is outside [0, 5])"
                           % config._opt_level)
         return errors
+
+    @staticmethod
+    def _dla_static(config: Any) -> bool:
+        """DLA "does not support dynamic dimensions, so the profile's min, max, and opt values must be
+        equal for wildcard dimensions" (DLA Supported Layers and Restrictions, General Restrictions)."""
+        return all(s[0] == s[1] == s[2] for p in config._profiles for s in p._shapes.values())
+
+    def _dla_placement(self, network: Any, config: Any) -> tuple:
+        """``(layers on DLA, layers on the GPU)`` as the build would place them."""
+        layers = network._layers()
+        if config._device_type.name != "DLA":
+            return [], [layer.name for layer in layers]
+        if not self._dla_static(config):
+            # with GPU fallback a dynamic profile puts every layer on the GPU (fake's wording)
+            _log(self._state, self._logger, "WARNING", "DLA does not support dynamic dimensions (profile min, opt "
+                 "and max differ): all DLA layers fall back to the GPU")
+            return [], [layer.name for layer in layers]
+        # per-layer fallback message as real TensorRT logs it (ultralytics/ultralytics#18012, TensorRT 10
+        # on Jetson AGX Orin: "Layer '...' (CONCATENATION): Unsupported on DLA. Switching this layer's
+        # device type to GPU.")
+        on_dla = [layer.name for layer in layers if config.can_run_on_DLA(layer)]
+        for layer in layers:
+            if not config.can_run_on_DLA(layer):
+                _log(self._state, self._logger, "WARNING", "Layer '%s' (%s): Unsupported on DLA. Switching this "
+                     "layer's device type to GPU." % (layer.name, layer.type.name))
+        return on_dla, [layer.name for layer in layers if layer.name not in set(on_dla)]
 
     def build_serialized_network(self, network: Any, config: Any) -> Any:
         state = self._state
@@ -909,7 +1015,10 @@ class _Builder(_WithLogger):
         if config._timing_cache is not None:
             key = "fake-tactics-%d-nodes" % network._num_nodes
             config._timing_cache._entries[key] = config._timing_cache._entries.get(key, 0) + 1
+        on_dla, on_gpu = self._dla_placement(network, config)
         header = {
+            "dla_layers": on_dla,
+            "gpu_layers": on_gpu,
             "trt_version": state.version,
             "flags": config._flag_names(),
             "precision_flags": [f for f in config._flag_names() if f in _WEAK_TYPING_FLAGS],
@@ -975,6 +1084,31 @@ def parse_fake_engine(blob: bytes) -> tuple:
 class _Runtime(_WithLogger):
     _TRT_NAME = "Runtime"
 
+    def __init__(self, logger: Any) -> None:
+        super().__init__(logger)
+        self._host_code_allowed = False
+        self._dla_core = -1
+
+    @property
+    def DLA_core(self) -> int:  # noqa: N802 - TensorRT's name
+        return self._dla_core
+
+    @DLA_core.setter
+    def DLA_core(self, value: int) -> None:  # noqa: N802
+        self._dla_core = operator.index(value)
+
+    @property
+    def engine_host_code_allowed(self) -> bool:
+        # IRuntime::setEngineHostCodeAllowed: "The default value is false." (NvInferRuntime.h,
+        # TensorRT OSS v8.6.1 line ~931, v10.3.0 line ~1652, v11.1 line ~2137)
+        return self._host_code_allowed
+
+    @engine_host_code_allowed.setter
+    def engine_host_code_allowed(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError("engine_host_code_allowed: expected bool, got %s" % type(value).__name__)
+        self._host_code_allowed = value
+
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Any:
         state = self._state
         try:
@@ -996,6 +1130,16 @@ class _Runtime(_WithLogger):
             _log(state, self._logger, "ERROR", "1: [stdArchiveReader.cpp::StdArchiveReader::42] Error Code 1: "
                  "Serialization (Serialization assertion stdVersionRead == serializationVersion failed. Version tag "
                  "does not match. Note: Current Version: %s, Serialized Engine Version: %s)" % (state.version, built))
+            return None
+        if "VERSION_COMPATIBLE" in header.get("flags", ()) and not self._host_code_allowed:
+            # A version-compatible plan embeds the lean runtime (host code); TensorRT only loads it
+            # when the runtime allows engine host code (NvInferRuntime.h, default false). The
+            # wording is the fake's own: no verbatim TensorRT log line for this refusal was found in
+            # the headers, docs or NVIDIA/TensorRT issues available here.
+            _log(state, self._logger, "ERROR", "1: [runtime.cpp::deserializeCudaEngine] Error Code 1: Serialization "
+                 "(the plan is version-compatible and carries host code (the lean runtime), but the runtime does "
+                 "not allow engine host code: set IRuntime::setEngineHostCodeAllowed(true) / "
+                 "runtime.engine_host_code_allowed = True)")
             return None
         return state.classes["ICudaEngine"](header, onnx_bytes, data)
 
@@ -1198,7 +1342,9 @@ class _IExecutionContext(_Strict):
 
     def execute_async_v3(self, stream_handle: int) -> bool:
         """Check addresses, shapes and buffer bounds now; queue the ONNX Runtime run on the stream
-        (``fake_cuda.run_on_stream``: runs at once, or at graph launch while the stream captures)."""
+        (``fake_cuda.run_on_stream``: it runs when the host waits for the stream, or at graph launch
+        while the stream captures; its reads of the inputs and writes of the outputs are checked for
+        races with other streams). The addresses are taken now, as TensorRT does at enqueue."""
         stream_handle = operator.index(stream_handle)
         state = self._state
         from tests.fakes import fake_cuda  # the strict CUDA fake owns device memory and streams
@@ -1242,7 +1388,9 @@ class _IExecutionContext(_Strict):
                 ptr, nbytes, dtype, _ = spans[o.name]
                 mem.view(ptr, nbytes)[:] = np.ascontiguousarray(value, dtype=dtype).view(np.uint8).reshape(-1)
 
-        err = fake_cuda.run_on_stream(stream_handle, work)
+        reads = [spans[t["name"]][:2] for t in self._inputs()]
+        writes = [spans[t["name"]][:2] for t in self._engine._io if t["mode"] == "OUTPUT"]
+        err = fake_cuda.run_on_stream(stream_handle, work, reads=reads, writes=writes, label="execute_async_v3")
         if int(err) != 0:
             _log(state, None, "ERROR", "1: [executionContext.cpp::enqueueV3] Error Code 1: Cuda Runtime "
                  "(%s)" % getattr(err, "name", err))
@@ -1261,6 +1409,7 @@ _IMPLEMENTATIONS = {
     "Logger": _Logger,
     "IProgressMonitor": _IProgressMonitor,
     "ITensor": _ITensor,
+    "ILayer": _ILayer,
     "INetworkDefinition": _INetworkDefinition,
     "ParserError": _ParserError,
     "OnnxParser": _OnnxParser,

@@ -24,6 +24,7 @@ def install_fake_cuda(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     cuda_pkg.__path__ = []  # a package, so `from cuda import cudart` resolves attributes
     bindings = types.ModuleType("cuda.bindings")
     bindings.__path__ = []
+    bindings.__version__ = "13.0.0"  # type: ignore[attr-defined]  (cuda-python whose runtime the fake reports)
     bindings.runtime = fc  # type: ignore[attr-defined]
     cuda_pkg.bindings = bindings  # type: ignore[attr-defined]
     cuda_pkg.cudart = fc  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ Each dump was taken from the real ``tensorrt`` module of one release and holds:
 * ``docs``: ``"Class.method"`` -> signature/docstring (``"ABSENT"`` when the method does not exist).
 
 The dumps are searched in, in order: ``$FCN_TRT_API_DUMPS``, ``<repo>/tests/fakes/trt_api_dumps``,
-``<repo>/shared/trt-api``, ``/work/shared/trt-api``.
+``<repo>/shared/trt-api``, ``<repo>/../shared/trt-api``.
 
 Example:
     >>> dump = load_dump("10.3.0")
@@ -38,7 +38,7 @@ def _candidates() -> list[Path]:
     env = os.environ.get("FCN_TRT_API_DUMPS")
     if env:
         out.append(Path(env))
-    out += [_REPO / "tests" / "fakes" / "trt_api_dumps", _REPO / "shared" / "trt-api", Path("/work/shared/trt-api")]
+    out += [_REPO / "tests" / "fakes" / "trt_api_dumps", _REPO / "shared" / "trt-api", _REPO.parent / "shared" / "trt-api"]
     return out
 
 

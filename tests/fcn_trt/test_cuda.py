@@ -126,6 +126,7 @@ def test_round_trip_through_device(fake_cuda):
     with cuda.Stream() as s, cuda.PinnedBuffer((2, 3), np.float32) as h, cuda.DeviceBuffer(24) as d:
         h.array[:] = np.arange(6, dtype=np.float32).reshape(2, 3)
         d.copy_from_host_async(h, s)
+        s.synchronize()  # pinned memory a queued copy still reads must not be overwritten before
         h.array[:] = -1
         d.copy_to_host_async(h, s)
         s.synchronize()
@@ -286,3 +287,135 @@ def test_objects_work_from_another_thread(fake_cuda):
         t.join()
         assert errors == []
         assert fake_cuda.DEVICE_MEMORY.view(d.ptr, 8).tolist() == [1] * 8
+
+
+# --- cudaErrorInsufficientDriver: say which driver, which cuda-python, and the pip line -----------
+def test_insufficient_driver_names_versions_and_the_fix(fake_cuda):
+    # JetPack 6: a CUDA 12.6 driver; cuda-python 13 (CUDA 13 runtime) needs a >= 580 driver
+    fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
+    fake_cuda.STATE.driver_version = 12060
+    with pytest.raises(NoCudaDeviceError) as exc:
+        cuda.cuda_device_info()
+    msg = str(exc.value)
+    assert "cudaErrorInsufficientDriver" in msg
+    assert "the driver supports CUDA 12.6 (cudaDriverGetVersion returned 12060)" in msg
+    assert "cuda-python 13.0.0 (CUDA runtime 13.0, which needs an NVIDIA driver >= 580)" in msg
+    assert 'Hint: install the cuda-python that matches the driver: pip install "cuda-python>=12,<13"' in msg
+    assert "upgrade the NVIDIA driver to >= 580" in msg
+
+
+def test_insufficient_driver_without_any_driver(fake_cuda):
+    fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
+    with pytest.raises(NoCudaDeviceError) as exc:
+        cuda.cuda_device_info()
+    msg = str(exc.value)
+    assert "no NVIDIA driver is loaded (cudaDriverGetVersion returned 0)" in msg
+    assert "nvidia-smi" in msg and "ONNX Runtime" in msg  # the fix is a driver, not a pip line
+
+
+def _real_cuda_runtime():
+    try:
+        from cuda.bindings import runtime
+    except ImportError:
+        try:
+            from cuda import cudart as runtime
+        except ImportError:
+            return None
+    return runtime
+
+
+def test_insufficient_driver_message_from_the_real_cuda_python():
+    """The real cuda-python of the test environment: on a machine without a driver it returns
+    cudaErrorInsufficientDriver, and the message must carry its real version numbers."""
+    rt = _real_cuda_runtime()
+    if rt is None:
+        pytest.skip("cuda-python is not installed in this environment")
+    err = rt.cudaGetDeviceCount()[0]
+    if int(err) != int(rt.cudaError_t.cudaErrorInsufficientDriver):
+        pytest.skip("this machine's driver answers %s, not cudaErrorInsufficientDriver" % err)
+    driver = int(rt.cudaDriverGetVersion()[1])
+    runtime_v = int(rt.cudaRuntimeGetVersion()[1])
+    with pytest.raises(NoCudaDeviceError) as exc:
+        cuda.cuda_device_info()
+    msg = str(exc.value)
+    assert "cudaDriverGetVersion returned %d" % driver in msg
+    assert "cuda-python %s" % cuda.cuda_python_version() in msg and cuda.cuda_python_version() != "unknown"
+    assert "CUDA runtime %d.%d" % (runtime_v // 1000, runtime_v % 1000 // 10) in msg
+
+
+# --- stream order: the fake runs work lazily and rejects unordered cross-stream accesses -----------
+def test_work_runs_only_when_the_host_waits(fake_cuda):
+    with cuda.Stream() as s, cuda.PinnedBuffer(8) as h, cuda.PinnedBuffer(8) as out, cuda.DeviceBuffer(8) as d:
+        h.array[:] = 7
+        d.copy_from_host_async(h, s)
+        d.copy_to_host_async(out, s)
+        assert fake_cuda.pending_ops() == 2 and fake_cuda.STATE.memcpy_bytes["h2d"] == 0
+        assert out.array.tolist() == [0] * 8  # reading before a synchronise sees stale bytes
+        h.array[:] = 9  # ...and a host write before the queued copy ran is what the copy takes
+        s.synchronize()
+        assert fake_cuda.pending_ops() == 0 and out.array.tolist() == [9] * 8
+
+
+def test_cross_stream_read_without_an_event_wait_is_a_race(fake_cuda):
+    with cuda.Stream() as copy, cuda.Stream() as compute, cuda.PinnedBuffer(16) as h, \
+            cuda.PinnedBuffer(16) as out, cuda.DeviceBuffer(16) as d:
+        d.copy_from_host_async(h, copy)
+        with pytest.raises(fake_cuda.StreamOrderError) as exc:
+            d.copy_to_host_async(out, compute)  # reads what `copy` writes, nothing orders them
+        assert "data race" in str(exc.value) and "cudaStreamWaitEvent" in str(exc.value)
+
+
+def test_event_wait_orders_streams_and_moves_the_data(fake_cuda):
+    with cuda.Stream() as copy, cuda.Stream() as compute, cuda.Event() as ready, cuda.PinnedBuffer(16) as h, \
+            cuda.PinnedBuffer(16) as out, cuda.DeviceBuffer(16) as d:
+        h.array[:] = 5
+        d.copy_from_host_async(h, copy)
+        ready.record(copy)
+        compute.wait_event(ready)
+        d.copy_to_host_async(out, compute)
+        assert fake_cuda.pending_ops() == 4  # copy, record / wait, copy: nothing ran yet
+        compute.synchronize()  # runs `copy` up to the record first, as the wait requires
+        assert out.array.tolist() == [5] * 16
+
+
+def test_overwriting_a_buffer_another_stream_still_reads_is_a_race(fake_cuda):
+    with cuda.Stream() as a, cuda.Stream() as b, cuda.Event() as ev, cuda.PinnedBuffer(16) as h, \
+            cuda.PinnedBuffer(16) as out, cuda.DeviceBuffer(16) as d:
+        d.copy_from_host_async(h, a)
+        ev.record(a)
+        b.wait_event(ev)
+        d.copy_to_host_async(out, b)  # b reads d
+        with pytest.raises(fake_cuda.StreamOrderError):
+            d.copy_from_host_async(h, a)  # a rewrites d while b's read may still be queued
+        b.synchronize()  # once the host has seen b's read complete, rewriting d is ordered
+        d.copy_from_host_async(h, a)
+        a.synchronize()
+
+
+def test_a_wait_refers_to_the_record_at_the_time_of_the_call(fake_cuda):
+    with cuda.Stream() as a, cuda.Stream() as b, cuda.Event() as ev, cuda.PinnedBuffer(16) as h, \
+            cuda.PinnedBuffer(16) as out, cuda.DeviceBuffer(16) as d:
+        ev.record(a)  # recorded before the copy: waiting on it orders nothing after
+        d.copy_from_host_async(h, a)
+        b.wait_event(ev)
+        with pytest.raises(fake_cuda.StreamOrderError):
+            d.copy_to_host_async(out, b)
+        a.synchronize()
+
+
+def test_two_streams_overlap_on_the_simulated_clock(fake_cuda):
+    st = fake_cuda.STATE
+    n = 1 << 20
+    with cuda.Stream() as a, cuda.Stream() as b, cuda.PinnedBuffer(n) as h1, cuda.PinnedBuffer(n) as h2, \
+            cuda.DeviceBuffer(n) as d1, cuda.DeviceBuffer(n) as d2, cuda.Event(timing=True) as a0, \
+            cuda.Event(timing=True) as a1, cuda.Event(timing=True) as b1:
+        a0.record(a)
+        d1.copy_from_host_async(h1, a)
+        a1.record(a)
+        d2.copy_from_host_async(h2, b)  # independent work on another stream
+        b1.record(b)
+        a.synchronize()
+        b.synchronize()
+        one = st.copy_latency_ms + n / st.copy_bytes_per_ms
+        assert a1.elapsed_ms(a0) == pytest.approx(one)
+        assert b1.elapsed_ms(a0) == pytest.approx(one)  # ran alongside, not after, stream a's copy

@@ -75,7 +75,7 @@ def tiny_pipeline(path: Path, outputs=("labels", "confidence"), input_name="fram
 _DT = {TensorProto.UINT8: "UINT8", TensorProto.FLOAT: "FLOAT"}
 
 
-def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> bytes:
+def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE, flags=()) -> bytes:
     """A fake engine in the documented format: FAKETRT1 + uint32 header length + JSON + ONNX bytes."""
     model = onnx.load(str(onnx_path))
     io = []
@@ -83,7 +83,7 @@ def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> byt
         dims = [d.dim_value if d.HasField("dim_value") else -1 for d in vi.type.tensor_type.shape.dim]
         io.append({"name": vi.name, "mode": mode, "dtype": _DT[vi.type.tensor_type.elem_type], "shape": dims})
     header = {
-        "trt_version": trt_version, "flags": [], "profiles": [
+        "trt_version": trt_version, "flags": list(flags), "profiles": [
             {model.graph.input[0].name: {"min": list(profile[0]), "opt": list(profile[1]), "max": list(profile[2])}}
         ],
         "io": io, "hardware_compatibility_level": "NONE",
@@ -93,15 +93,16 @@ def fake_engine_bytes(onnx_path: Path, trt_version: str, profile=PROFILE) -> byt
 
 
 def make_engine(tmp_path: Path, trt, *, name="m", outputs=("labels", "confidence"), engine_version=None,
-                sidecar_version=None, cc="8.7", precision="fp32", sidecar=True, input_name="frame") -> Path:
+                sidecar_version=None, cc="8.7", precision="fp32", sidecar=True, input_name="frame",
+                engine_flags=(), build_flags=None) -> Path:
     onnx_path = tiny_pipeline(tmp_path / (name + ".onnx"), outputs, input_name)
     engine = tmp_path / (name + ".engine")
-    engine.write_bytes(fake_engine_bytes(onnx_path, engine_version or trt.__version__))
+    engine.write_bytes(fake_engine_bytes(onnx_path, engine_version or trt.__version__, flags=engine_flags))
     if sidecar:
         info = EngineInfo(
             tensorrt_version=sidecar_version or trt.__version__, gpu_name="Fake Orin", compute_capability=cc,
             precision=precision, onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-            build_flags={"onnx": str(onnx_path)},
+            build_flags=dict({"onnx": str(onnx_path)}, **(build_flags or {})),
             profiles={input_name: {"min": list(PROFILE[0]), "opt": list(PROFILE[1]), "max": list(PROFILE[2])}},
         )
         write_sidecar(engine, EngineSidecar(pipeline=META.replace(outputs=tuple(outputs)), engine=info))
@@ -116,20 +117,6 @@ def ort_run(onnx_path: Path, frames: np.ndarray) -> dict:
 
 def rand_frames(shape, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
-
-
-def route_enqueue_through_stream(monkeypatch) -> None:
-    """Make the fake engine's work respect stream capture (queued via fake_cuda.run_on_stream)."""
-    from tests.fakes import fake_cuda as fc
-
-    original = fake_tensorrt._IExecutionContext.execute_async_v3
-
-    def execute_async_v3(self, stream_handle):
-        results = []
-        err = fc.run_on_stream(int(stream_handle), lambda: results.append(original(self, stream_handle)))
-        return int(err) == 0 and all(results)
-
-    monkeypatch.setattr(fake_tensorrt._IExecutionContext, "execute_async_v3", execute_async_v3)
 
 
 # --- results equal ONNX Runtime -------------------------------------------------------------------
@@ -177,7 +164,7 @@ def test_no_allocation_per_frame(tmp_path, fake_trt, fake_cuda):
     with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
         device = fake_cuda.DEVICE_MEMORY.allocation_count
         pinned = fake_cuda.HOST_MEMORY.allocation_count
-        assert device == 3 and pinned == 2 * 3  # frame + 2 outputs on the device; x2 pinned staging
+        assert device == 2 * 3 and pinned == 2 * 3  # frame + 2 outputs, on the device and pinned, per slot
         events = fake_cuda.live_objects()["events"]
         for i, shape in enumerate(SHAPES * 2):
             be.infer(rand_frames(shape, i))
@@ -186,7 +173,7 @@ def test_no_allocation_per_frame(tmp_path, fake_trt, fake_cuda):
         assert fake_cuda.live_objects()["events"] == events
         # buffers sized once for the profile's maximum
         sizes = sorted(fake_cuda.DEVICE_MEMORY.live_allocations().values())
-        assert sizes == sorted([4 * 64 * 64 * 3, 4 * 64 * 64, 4 * 64 * 64 * 4])
+        assert sizes == sorted([4 * 64 * 64 * 3, 4 * 64 * 64, 4 * 64 * 64 * 4] * 2)
 
 
 def test_set_input_shape_only_when_shape_changes(tmp_path, fake_trt, fake_cuda, monkeypatch):
@@ -234,6 +221,70 @@ def test_submit_result_two_in_flight(tmp_path, fake_trt, fake_cuda):
             be.result(tickets[0])  # already retrieved
 
 
+def _event_time(fake_cuda, event) -> float:
+    """Simulated GPU time (ms) at which ``event``'s last record ran (the fake's own bookkeeping)."""
+    return fake_cuda._EVENTS[int(event.raw)]["time"]
+
+
+def test_copy_of_the_next_frame_overlaps_compute_of_this_one(tmp_path, fake_trt, fake_cuda):
+    st = fake_cuda.STATE
+    st.kernel_ms, st.copy_bytes_per_ms = 2.0, 1e4  # slow enough copies that overlap shows
+    onnx_path = tmp_path / "m.onnx"
+    shape = (4, 64, 64, 3)
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        frames = [rand_frames(shape, 40 + i) for i in range(6)]
+        tickets = [be.submit(frames[0]), be.submit(frames[1])]
+        ev0, ev1 = be._stage_events[tickets[0].slot], be._stage_events[tickets[1].slot]
+        out = be.result(tickets[0])
+        # slot events: 0/1 h2d start/end, 2/3 compute start/end, 4/5 d2h start/end
+        assert _event_time(fake_cuda, ev1[1]) < _event_time(fake_cuda, ev0[3])  # frame 1 copied in during compute 0
+        np.testing.assert_array_equal(out["labels"], ort_run(onnx_path, frames[0])["labels"])
+        out1 = be.result(tickets[1])
+        assert _event_time(fake_cuda, ev0[4]) < _event_time(fake_cuda, ev1[3])  # frame 0 copied out during compute 1
+        assert _event_time(fake_cuda, ev1[2]) >= _event_time(fake_cuda, ev0[3])  # one context: computes in order
+        np.testing.assert_array_equal(out1["labels"], ort_run(onnx_path, frames[1])["labels"])
+        # steady state: a pipeline of 4 frames beats running their stages back to back
+        start = st.gpu_clock_ms
+        tickets = [be.submit(f) for f in frames[2:]]
+        for f, t in zip(frames[2:], tickets):
+            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        serial = 4 * sum(expected_stage_ms(fake_cuda, shape).values())
+        assert st.gpu_clock_ms - start < 0.8 * serial
+
+
+def test_a_missing_event_wait_is_caught(tmp_path, fake_trt, fake_cuda, monkeypatch):
+    from fcn_trt import cuda as fcn_cuda
+
+    monkeypatch.setattr(fcn_cuda.Stream, "wait_event", lambda self, event: None)
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        with pytest.raises(fake_cuda.StreamOrderError) as exc:
+            be.infer(rand_frames((1, 16, 16, 3)))
+        assert "execute_async_v3" in str(exc.value)  # it reads the frame the copy-in stream writes
+
+
+def test_sharing_one_device_buffer_between_slots_is_caught(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=False) as be:
+        be._d_in[1] = be._d_in[0]  # what "one set of device buffers" would do
+        be.submit(rand_frames((1, 16, 16, 3), 1))
+        with pytest.raises(fake_cuda.StreamOrderError) as exc:
+            be.submit(rand_frames((1, 16, 16, 3), 2))  # overwrites the frame compute 0 still reads
+        assert "cudaMemcpyAsync(h2d)" in str(exc.value)
+
+
+def test_results_taken_out_of_order_then_a_new_submit(tmp_path, fake_trt, fake_cuda):
+    # t1 is retrieved before t0; the next submit must not reuse t0's slot while t0 is in flight
+    onnx_path = tmp_path / "m.onnx"
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        f = [rand_frames((1, 16, 16, 3), 60 + i) for i in range(4)]
+        t0, t1 = be.submit(f[0]), be.submit(f[1])
+        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f[1])["labels"])
+        t2 = be.submit(f[2])
+        assert t2.slot != t0.slot
+        t3 = be.submit(f[3])  # both slots busy: the oldest (t0) is completed and parked first
+        for t, frame in ((t0, f[0]), (t2, f[2]), (t3, f[3])):
+            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, frame)["labels"])
+
+
 def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
     onnx_path = tmp_path / "m.onnx"
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
@@ -245,7 +296,6 @@ def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
 
 # --- CUDA graphs ----------------------------------------------------------------------------------
 def test_cuda_graph_capture_and_replay(tmp_path, fake_trt, fake_cuda, monkeypatch):
-    route_enqueue_through_stream(monkeypatch)
     fake_cuda.STATE.capture_supported = True
     onnx_path = tmp_path / "m.onnx"
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
@@ -321,7 +371,7 @@ def test_stage_timings_allocate_no_event_after_warm_up(tmp_path, fake_trt, fake_
         created = fake_cuda.STATE.calls.get("cudaEventCreateWithFlags", 0)
         with TensorRTBackend(make_engine(tmp_path, fake_trt), cuda_graph=cuda_graph) as be:
             at_open = fake_cuda.STATE.calls["cudaEventCreateWithFlags"] - created
-            assert at_open == 2 + 2 * 4  # completion event + 4 stage events, per staging slot
+            assert at_open == 2 * 6  # per slot: start + end of h2d, compute, d2h (d2h end = completion)
             be.infer(rand_frames((1, 16, 16, 3)))
             live = fake_cuda.live_objects()["events"]
             for i in range(8):
@@ -373,7 +423,7 @@ def test_close_frees_everything_once(tmp_path, fake_trt, fake_cuda):
     be.close()
     assert fake_cuda.DEVICE_MEMORY.live_allocations() == {}
     assert fake_cuda.HOST_MEMORY.live_allocations() == {}
-    assert fake_cuda.DEVICE_MEMORY.free_count == fake_cuda.DEVICE_MEMORY.allocation_count == 3
+    assert fake_cuda.DEVICE_MEMORY.free_count == fake_cuda.DEVICE_MEMORY.allocation_count == 6
     assert fake_cuda.HOST_MEMORY.free_count == fake_cuda.HOST_MEMORY.allocation_count == 6
     assert fake_cuda.live_objects() == {"streams": 0, "events": 0, "graphs": 0, "graph_execs": 0}
     assert open_engine_count() == 0
@@ -425,7 +475,7 @@ def test_bad_frames(tmp_path, fake_trt, fake_cuda):
             be.infer(rand_frames((1, 16, 16)))
         with pytest.raises(FrameDtypeError):
             be.infer(np.zeros((1, 16, 16, 3), np.float32))
-        assert fake_cuda.DEVICE_MEMORY.allocation_count == 3
+        assert fake_cuda.DEVICE_MEMORY.allocation_count == 6
 
 
 # --- engines that must not load -------------------------------------------------------------------
@@ -467,6 +517,39 @@ def test_engine_from_other_tensorrt_version(tmp_path, fake_trt, fake_cuda):
     msg = str(exc.value)
     assert "TensorRT" in msg and "build_engine build" in msg
     assert "Runtime" not in fake_trt._fake.created  # checked before deserialising
+
+
+def test_version_compatible_engine_loads_with_host_code_allowed(tmp_path, fake_trt, fake_cuda):
+    # A version-compatible plan carries its lean runtime (host code); TensorRT's runtime refuses it
+    # unless engine_host_code_allowed is set (default False). The fake refuses the same way.
+    engine = make_engine(tmp_path, fake_trt, engine_flags=["VERSION_COMPATIBLE"],
+                         build_flags={"version_compatible": True})
+    frames = rand_frames((1, 16, 16, 3), 5)
+    with TensorRTBackend(engine) as be:
+        np.testing.assert_array_equal(be.infer(frames)["labels"], ort_run(tmp_path / "m.onnx", frames)["labels"])
+    runtime = fake_trt._fake.last("Runtime")
+    assert runtime.engine_host_code_allowed is True
+
+
+def test_dla_engine_selects_its_dla_core(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, build_flags={"dla_core": 1})
+    with TensorRTBackend(engine) as be:
+        be.infer(rand_frames((1, 16, 16, 3)))
+    assert fake_trt._fake.last("Runtime").DLA_core == 1
+
+
+def test_host_code_stays_off_for_ordinary_engines(tmp_path, fake_trt, fake_cuda):
+    with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
+        be.infer(rand_frames((1, 16, 16, 3)))
+    assert fake_trt._fake.last("Runtime").engine_host_code_allowed is False
+
+
+def test_version_compatible_engine_with_a_sidecar_that_hides_it_fails_clearly(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt, engine_flags=["VERSION_COMPATIBLE"])  # sidecar: not compatible
+    with pytest.raises(EngineCorruptError) as exc:
+        TensorRTBackend(engine)
+    assert "host code" in str(exc.value) and "Hint:" in str(exc.value)
+    assert open_engine_count() == 0
 
 
 def test_engine_from_other_gpu(tmp_path, fake_trt, fake_cuda):
