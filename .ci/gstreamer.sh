@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI: real GStreamer pipelines (tests/fcn_trt/test_gstreamer.py) with Debian's OpenCV, which is built
+# CI: real GStreamer pipelines (tests/fcn_trt/streaming/test_gstreamer.py) with Debian's OpenCV, which is built
 # with GStreamer (pip's opencv-python(-headless) wheels never are). Needs root for apt-get (Debian 12).
 # The venv is made from Debian's /usr/bin/python3 with --system-site-packages so it sees Debian's
 # cv2, and nothing here installs opencv-python(-headless), which would shadow it.
@@ -18,7 +18,7 @@ assert gstreamer_available(), "cv2 %s from %s has no GStreamer (shadowed by a pi
 print("cv2", cv2.__version__, "from", cv2.__file__, "with GStreamer")
 PY
 # every test must run: a skip here would mean GStreamer was not found after all
-.venv-gst/bin/python -m pytest -q -rs tests/fcn_trt/test_gstreamer.py 2>&1 | tee .venv-gst/pytest.log
+.venv-gst/bin/python -m pytest -q -rs tests/fcn_trt/streaming/test_gstreamer.py 2>&1 | tee .venv-gst/pytest.log
 if grep -q "skipped" .venv-gst/pytest.log; then
     echo "gstreamer.sh: GStreamer tests were skipped" >&2
     exit 1

@@ -16,13 +16,13 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fcn_trt.sysinfo import system_info
+from fcn_trt.tools.sysinfo import system_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def parse_sizes(text: str) -> List[Tuple[int, int]]:
-    from fcn_trt.profile import parse_size
+    from fcn_trt.tools.profiling import parse_size
 
     return [parse_size(s, "--sizes") for s in text.split(",") if s.strip()]
 
@@ -156,7 +156,7 @@ def load() -> str:
 
 
 def _torch_version() -> str:
-    from fcn_trt.sysinfo import package_version
+    from fcn_trt.tools.sysinfo import package_version
 
     return package_version("torch") or "not installed"
 

@@ -89,7 +89,7 @@ def torch_runner(bare_path: Path, meta: Any, x: np.ndarray, threads: int) -> Cal
     import torch
     from onnx import numpy_helper
 
-    from build_engine.torch_fcn import build_torch_fcn
+    from build_engine.training.torch_fcn import build_torch_fcn
 
     if threads:
         torch.set_num_threads(threads)
@@ -183,7 +183,7 @@ def node_breakdown(seg: Any, frame: np.ndarray, runs: int = 3) -> Dict[str, floa
 
     Per-node kernel times do not include the scheduler's waits, so they are much less sensitive to
     other processes than wall-clock medians on a loaded machine."""
-    from fcn_trt.profile import profile
+    from fcn_trt.tools.profiling import profile
 
     rep = profile(seg, size=frame.shape[:2], frames=1, warmup=0, layers=100000, layer_runs=runs, render=False,
                   show_progress=False)

@@ -250,7 +250,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       + f"; labels SDK vs bare loop agree {100 * agree:.2f}%; CUDA graph {graph_state}", flush=True)
             pipe_engine = bare_engine = None
             del pipe_runtime, bare_runtime
-    from fcn_trt.sysinfo import gpu_info, package_version
+    from fcn_trt.tools.sysinfo import gpu_info, package_version
 
     gpu = gpu_info(0) or {}
     lines = header("GPU: SDK vs baselines (TensorRT)", [

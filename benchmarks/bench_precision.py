@@ -38,8 +38,8 @@ def _write_frames(folder: Path, seeds, size, with_labels: bool):
     """Generated scenes as a folder of PNGs (calibration) or a VOC root with labels (evaluation)."""
     import cv2
 
-    from fcn_trt import scenes
-    from fcn_trt.datasets import write_split, write_voc_sample
+    from fcn_trt.streaming import scenes
+    from fcn_trt.eval.voc import write_split, write_voc_sample
 
     ids = []
     for s in seeds:
@@ -89,7 +89,7 @@ def centred_random_pipeline(out: Path, num_classes: int, width_divisor: int, cal
 
     from build_engine.fcn import random_fcn_weights
     from build_engine.pipeline import export_fcn_pipeline
-    from fcn_trt import scenes
+    from fcn_trt.streaming import scenes
 
     weights = random_fcn_weights("fcn8s", num_classes, width_divisor, seed=0)
     kw = dict(class_names=scenes.CLASS_NAMES, palette=scenes.PALETTE)
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_precision.") as tmp:
         work = Path(tmp)
         if args.canonical:
-            from fcn_trt import scenes
+            from fcn_trt.streaming import scenes
 
             calib = [scenes.generate_frame(s, args.size).image
                      for s in range(CALIB_SEED_BASE, CALIB_SEED_BASE + args.calib_frames)]

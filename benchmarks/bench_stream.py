@@ -158,7 +158,7 @@ def file_comparison(seg: Any, video: Path, rounds: int = 6) -> Dict[str, Any]:
     """Throughput (frames/s) of stream() and of the sequential read -> run -> render loop, A/B/B/A."""
     import cv2
 
-    from fcn_trt.render import render
+    from fcn_trt.streaming.drawing import render
 
     def with_stream() -> Tuple[int, bool]:
         seqs = [r.sequence for r in _render_all(seg.stream(str(video)))]
@@ -269,7 +269,7 @@ def tiling_check(model: Path, image: np.ndarray, tile: int, overlap: int, workdi
 
 def shutdown_times(seg: Any, frames: Sequence[np.ndarray]) -> Dict[str, float]:
     """ms from killing the camera to the end of iteration, and from close() to a released camera."""
-    from fcn_trt.sources import open_source
+    from fcn_trt.streaming.sources import open_source
 
     cam = SimulatedCamera(frames, 30.0)
     s = seg.stream(open_source(cam, release=True), on_source_error="stop")
@@ -365,7 +365,7 @@ def _tiling_section(model: Path, tmp: Path, args: argparse.Namespace) -> List[st
     lines: List[str] = []
     th, tw = (int(v) for v in args.tile_image.split("x"))
     print(f"tiling {th}x{tw} ...", flush=True)
-    from fcn_trt.scenes import generate_frame
+    from fcn_trt.streaming.scenes import generate_frame
 
     big = generate_frame(11, (th, tw)).image
     tc = tiling_check(model, big, args.tile, args.overlap, tmp, args.threads)
@@ -388,7 +388,7 @@ def _tiling_section(model: Path, tmp: Path, args: argparse.Namespace) -> List[st
 
 def main(argv: Optional[List[str]] = None) -> int:
     import fcn_trt
-    from fcn_trt.scenes import generate_clip
+    from fcn_trt.streaming.scenes import generate_clip
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=60.0, help="duration of each live run (default: 60)")

@@ -303,7 +303,7 @@ def cmd_ort(args: argparse.Namespace) -> int:
 
 
 def _scene_frames(root: Path, limit: int = 8) -> List[Any]:
-    """Up to ``limit`` BGR frames from a scene folder written by ``build_engine.make_scenes`` (needs cv2)."""
+    """Up to ``limit`` BGR frames from a scene folder written by ``build_engine.training.make_scenes`` (needs cv2)."""
     try:
         import cv2
     except ImportError:
@@ -318,7 +318,7 @@ def cmd_torch(args: argparse.Namespace) -> int:
     try:
         import torch
 
-        from build_engine.torch_fcn import build_torch_fcn
+        from build_engine.training.torch_fcn import build_torch_fcn
     except ImportError as e:
         return _missing(args.out, "torch", str(e))
     if not torch.cuda.is_available():

@@ -32,11 +32,11 @@ from typing import Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
+from fcn_trt._imageio import IMAGE_EXTENSIONS, read_image
 from fcn_trt._imports import require_cv2
 from fcn_trt._progress import progress
-from fcn_trt.cli import parse_hw
+from fcn_trt._util import parse_hw
 from fcn_trt.errors import ConfigError, SourceOpenError
-from fcn_trt.sources import read_image
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -50,7 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_SUFFIXES = IMAGE_EXTENSIONS  # the one list (fcn_trt._imageio); the old name stays for importers
 _CACHE_VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -66,9 +66,8 @@ def default_cache_dir() -> Path:
 
 
 def parse_size(text: str) -> Tuple[int, int]:
-    """``"HxW"`` (or ``"H,W"``, or a single ``"S"`` for SxS) -> ``(h, w)``; ConfigError otherwise."""
-    text = str(text).replace(",", "x")
-    return parse_hw(text if "x" in text.lower() else f"{text}x{text}", "size")
+    """``"HxW"`` (or ``"H,W"``, or a single ``"S"`` for SxS) -> ``(h, w)``; ConfigError otherwise (the one size grammar)."""
+    return parse_hw(text, "size")
 
 
 def source_kind(source: PathLike) -> str:
@@ -101,7 +100,7 @@ def _dir_images(path: Path) -> List[Path]:
 
 
 def _voc_ids(root: Path, split: Optional[str]) -> List[str]:
-    from fcn_trt.datasets import VocDataset
+    from fcn_trt.eval.voc import VocDataset
 
     if split is not None:
         return list(VocDataset(root, split).ids)
@@ -175,7 +174,7 @@ def _iter_frames(source: Path, kind: str, n_wanted: Optional[int], split: Option
             yield fid, frame, None
         return
     if kind == "voc":
-        from fcn_trt.datasets import read_label_png
+        from fcn_trt.eval.voc import read_label_png
 
         ids = _voc_ids(source, split)
         for i in _evenly(len(ids), n_wanted):

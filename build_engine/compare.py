@@ -28,7 +28,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -37,6 +36,7 @@ import numpy as np
 
 from fcn_trt._progress import progress
 from fcn_trt.errors import AccuracyGateError, ConfigError, InputError
+from fcn_trt.eval.metrics import iou_per_class
 
 __all__ = [
     "AccuracyBudget",
@@ -46,8 +46,6 @@ __all__ = [
     "boundary_mask",
     "compare_models",
     "compare_labels",
-    "add_compare_parser",
-    "run_compare",
 ]
 
 ModelArg = Union[str, Path, Any]
@@ -172,6 +170,7 @@ class ComparisonReport:
             f"disagreements in band    {100 * self.disagreement_in_band:8.1f} %",
         ]
         if self.has_ground_truth:
+            assert self.mean_iu_a is not None and self.mean_iu_b is not None
             lines.append(f"mean IU  A {100 * self.mean_iu_a:.2f}  B {100 * self.mean_iu_b:.2f}  "
                          f"drop {self.miou_drop:+.2f} points")
         w = max([5] + [len(c) for c in self.class_names])
@@ -254,7 +253,7 @@ def boundary_mask(*label_maps: Optional[np.ndarray], k: int = 3) -> np.ndarray:
 
 class _Accumulator:
     def __init__(self, num_classes: int, with_gt: bool) -> None:
-        from fcn_trt.metrics import ConfusionMatrix
+        from fcn_trt.eval.metrics import ConfusionMatrix
 
         self.n = num_classes
         self.same = self.total = 0
@@ -278,17 +277,10 @@ class _Accumulator:
         self.band_total += int(band.sum())
         self.ab.update(a, b)
         if gt is not None:
+            assert self.ga is not None and self.gb is not None
             self.ga.update(gt, a)
             self.gb.update(gt, b)
         self.frames += 1
-
-
-def _iou_from_cm(cm: np.ndarray) -> np.ndarray:
-    cm = cm.astype(np.float64)
-    diag = np.diag(cm)
-    union = cm.sum(0) + cm.sum(1) - diag
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, diag / union, np.nan)
 
 
 def _report(acc: _Accumulator, names: Sequence[str], k: int, budget: AccuracyBudget, model_a: str, model_b: str,
@@ -302,13 +294,15 @@ def _report(acc: _Accumulator, names: Sequence[str], k: int, budget: AccuracyBud
     interior_agree = (acc.same - acc.band_same) / interior_total if interior_total else 1.0
     disagree = acc.total - acc.same
     in_band = (acc.band_total - acc.band_same) / disagree if disagree else 0.0
-    iou_ba = tuple(float(v) for v in _iou_from_cm(acc.ab.matrix))
+    iou_ba = tuple(float(v) for v in iou_per_class(acc.ab.matrix))
     failures = []
     if agreement < budget.min_agreement:
         failures.append(f"agreement {100 * agreement:.3f} % < {100 * budget.min_agreement:.2f} %")
     miou_a = miou_b = drop = None
-    iou_a = iou_b = delta = ()
-    if acc.ga is not None and acc.ga.num_pixels > 0:
+    iou_a: Tuple[float, ...] = ()
+    iou_b: Tuple[float, ...] = ()
+    delta: Tuple[float, ...] = ()
+    if acc.ga is not None and acc.gb is not None and acc.ga.num_pixels > 0:
         sa, sb = acc.ga.scores(), acc.gb.scores()
         miou_a, miou_b = sa.mean_iu, sb.mean_iu
         drop = 100.0 * (miou_a - miou_b)
@@ -352,7 +346,7 @@ def _open(model: ModelArg, options: Dict[str, Any]):
     """(segmenter, owned, name) for a path or an already open Segmenter-like object."""
     if hasattr(model, "run") and hasattr(model, "metadata"):
         return model, False, getattr(model, "model_path", type(model).__name__)
-    from fcn_trt import Segmenter
+    from fcn_trt.segmenter import Segmenter
 
     return Segmenter(model, **options), True, str(model)
 
@@ -431,57 +425,3 @@ def _on_cpu(*segs) -> bool:
 
 
 # --- CLI ------------------------------------------------------------------------------------------
-def add_compare_parser(subparsers):
-    """``compare A.onnx B.onnx --data DIR``: agreement, mean IU, boundary error; non-zero exit on failure."""
-    from .calibration import parse_size
-
-    p = subparsers.add_parser(
-        "compare", help="accuracy gate: compare a reduced-precision graph/engine B against A (exit 6 on failure)",
-        description="Run A (reference, usually fp32) and B on the same frames; report label agreement, "
-        "mean IU against ground truth (VOC root), per-class IoU delta and boundary-band error; fail "
-        "(exit code 6) when B exceeds its budget (fp16: >= 99.5%% agreement; int8: >= 97%% agreement and "
-        "<= 1.0 point mean-IU drop).",
-    )
-    p.add_argument("model_a", help="reference pipeline .onnx or engine")
-    p.add_argument("model_b", help="candidate pipeline .onnx or engine")
-    p.add_argument("--data", required=True, help="VOC root (with labels), folder of images or video")
-    p.add_argument("--split", default="val", help="VOC split (default val)")
-    p.add_argument("--max-frames", type=int, default=None, help="sample at most N frames evenly")
-    p.add_argument("--size", type=parse_size, default=None, metavar="HxW", help="resize frames (and labels) to HxW")
-    p.add_argument("--boundary-px", type=int, default=3, help="boundary band half-width k in pixels (default 3)")
-    p.add_argument("--min-agreement", type=float, default=None,
-                   help="minimum label agreement in %% (default by B's precision)")
-    p.add_argument("--max-miou-drop", type=float, default=None, help="maximum mean-IU drop in points")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: default)")
-    p.add_argument("--json", default=None, help="also write the report as JSON to this file")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_compare)
-    return p
-
-
-def _budget_from_args(args, precision_b: str) -> AccuracyBudget:
-    base = default_budget(precision_b) if precision_b in DEFAULT_BUDGETS else DEFAULT_BUDGETS["fp32"]
-    min_agree = base.min_agreement if args.min_agreement is None else args.min_agreement / 100.0
-    drop = base.max_miou_drop if args.max_miou_drop is None else args.max_miou_drop
-    return AccuracyBudget(min_agree, drop)
-
-
-def run_compare(args) -> int:
-    """Handler of ``compare``: prints the report; raises AccuracyGateError (exit 6) on failure."""
-    from fcn_trt import Segmenter
-
-    from .calibration import load_eval_data
-
-    data = load_eval_data(args.data, max_frames=args.max_frames, split=args.split, size=args.size,
-                          show_progress=not args.no_progress)
-    options = {"threads": args.threads} if args.threads else {}
-    with Segmenter(args.model_a, **options) as seg_a, Segmenter(args.model_b, **options) as seg_b:
-        budget = _budget_from_args(args, seg_b.metadata.precision)
-        report = compare_models(seg_a, seg_b, data.frames, data.labels, boundary_px=args.boundary_px,
-                                budget=budget, show_progress=not args.no_progress)
-    report = dataclasses.replace(report, model_a=str(args.model_a), model_b=str(args.model_b))
-    print(report.format())
-    if args.json:
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
-    report.check()
-    return 0

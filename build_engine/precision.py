@@ -50,7 +50,8 @@ from onnx import TensorProto, helper
 
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
-from fcn_trt.metadata import METADATA_KEY, PipelineMetadata, read_onnx_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata
+
 from .pipeline import set_pipeline_metadata
 
 __all__ = [
@@ -62,8 +63,6 @@ __all__ = [
     "pipeline_metadata",
     "set_pipeline_metadata",
     "is_pipeline_node",
-    "add_fp16_parser",
-    "run_fp16",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ def load_pipeline(model: ModelLike) -> onnx.ModelProto:
 
 def pipeline_metadata(model: onnx.ModelProto, source: str = "model") -> PipelineMetadata:
     """The fcn_trt metadata of a pipeline ModelProto (MetadataError if it is a bare network)."""
-    return read_onnx_metadata({p.key: p.value for p in model.metadata_props}, source=source)
+    return read_model_metadata(model, source=source)
 
 
 def is_pipeline_node(node: onnx.NodeProto) -> bool:
@@ -322,25 +321,3 @@ def _used_by(name: str, nodes: Sequence[onnx.NodeProto]) -> bool:
 
 
 # --- CLI ------------------------------------------------------------------------------------------
-def add_fp16_parser(subparsers) -> "object":
-    """``fp16 MODEL.onnx --out MODEL.fp16.onnx``: the fp16 version of an fp32 pipeline graph."""
-    p = subparsers.add_parser(
-        "fp16", help="convert an fp32 pipeline .onnx to fp16 weights/compute (pre/post stay fp32)",
-        description="Convert the network part of an fp32 pipeline graph to fp16 (onnxconverter-common, "
-        "keep_io_types) and splice it back between the fp32 preprocessing and the argmax. "
-        "On ONNX Runtime CPU an fp16 graph measures fp16 storage, not fp16 arithmetic.",
-    )
-    p.add_argument("model", help="fp32 pipeline .onnx (from `build_engine export`)")
-    p.add_argument("--out", required=True, help="output .onnx")
-    from .cli import add_trt_check_arguments
-
-    add_trt_check_arguments(p)
-    p.set_defaults(func=run_fp16)
-    return p
-
-
-def run_fp16(args) -> int:
-    """Handler of the ``fp16`` subcommand."""
-    to_fp16_pipeline(args.model, args.out, trt_targets=args.trt, allow_incompatible=args.allow_trt_incompatible)
-    print(f"wrote {args.out} (fp16 network, fp32 pre/post)")
-    return 0

@@ -446,7 +446,7 @@ def add_quantize_parser(subparsers):
     p.add_argument("--trt", choices=QDQ_TARGETS, default="10", dest="trt_target",
                    help="TensorRT major that will build the graph (sets ConvTranspose weight-scale axes: "
                         "0 for 8.x, 1 for 10/11; default 10)")
-    from .cli import add_trt_check_arguments
+    from .cli_args import add_trt_check_arguments
 
     add_trt_check_arguments(p, multiple=False)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

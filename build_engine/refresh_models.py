@@ -30,11 +30,12 @@ import onnx
 from fcn_trt.errors import BuildError, ConfigError, run_cli
 from fcn_trt.models import BUILTIN_MODELS, models_dir
 
+from .training import DEMO_WEIGHTS
+
 __all__ = ["RefreshReport", "reference_frames", "refresh_builtin", "main"]
 
 log = logging.getLogger(__name__)
 
-DEMO_WEIGHTS = "demo_fcn8s_w8.npz"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +52,7 @@ class RefreshReport:
 def reference_frames(seed: int = 0) -> List[np.ndarray]:
     """The fixed frame set the old and new graphs are compared on: procedural scenes at three sizes
     (odd sizes included), uniform noise, and a smooth gradient (uint8 BGR HxWx3)."""
-    from fcn_trt import scenes
+    from fcn_trt.streaming import scenes
 
     frames = [scenes.generate_frame(seed + i, size=hw).image for i, hw in enumerate([(240, 320), (97, 131), (480, 640)])]
     rng = np.random.default_rng(seed)
@@ -70,11 +71,11 @@ def _labels(model: Union[Path, bytes], frames: Sequence[np.ndarray]) -> List[np.
 
 def _rebuild(name: str, old: Path, tmp: Path) -> Path:
     if name == "demo":
-        from .train_demo import export_demo_pipeline
+        from .training.train_demo import export_demo_pipeline
 
-        new = export_demo_pipeline(models_dir() / DEMO_WEIGHTS, tmp / "demo.onnx")
+        new = export_demo_pipeline(DEMO_WEIGHTS, tmp / "demo.onnx")
     elif name == "selfie":
-        from .mediapipe_selfie import export_selfie_pipeline, extract_bare_network
+        from .recipes.mediapipe_selfie import export_selfie_pipeline, extract_bare_network
 
         bare_path = tmp / "bare.onnx"
         onnx.save(extract_bare_network(old), str(bare_path))

@@ -23,10 +23,11 @@ import logging
 import shlex
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from fcn_trt import _trt_compat as compat
 from fcn_trt._imports import require_tensorrt
+from fcn_trt.backends.tensorrt import _make_logger
 from fcn_trt.errors import (
     BackendUnavailableError,
     BuildError,
@@ -35,7 +36,7 @@ from fcn_trt.errors import (
     ModelNotFoundError,
     NoCudaDeviceError,
 )
-from fcn_trt.metadata import PipelineMetadata, read_onnx_metadata
+from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
 from .trt_check import ensure_compatible, target_for_version
@@ -43,6 +44,9 @@ from .trt_check import ensure_compatible, target_for_version
 __all__ = [
     "BuildConfig",
     "build_engine",
+    "build_pipeline_engine",
+    "EngineBuildReport",
+    "prepare_graph",
     "read_pipeline_metadata",
     "profile_shapes",
     "parse_nhw",
@@ -52,6 +56,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("build_engine.trt_builder")
+
+PathLike = Union[str, Path]
 
 #: Name of the pipeline graph's uint8 frame input.
 PIPELINE_INPUT = "frame"
@@ -226,8 +232,7 @@ def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
         raise ModelFormatError(
             "ONNX model %s" % onnx_path, expected="a valid ONNX protobuf", found=str(e).splitlines()[0] if str(e) else type(e).__name__
         ) from None
-    props = {p.key: p.value for p in model.metadata_props}
-    return read_onnx_metadata(props, source=str(onnx_path))
+    return read_model_metadata(model, source=str(onnx_path))
 
 
 def _build_command(onnx_path: Path, out_path: Path, config: BuildConfig) -> str:
@@ -252,31 +257,6 @@ def _device_info(config: BuildConfig, onnx_path: Path, out_path: Path, precision
 # ------------------------------------------------------------------------------------------------
 # TensorRT callbacks
 # ------------------------------------------------------------------------------------------------
-def _make_logger(trt: Any, verbose: bool) -> Any:
-    """A ``trt.ILogger`` forwarding to :mod:`logging` and keeping the errors for BuildError."""
-    levels = {
-        trt.ILogger.INTERNAL_ERROR: logging.CRITICAL,
-        trt.ILogger.ERROR: logging.ERROR,
-        trt.ILogger.WARNING: logging.WARNING,
-        trt.ILogger.INFO: logging.DEBUG if verbose else logging.NOTSET,
-        trt.ILogger.VERBOSE: logging.DEBUG if verbose else logging.NOTSET,
-    }
-
-    class _Logger(trt.ILogger):
-        def __init__(self) -> None:
-            trt.ILogger.__init__(self)
-            self.errors: List[str] = []
-
-        def log(self, severity: Any, msg: str) -> None:
-            level = levels.get(severity, logging.WARNING)
-            if level >= logging.ERROR:
-                self.errors.append(str(msg))
-            if level != logging.NOTSET:
-                log.log(level, "TensorRT: %s", msg)
-
-    return _Logger()
-
-
 def _make_progress_monitor(trt: Any, enabled: bool) -> Any:
     """An ``IProgressMonitor`` drawing one tqdm bar per build phase (nested phases below)."""
     base = compat.get(trt, "IProgressMonitor")
@@ -447,7 +427,7 @@ def build_engine(
 
     if config.dla_core is not None:
         _check_dla_release(trt, config)
-    logger = _make_logger(trt, config.verbose)
+    logger = _make_logger(trt, config.verbose)  # the backend's logger: one TensorRT logger in the project
     builder = trt.Builder(logger)
     network = builder.create_network(compat.network_creation_flags(trt))
     if network is None:
@@ -616,7 +596,7 @@ def add_build_parser(subparsers: Any) -> Any:
     p.add_argument("--exclude-lean-runtime", action="store_true", help="with --version-compatible")
     p.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    from .cli import add_trt_check_arguments
+    from .cli_args import add_trt_check_arguments
 
     add_trt_check_arguments(p, multiple=False)
     p.set_defaults(func=run_build)
@@ -644,13 +624,50 @@ def _config_from_args(args: Any) -> BuildConfig:
     )
 
 
-def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Optional[str] = None,
-                   show_progress: bool = True) -> Path:
-    """The graph to build: ``model`` itself, or its fp16 / int8 (Q/DQ, calibrated on ``calib``)
-    conversion written next to ``out``."""
+# ------------------------------------------------------------------------------------------------
+# The one-step flow: fp32 pipeline graph -> (fp16 / int8 Q/DQ graph) -> engine + sidecar
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class EngineBuildReport:
+    """What :func:`build_pipeline_engine` wrote.
+
+    Attributes:
+        model: the pipeline graph it was given.
+        graph: the graph the engine was built from (``model``, or its fp16/int8 conversion).
+        conversion: ``""`` (none), ``"fp16"`` or ``"int8"`` (then ``calibration`` names the frames).
+        engine: the engine file; its sidecar is ``<engine>.json``.
+    """
+
+    model: Path
+    graph: Path
+    conversion: str
+    calibration: Optional[str]
+    engine: Path
+
+    @property
+    def sidecar(self) -> Path:
+        return self.engine.with_name(self.engine.name + ".json")
+
+    def lines(self) -> Tuple[str, ...]:
+        """Printable lines (what ``python -m build_engine build`` prints)."""
+        out = []
+        if self.conversion == "int8":
+            out.append("wrote %s (int8 Q/DQ graph calibrated on %s)" % (self.graph, self.calibration))
+        elif self.conversion == "fp16":
+            out.append("wrote %s (fp16 graph)" % self.graph)
+        out.append("wrote %s and %s" % (self.engine, self.sidecar.name))
+        return tuple(out)
+
+
+def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], calib: Optional[str] = None,
+                  show_progress: bool = True, trt_module: Any = None) -> Tuple[Path, str]:
+    """The graph to build for ``precision`` and the conversion made: ``(model, "")`` when the graph
+    already is that precision, else its fp16 / int8 (Q/DQ, calibrated on ``calib``) conversion,
+    written next to ``out`` as ``<out stem>.fp16.onnx`` / ``<out stem>.int8.onnx``."""
+    model, out = Path(model), Path(out)
     meta = read_pipeline_metadata(model)
     if precision is None or precision == meta.precision:
-        return model
+        return model, ""
     if meta.precision != "fp32":
         raise ConfigError(
             "--precision %s for %s" % (precision, model.name), expected="an fp32 graph to convert",
@@ -663,36 +680,51 @@ def _prepare_graph(model: Path, out: Path, precision: Optional[str], calib: Opti
                 found="no --calib", hint="add --calib FOLDER|VIDEO|VOC_ROOT, or build the output of "
                 "`python -m build_engine quantize %s ...`" % model.name,
             )
-        from build_engine.quantize import quantize_pipeline
+        from build_engine.quantize import QuantizeConfig, quantize_pipeline
 
-        from build_engine.quantize import QuantizeConfig
-
-        trt = require_tensorrt("building a TensorRT engine")  # the Q/DQ layout depends on its major
+        trt = trt_module or require_tensorrt("building a TensorRT engine")  # the Q/DQ layout depends on its major
         graph = out.with_name(out.stem + ".int8.onnx")
         quantize_pipeline(model, graph, calib, QuantizeConfig(trt_target=target_for_version(compat.version_string(trt))),
                           show_progress=show_progress)
-        print("wrote %s (int8 Q/DQ graph calibrated on %s)" % (graph, calib))
-        return graph
+        log.info("wrote %s (int8 Q/DQ graph calibrated on %s)", graph, calib)
+        return graph, "int8"
     from build_engine.precision import to_fp16_pipeline
 
     graph = out.with_name(out.stem + ".fp16.onnx")
     to_fp16_pipeline(model, graph)
-    print("wrote %s (fp16 graph)" % graph)
-    return graph
+    log.info("wrote %s (fp16 graph)", graph)
+    return graph, "fp16"
+
+
+def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, config: Optional[BuildConfig] = None, *,
+                          calib: Optional[str] = None, trt_module: Any = None) -> EngineBuildReport:
+    """Convert ``model`` to ``config.precision`` if needed, then build the engine (on this GPU).
+
+    Args:
+        model: an fp32 (or already fp16/int8) pipeline graph from ``python -m build_engine export``.
+        out: the engine to write (default: ``model`` with suffix ``.engine``).
+        config: build options; ``config.precision`` selects the conversion.
+        calib: frames to calibrate int8 on (folder, video, VOC root).
+        trt_module: the ``tensorrt`` module (tests pass a fake).
+    """
+    model = Path(model)
+    out_path = Path(out) if out is not None else model.with_suffix(".engine")
+    config = config or BuildConfig()
+    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress, trt_module)
+    engine = build_engine(graph, out_path, config, trt_module=trt_module)
+    return EngineBuildReport(model=model, graph=graph, conversion=conversion,
+                             calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))
 
 
 def run_build(args: Any) -> int:
-    """Handler of ``python -m build_engine build``."""
-    model = Path(args.model)
-    out = Path(args.out) if args.out else model.with_suffix(".engine")
+    """Handler of ``python -m build_engine build``: :func:`build_pipeline_engine` plus printing."""
     config = _config_from_args(args)
-    graph = _prepare_graph(model, out, config.precision, args.calib, config.progress)
-    build_engine(graph, out, config)
-    print("wrote %s and %s.json" % (out, out.name))
+    report = build_pipeline_engine(args.model, args.out, config, calib=args.calib)
+    print("\n".join(report.lines()))
     if config.dla_core is not None:
         from fcn_trt.sidecar import read_sidecar
 
-        info = read_sidecar(out).engine
+        info = read_sidecar(report.engine).engine
         layers = dict(info.build_flags).get("dla_layers") or {}
         prof = info.profiles.get(PIPELINE_INPUT, {})
         print("DLA core %d: %d layers on DLA, %d on the GPU (%s); static profile %s: frames must have exactly "

@@ -31,6 +31,8 @@ from fcn_trt._hashing import file_sha256
 from fcn_trt.sidecar import make_temp_file
 from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
 
+from .fcn_spec import fcn_parameter_shapes
+
 __all__ = [
     "WEIGHT_SUFFIXES",
     "load_weights",
@@ -280,8 +282,6 @@ def check_weights(
         ...
         fcn_trt.errors.ModelFormatError: weights for fcn32s (5 classes, width divisor 8): expected 33 parameters ...
     """
-    from build_engine.fcn import fcn_parameter_shapes  # needs onnx: imported only when checking
-
     expected_shapes = fcn_parameter_shapes(variant, num_classes, width_divisor)
     missing = [k for k in expected_shapes if k not in weights]
     unexpected = sorted(k for k in weights if k not in expected_shapes)
@@ -350,7 +350,7 @@ def save_npz(weights: Mapping[str, Any], path: PathLike, dtype: Any = np.float32
     fd, tmp = make_temp_file(out)  # mkstemp's 0600 would ignore the user's umask
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):

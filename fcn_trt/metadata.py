@@ -24,7 +24,7 @@ from .errors import MetadataError
 
 __all__ = [
     "PipelineMetadata", "METADATA_KEY", "SCHEMA", "INPUT_FORMATS", "PRECISIONS", "read_onnx_metadata",
-    "check_pipeline_fields", "check_graph_io",
+    "model_properties", "read_model_metadata", "write_model_metadata", "check_pipeline_fields", "check_graph_io",
 ]
 
 METADATA_KEY = "fcn_trt"
@@ -165,6 +165,30 @@ def read_onnx_metadata(props: Mapping[str, str], source: str = "model") -> Pipel
             hint="wrap a bare network with `python -m build_engine export --onnx MODEL.onnx --out pipeline.onnx`",
         )
     return PipelineMetadata.from_json(props[METADATA_KEY], "%s metadata %r" % (source, METADATA_KEY))
+
+
+def model_properties(model: Any) -> Dict[str, str]:
+    """An ONNX ``ModelProto``'s ``metadata_props`` as a dict (no onnx import needed)."""
+    return {p.key: p.value for p in model.metadata_props}
+
+
+def read_model_metadata(model: Any, source: str = "model") -> PipelineMetadata:
+    """The fcn_trt metadata of an ONNX ``ModelProto`` (:class:`MetadataError` for a bare network).
+
+    The one reader of pipeline metadata from a loaded ONNX model (build_engine uses it too).
+    """
+    return read_onnx_metadata(model_properties(model), source=source)
+
+
+def write_model_metadata(model: Any, meta: PipelineMetadata) -> Any:
+    """Replace (or add) the fcn_trt entry of an ONNX ``ModelProto``'s ``metadata_props``, keeping the
+    other entries in their order; returns ``model`` (changed in place). The one writer."""
+    others = [(k, v) for k, v in model_properties(model).items() if k != METADATA_KEY]
+    del model.metadata_props[:]
+    for key, value in others + [(METADATA_KEY, meta.to_json())]:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    return model
 
 
 # --- validation ---------------------------------------------------------------------------------

@@ -15,94 +15,46 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Iterator, List, Optional, Tuple, Union, cast
 
 import numpy as np
 
-from .backends.base import Backend
-from .errors import ClosedError, ConfigError, FrameShapeError
+from ._frames import frame_hw, validate_batch, validate_frame
+from ._outputs import build_results, merge_outputs, resize_outputs, results_from_outputs
+from .backends import BACKENDS, backend_for_path, open_backend
+from .backends.base import AsyncBackend, Backend
+from .errors import ClosedError, FrameShapeError, InputError
 from .metadata import PipelineMetadata
 from .models import resolve_model
 from .preflight import check_frame_memory
 from .result import SegmentationResult
-from .validation import check_options, frame_hw, validate_batch, validate_frame
 
-__all__ = ["Segmenter", "BACKENDS", "backend_for_path", "results_from_outputs", "add_model_arguments"]
+__all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("onnxruntime", "tensorrt")
-_ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
 
+class FrameTicket:
+    """Frames submitted to a :class:`Segmenter`: pass it to :meth:`Segmenter.collect` once.
 
-def backend_for_path(path: Union[str, Path]) -> str:
-    """``"tensorrt"`` for .engine/.plan/.trt files, ``"onnxruntime"`` for .onnx."""
-    suffix = Path(path).suffix.lower()
-    if suffix in _ENGINE_SUFFIXES:
-        return "tensorrt"
-    if suffix == ".onnx":
-        return "onnxruntime"
-    raise ConfigError(
-        f"model file {Path(path).name}", expected="a .onnx pipeline graph or a .engine/.plan/.trt TensorRT engine",
-        found=f"suffix {suffix or '(none)'}", hint="pass backend='onnxruntime' or 'tensorrt' to choose explicitly",
-    )
-
-
-def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
-    """Add ``--model`` and ``--backend`` (what :class:`Segmenter` takes) to an argparse parser.
-
-    Example:
-        >>> import argparse
-        >>> p = argparse.ArgumentParser(); add_model_arguments(p)
-        >>> vars(p.parse_args(["--model", "m.onnx"]))
-        {'model': 'm.onnx', 'backend': None}
+    Opaque; it carries what the results need (frame size, batch length) and the stage clocks.
     """
-    parser.add_argument("--model", default=default,
-                        help="pipeline .onnx, TensorRT .engine, or built-in name (default: %s)" % default)
-    parser.add_argument("--backend", choices=list(BACKENDS), help="default: from the model's suffix")
 
+    __slots__ = ("_owner", "_parts", "_hw", "_n", "_t_start", "_validate_ms", "_t_submit", "_collected")
 
-def _open_backend(path: Path, backend: str, options: Dict[str, Any]) -> Backend:
-    if backend == "onnxruntime":
-        from .backends.onnxruntime import OnnxRuntimeBackend
+    def __init__(self, owner: "Segmenter", parts: List[Tuple[bool, Any]], hw: Tuple[int, int], n: int,
+                 t_start: float, validate_ms: float, t_submit: float) -> None:
+        self._owner = owner
+        self._parts = parts  # per sub-batch: (True, outputs) when done, (False, backend ticket) in flight
+        self._hw = hw
+        self._n = n
+        self._t_start = t_start
+        self._validate_ms = validate_ms
+        self._t_submit = t_submit
+        self._collected = False
 
-        check_options(OnnxRuntimeBackend.__init__, options, "onnxruntime backend")
-        return OnnxRuntimeBackend(path, **options)
-    if backend == "tensorrt":
-        from .backends.tensorrt import TensorRTBackend
-
-        check_options(TensorRTBackend.__init__, options, "tensorrt backend")
-        return TensorRTBackend(path, **options)
-    raise ConfigError("backend", expected=" or ".join(BACKENDS), found=repr(backend))
-
-
-def _nearest_resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
-    rows = (np.arange(h) * a.shape[-2] // h).astype(np.intp)
-    cols = (np.arange(w) * a.shape[-1] // w).astype(np.intp)
-    return a[..., rows[:, None], cols[None, :]]
-
-
-def results_from_outputs(
-    outs: Dict[str, np.ndarray], meta: PipelineMetadata, h: int, w: int, timings: Dict[str, float]
-) -> List[SegmentationResult]:
-    """One :class:`SegmentationResult` per batch item of a backend's outputs, at frame size (H, W)."""
-    labels = outs["labels"]
-    confidence = outs.get("confidence")
-    if labels.shape[-2:] != (h, w):  # graph without resize-back: labels at inference size
-        labels = _nearest_resize(labels, h, w)
-        confidence = _nearest_resize(confidence, h, w) if confidence is not None else None
-    logits = outs.get("logits")
-    return [
-        SegmentationResult(
-            labels=labels[i],
-            confidence=None if confidence is None else confidence[i],
-            logits=None if logits is None else logits[i],
-            class_names=meta.class_names,
-            palette=meta.palette,
-            timings=dict(timings),
-        )
-        for i in range(len(labels))
-    ]
+    def __repr__(self) -> str:
+        return f"FrameTicket(frames={self._n}, size={self._hw[0]}x{self._hw[1]}, collected={self._collected})"
 
 
 class Segmenter:
@@ -112,27 +64,43 @@ class Segmenter:
     CUDA stream). Calls are serialised by a lock; for parallel inference open one Segmenter per
     thread (TensorRT engines are shared between them).
 
+    Every frame takes one path: :meth:`submit` (validate, size check, hand to the backend) then
+    :meth:`collect` (outputs -> results with their timings); :meth:`run` is ``collect(submit())``.
+
     Args:
-        model: a pipeline ``.onnx``, a TensorRT ``.engine``, or a built-in name (``"demo"``).
+        model: a pipeline ``.onnx``, a TensorRT ``.engine``, a built-in name (``"demo"``), or an
+            opened :class:`~fcn_trt.backends.base.Backend` (the Segmenter then owns and closes it:
+            the seam for custom backends and tests).
         backend: ``"onnxruntime"`` or ``"tensorrt"``; default from the file suffix.
         **backend_options: passed to the backend (e.g. ``providers=``, ``threads=`` for ONNX Runtime).
 
     Example:
         >>> seg = Segmenter("fcn8s.onnx")                           # doctest: +SKIP
         >>> seg.run(frame).overlay(frame)                           # doctest: +SKIP
+        >>> from fcn_trt.backends.onnxruntime import OnnxRuntimeBackend
+        >>> seg = Segmenter(OnnxRuntimeBackend("fcn8s.onnx", threads=2))   # doctest: +SKIP
     """
 
-    def __init__(self, model: Union[str, Path], backend: Optional[str] = None, **backend_options: Any) -> None:
+    def __init__(self, model: Union[str, Path, Backend], backend: Optional[str] = None, **backend_options: Any) -> None:
         self._backend: Optional[Backend] = None
-        path = resolve_model(model)
-        if backend is not None and backend not in BACKENDS:
-            raise ConfigError("backend", expected=" or ".join(repr(b) for b in BACKENDS), found=repr(backend),
-                              hint="leave it out to choose from the model's suffix")
-        name = backend or backend_for_path(path)
-        self._backend = _open_backend(path, name, backend_options)
-        self.model_path = path
+        if isinstance(model, Backend):
+            if backend is not None or backend_options:
+                raise InputError(
+                    "Segmenter(backend instance, ...)", expected="no backend name or options with an opened backend",
+                    found=f"backend={backend!r}, options {sorted(backend_options)}",
+                    hint="pass the options when you open the backend",
+                )
+            self._backend = model
+            path = getattr(model, "path", None)
+            self.model_path: Optional[Path] = Path(path) if path is not None else None
+            name = model.name or type(model).__name__
+        else:
+            path = resolve_model(model)
+            name = backend or backend_for_path(path)
+            self._backend = open_backend(path, name, **backend_options)
+            self.model_path = path
         self._lock = threading.Lock()
-        log.info("opened %s with %s", path, name)
+        log.info("opened %s with %s", self.model_path or "a backend instance", name)
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -175,7 +143,16 @@ class Segmenter:
     def class_names(self):
         return self.metadata.class_names
 
-    # --- inference ----------------------------------------------------------------------------
+    @property
+    def asynchronous(self) -> bool:
+        """Whether frames can be in flight: :meth:`submit` returns before the backend finished.
+
+        On a synchronous backend :meth:`submit` runs the frame at once and :meth:`collect` only
+        builds the result; :func:`fcn_trt.stream.stream` then overlaps inference with a thread.
+        """
+        return isinstance(self._open(), AsyncBackend)
+
+    # --- inference: the one frame path ----------------------------------------------------------
     def _check_size(self, backend: Backend, h: int, w: int, n: int = 1) -> None:
         max_h, max_w = backend.max_frame_hw
         min_h, min_w = backend.min_frame_hw
@@ -188,56 +165,99 @@ class Segmenter:
         if not max_h or not max_w:  # no profile bounds the frame: check it fits in memory first
             check_frame_memory(backend.metadata, n, h, w, backend.name or type(backend).__name__)
 
-    def _infer(self, batch: np.ndarray, validate_ms: float, t_start: float) -> List[SegmentationResult]:
+    def _submit(self, batch: np.ndarray, t_start: float) -> FrameTicket:
+        validate_ms = (time.perf_counter() - t_start) * 1e3
         backend = self._open()
-        meta = backend.metadata
-        h, w = frame_hw(batch, meta.input_format)
+        h, w = frame_hw(batch, backend.metadata.input_format)
         self._check_size(backend, h, w, len(batch))
         limit = backend.max_batch or len(batch)
-        t0 = time.perf_counter()
+        chunks = [batch[i:i + limit] for i in range(0, len(batch), limit)]
+        t_submit = time.perf_counter()
         with self._lock:
-            chunks = [backend.infer(batch[i:i + limit]) for i in range(0, len(batch), limit)]
-        t1 = time.perf_counter()
-        outs = {k: np.concatenate([c[k] for c in chunks]) if len(chunks) > 1 else chunks[0][k] for k in chunks[0]}
-        n = len(batch)
-        timings = {
-            "validate": validate_ms / n,
-            "infer": (t1 - t0) * 1e3 / n,
-            "postprocess": 0.0,
-            "total": 0.0,
+            if isinstance(backend, AsyncBackend):
+                parts = [(False, backend.submit(c)) for c in chunks]
+            else:
+                parts = [(True, backend.infer(c)) for c in chunks]
+        return FrameTicket(self, parts, (h, w), len(batch), t_start, validate_ms, t_submit)
+
+    def _collect(self, ticket: FrameTicket) -> List[SegmentationResult]:
+        if not isinstance(ticket, FrameTicket) or ticket._owner is not self or ticket._collected:
+            raise InputError(
+                "ticket", expected="a FrameTicket from this Segmenter's submit(), not yet collected",
+                found=repr(ticket), hint="call collect() once per submit(), on the same Segmenter",
+            )
+        backend = self._open()
+        ticket._collected = True
+        if any(not done for done, _ in ticket._parts):
+            with self._lock:
+                async_backend = cast(AsyncBackend, backend)
+                outputs = [part if done else async_backend.result(part) for done, part in ticket._parts]
+        else:
+            outputs = [part for _, part in ticket._parts]
+        t_outputs = time.perf_counter()
+        h, w = ticket._hw
+        outs = resize_outputs(merge_outputs(outputs), h, w)
+        t_done = time.perf_counter()
+        n = ticket._n
+        timings = {  # per frame; "infer": submit -> outputs on the host (queueing behind other frames included)
+            "validate": ticket._validate_ms / n,
+            "infer": (t_outputs - ticket._t_submit) * 1e3 / n,
+            "postprocess": (t_done - t_outputs) * 1e3 / n,
+            "total": (t_done - ticket._t_start) * 1e3 / n,
         }
-        results = results_from_outputs(outs, meta, h, w, timings)
-        post_ms = (time.perf_counter() - t1) * 1e3 / n
-        total_ms = (time.perf_counter() - t_start) * 1e3 / n
-        for r in results:
-            r.timings.update(postprocess=post_ms, total=total_ms)  # type: ignore[attr-defined]
-        return results
+        return build_results(outs, backend.metadata, timings)
+
+    def submit(self, frame: np.ndarray) -> FrameTicket:
+        """Start segmenting one frame; :meth:`collect` returns its result.
+
+        On an :class:`~fcn_trt.backends.base.AsyncBackend` (TensorRT) this returns while the GPU
+        works, so the caller can prepare the next frame; elsewhere the frame is run at once.
+
+        Example:
+            >>> t0 = seg.submit(frame0); t1 = seg.submit(frame1)       # doctest: +SKIP
+            >>> r0, r1 = seg.collect(t0), seg.collect(t1)               # doctest: +SKIP
+        """
+        t0 = time.perf_counter()
+        arr = validate_frame(frame, self.metadata.input_format)
+        return self._submit(arr[None], t0)
+
+    def submit_batch(self, frames: Union[np.ndarray, List[np.ndarray]]) -> FrameTicket:
+        """:meth:`submit` for a batch; :meth:`collect_batch` returns one result per frame."""
+        t0 = time.perf_counter()
+        batch = validate_batch(frames, self.metadata.input_format)
+        return self._submit(batch, t0)
+
+    def collect(self, ticket: FrameTicket) -> SegmentationResult:
+        """Wait for a :meth:`submit`'s frame and return its result (once per ticket)."""
+        results = self._collect(ticket)
+        if len(results) != 1:
+            raise InputError("ticket", expected="a ticket of one frame (from submit())",
+                             found=f"a batch of {len(results)}", hint="use collect_batch() for submit_batch() tickets")
+        return results[0]
+
+    def collect_batch(self, ticket: FrameTicket) -> List[SegmentationResult]:
+        """Wait for a :meth:`submit_batch`'s frames and return one result per frame."""
+        return self._collect(ticket)
 
     def run(self, frame: np.ndarray) -> SegmentationResult:
         """Segment one frame (uint8 HxWx3 in the model's input format, default BGR)."""
-        t0 = time.perf_counter()
-        fmt = self.metadata.input_format
-        arr = validate_frame(frame, fmt)
-        validate_ms = (time.perf_counter() - t0) * 1e3
-        return self._infer(arr[None], validate_ms, t0)[0]
+        return self.collect(self.submit(frame))
 
     def run_batch(self, frames: Union[np.ndarray, List[np.ndarray]]) -> List[SegmentationResult]:
         """Segment a batch (a list of same-sized frames or an [N,H,W,3] array); one result per frame.
 
         Batches larger than the backend's maximum are split.
         """
-        t0 = time.perf_counter()
-        batch = validate_batch(frames, self.metadata.input_format)
-        validate_ms = (time.perf_counter() - t0) * 1e3
-        return self._infer(batch, validate_ms, t0)
+        return self.collect_batch(self.submit_batch(frames))
 
     def stream(self, source: Any, **options: Any) -> Iterator[Any]:
         """Segment a camera, video, folder or any ``read() -> (ok, frame)`` object; see :mod:`fcn_trt.stream`."""
-        from .stream import stream
+        from .streaming.stream import stream
 
         return stream(self, source, **options)
 
     def __repr__(self) -> str:
         if self._backend is None:
             return "Segmenter(closed)"
-        return f"Segmenter({str(self.model_path)!r}, backend={self._backend.name!r})"
+        where = str(self.model_path) if self.model_path is not None else type(self._backend).__name__
+        return f"Segmenter({where!r}, backend={self._backend.name!r})"

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
+from ._version import __version__
 from .errors import EngineCorruptError, EngineError, EngineMismatchError, MetadataError, SidecarNotFoundError
 from .metadata import PRECISIONS, PipelineMetadata
 
@@ -49,8 +50,6 @@ def _now_iso() -> str:
 
 
 def _fcn_trt_version() -> str:
-    from . import __version__
-
     return str(__version__)
 
 

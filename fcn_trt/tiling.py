@@ -27,9 +27,9 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._frames import validate_frame
 from .errors import ConfigError, FrameShapeError
 from .result import SegmentationResult
-from .validation import validate_frame
 
 __all__ = ["tile_grid", "tile_starts", "segment_tiled", "MERGE_MODES", "FCN_CONTEXT_OVERLAP"]
 

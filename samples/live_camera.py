@@ -4,7 +4,7 @@
 Examples:
     python samples/live_camera.py                                   # camera 0, the demo model
     python samples/live_camera.py --source /dev/video2 --width 1280 --height 720 --fourcc MJPG
-    python samples/live_camera.py --model fcn8s.engine --source "$(python -c 'import fcn_trt.sources as s; print(s.jetson_csi_pipeline())')"
+    python samples/live_camera.py --model fcn8s.engine --source "$(python -c 'import fcn_trt.streaming.sources as s; print(s.jetson_csi_pipeline())')"
     python samples/live_camera.py --source synthetic --headless --output seg.mp4 --max-frames 300
 
 The newest camera frame is always the one segmented: when inference is slower than the camera,
@@ -23,10 +23,8 @@ from typing import List, Optional
 import numpy as np
 
 import fcn_trt
-from fcn_trt.errors import run_cli
-from fcn_trt.render import FpsMeter, LabelSmoother, add_render_arguments, open_video_writer, render, to_bgr
-from fcn_trt.segmenter import add_model_arguments
-from fcn_trt.sources import RetryPolicy, to_input_format
+from fcn_trt.cli.args import add_model_arguments, add_render_arguments, run_main
+from fcn_trt.streaming import FpsMeter, LabelSmoother, RetryPolicy, open_video_writer, render, to_bgr, to_input_format
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -112,8 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
+    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Examples:
     python samples/profile_device.py --model fcn8s.onnx --batch 4 --json profile.json
 
 Each size is warmed up first (TensorRT tactic caches, ONNX Runtime arenas), then timed by
-fcn_trt.profile.profile (the same numbers as `fcn-trt profile`): per-frame latency of Segmenter.run
+fcn_trt.tools.profile (the same numbers as `fcn-trt profile`): per-frame latency of Segmenter.run
 end to end (validation, copies, inference, postprocessing), next to the SDK's per-stage timings
 (with CUDA-event h2d / gpu_compute / d2h on the TensorRT backend).
 """
@@ -21,16 +21,16 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
-from fcn_trt.errors import ConfigError, run_cli
-from fcn_trt.profile import parse_size, profile
-from fcn_trt.segmenter import add_model_arguments
+from fcn_trt.cli.args import add_model_arguments, parse_hw, run_main
+from fcn_trt.errors import ConfigError
+from fcn_trt.tools import profile
 
 PERCENTILES = ("p50", "p90", "p99")
 
 
 def _size(text: str) -> Tuple[int, int]:
     try:
-        return parse_size(text)
+        return parse_hw(text)
     except ConfigError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -48,7 +48,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def profile_size(seg: Any, size: Tuple[int, int], batch: int, warmup: int, iters: int) -> Dict[str, Any]:
-    """One size, profiled by :func:`fcn_trt.profile.profile` (latencies per frame, warm-up excluded)."""
+    """One size, profiled by :func:`fcn_trt.tools.profile` (latencies per frame, warm-up excluded)."""
     report = profile(seg, size=size, batch=batch, frames=iters, warmup=warmup, render=False, show_progress=False)
     total = report.stage("total")
     return {
@@ -92,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
+    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

@@ -20,10 +20,8 @@ from typing import List, Optional
 import numpy as np
 
 import fcn_trt
-from fcn_trt.errors import run_cli
-from fcn_trt.render import LabelSmoother, add_render_arguments, open_video_writer, render, to_bgr
-from fcn_trt.segmenter import add_model_arguments
-from fcn_trt.sources import to_input_format
+from fcn_trt.cli.args import add_model_arguments, add_render_arguments, run_main
+from fcn_trt.streaming import LabelSmoother, open_video_writer, render, to_bgr, to_input_format
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -76,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    return run_cli(lambda: run(args))  # a user mistake: one "error: ..." line and its exit code
+    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

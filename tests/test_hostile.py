@@ -23,7 +23,7 @@ onnx = pytest.importorskip("onnx")
 import fcn_trt  # noqa: E402
 from build_engine.pipeline import export_fcn_pipeline  # noqa: E402
 from fcn_trt import errors  # noqa: E402
-from fcn_trt.sources import RetryPolicy, open_source  # noqa: E402
+from fcn_trt.streaming.sources import RetryPolicy, open_source  # noqa: E402
 
 F = np.zeros((48, 64, 3), np.uint8)
 

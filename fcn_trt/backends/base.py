@@ -1,30 +1,51 @@
-"""The interface every inference backend implements (ONNX Runtime, TensorRT).
+"""The contract every inference backend implements, and the optional capabilities it may declare.
 
 A backend runs the *whole pipeline graph*: uint8 frames in, uint8 labels (+ optional confidence
 and logits) out. It does no validation of its own: :class:`fcn_trt.Segmenter` validates frames
 before they reach it.
+
+:class:`Backend` is the lifecycle every backend has (open in ``__init__``, :meth:`Backend.infer`,
+:meth:`Backend.close`). What only some backends can do is declared by the capability Protocols
+below; callers ask ``isinstance(backend, AsyncBackend)``, never the backend's name:
+
+* :class:`AsyncBackend`: ``submit(frames) -> ticket`` returns at once, ``result(ticket)`` waits
+  (frames in flight while the host does other work);
+* :class:`StageTimed`: ``last_stage_timings`` gives device stage times of the last batch;
+* :class:`LayerProfiled`: ``profile_layers(frames, runs)`` gives per-layer times;
+* :class:`DeviceBacked`: ``device_info`` names the accelerator the backend runs on.
+
+Example:
+    >>> class Echo(Backend):
+    ...     name = "echo"
+    ...     def __init__(self, meta): self._meta = meta
+    ...     @property
+    ...     def metadata(self): return self._meta
+    ...     def infer(self, frames): return {"labels": frames[..., 0].copy()}
+    ...     def close(self): pass
+    >>> isinstance(Echo(None), AsyncBackend), isinstance(Echo(None), Backend)
+    (False, True)
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Dict, Tuple
+from typing import Any, Dict, List, Mapping, Protocol, Tuple, runtime_checkable
 
 import numpy as np
 
 from ..metadata import PipelineMetadata
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "AsyncBackend", "StageTimed", "LayerProfiled", "DeviceBacked", "LayerTimes"]
 
 
 class Backend(abc.ABC):
     """A loaded pipeline graph that can segment batches of frames.
 
     Subclasses acquire everything in ``__init__`` and release it in :meth:`close`, which must be
-    idempotent.
+    idempotent. A backend is a context manager.
     """
 
-    #: short backend name, e.g. ``"onnxruntime"`` or ``"tensorrt"``.
+    #: short backend name, e.g. ``"onnxruntime"`` or ``"tensorrt"`` (for reports only).
     name: str = ""
 
     @property
@@ -61,3 +82,51 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release every resource. Idempotent."""
+
+    def __enter__(self) -> "Backend":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: per-layer times: (layer name -> one time in ms per run, layer name -> op type, how they were measured)
+LayerTimes = Tuple[Dict[str, List[float]], Dict[str, str], str]
+
+
+@runtime_checkable
+class AsyncBackend(Protocol):
+    """A backend with frames in flight: :meth:`submit` queues a batch and returns at once."""
+
+    def submit(self, frames: np.ndarray) -> Any:
+        """Queue one validated batch; returns a ticket for :meth:`result`."""
+
+    def result(self, ticket: Any) -> Dict[str, np.ndarray]:
+        """Wait for the ticket's batch and return its outputs (arrays owned by the caller)."""
+
+
+@runtime_checkable
+class StageTimed(Protocol):
+    """A backend that times the device stages of each batch (e.g. with CUDA events)."""
+
+    @property
+    def last_stage_timings(self) -> Mapping[str, float]:
+        """Milliseconds per stage (``h2d``, ``compute``, ``d2h``) of the batch returned last; may be empty."""
+
+
+@runtime_checkable
+class LayerProfiled(Protocol):
+    """A backend that can time each layer of its graph."""
+
+    def profile_layers(self, frames: np.ndarray, runs: int, show_progress: bool = False) -> LayerTimes:
+        """Run ``frames`` ``runs`` times (after one warm-up) and return per-layer times."""
+
+
+@runtime_checkable
+class DeviceBacked(Protocol):
+    """A backend whose graph runs on a CUDA device (device memory is worth reporting)."""
+
+    @property
+    def device_info(self) -> Any:
+        """The device (:class:`fcn_trt.cuda.DeviceInfo`)."""
+

@@ -8,20 +8,24 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import tempfile
 from pathlib import Path
-from typing import Dict, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 
 import numpy as np
 
 from .._imports import require_onnxruntime
+from .._progress import progress
 from ..errors import (
     BackendUnavailableError, ClosedError, ConfigError, ConfigTypeError, ModelFormatError, ModelNotFoundError,
 )
 from ..metadata import PipelineMetadata, check_graph_io, read_onnx_metadata
-from .base import Backend
+from .base import Backend, LayerTimes
 
-__all__ = ["OnnxRuntimeBackend"]
+__all__ = ["OnnxRuntimeBackend", "parse_ort_profile"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,26 @@ def _choose_providers(ort, providers: Union[str, Sequence[str], None]) -> list:
             found=", ".join(missing), hint="install onnxruntime-gpu for CUDAExecutionProvider",
         )
     return list(providers)
+
+
+def parse_ort_profile(events: Sequence[Mapping[str, Any]], skip_runs: int = 1) -> Tuple[Dict[str, List[float]], Dict[str, str]]:
+    """Per-node kernel times (ms) from ONNX Runtime's profiling JSON (a list of trace events).
+
+    The first ``skip_runs`` occurrences of each node (the warm-up runs) are dropped.
+    """
+    times: Dict[str, List[float]] = {}
+    ops: Dict[str, str] = {}
+    seen: Dict[str, int] = {}
+    for ev in events:
+        if ev.get("cat") != "Node" or not str(ev.get("name", "")).endswith("_kernel_time"):
+            continue
+        name = str(ev["name"])[: -len("_kernel_time")]
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] <= skip_runs:
+            continue
+        times.setdefault(name, []).append(float(ev.get("dur", 0.0)) / 1000.0)  # us -> ms
+        ops[name] = str((ev.get("args") or {}).get("op_name", ""))
+    return times, ops
 
 
 class OnnxRuntimeBackend(Backend):
@@ -121,6 +145,30 @@ class OnnxRuntimeBackend(Backend):
 
     def describe(self) -> Dict[str, str]:
         return {"backend": self.name, "version": self._version, "device": ",".join(self._providers)}
+
+    def profile_layers(self, frames: np.ndarray, runs: int, show_progress: bool = False) -> LayerTimes:
+        """Per-node kernel times over ``runs`` runs after one warm-up, from ONNX Runtime's profiler.
+
+        A separate profiling session on the same model and providers (profiling slows every run
+        of the session it is on). Capability :class:`~fcn_trt.backends.base.LayerProfiled`.
+        """
+        ort = require_onnxruntime("ONNX Runtime layer profile")
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        opts.enable_profiling = True
+        with tempfile.TemporaryDirectory(prefix="fcn_trt_profile.") as tmp:
+            opts.profile_file_prefix = os.path.join(tmp, "ort")
+            sess = ort.InferenceSession(str(self.path), sess_options=opts, providers=list(self._providers))
+            for _ in progress(range(runs + 1), desc="layers", enabled=show_progress):
+                sess.run(self._output_names, {"frame": frames})
+            path = sess.end_profiling()
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        events = data["traceEvents"] if isinstance(data, dict) else data
+        times, ops = parse_ort_profile(events, skip_runs=1)
+        return times, ops, (
+            f"ONNX Runtime profiling (enable_profiling), per-node kernel time, mean of {runs} runs after 1 warm-up, "
+            f"separate session on the same model and providers")
 
     def close(self) -> None:
         if not self._closed:

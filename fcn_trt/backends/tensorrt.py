@@ -120,23 +120,35 @@ def _np_dtype(trt: Any, dtype: Any) -> Any:
     )
 
 
-def _make_logger(trt: Any) -> Any:
-    """A ``trt.ILogger`` that forwards to :mod:`logging` and keeps the warnings/errors it saw."""
+def _make_logger(trt: Any, verbose: bool = True) -> Any:
+    """The one ``trt.ILogger`` of fcn_trt (backend, ``inspect`` and the engine builder share it).
+
+    It forwards TensorRT's messages to :mod:`logging` and keeps what a typed error should quote:
+    ``messages`` (warnings and errors, emptied by ``drain()``) and ``errors`` (errors only).
+    INFO/VERBOSE messages go to DEBUG when ``verbose``, else nowhere.
+    """
+    levels = {
+        trt.ILogger.INTERNAL_ERROR: logging.CRITICAL,
+        trt.ILogger.ERROR: logging.ERROR,
+        trt.ILogger.WARNING: logging.WARNING,
+        trt.ILogger.INFO: logging.DEBUG if verbose else logging.NOTSET,
+        trt.ILogger.VERBOSE: logging.DEBUG if verbose else logging.NOTSET,
+    }
 
     class _CapturingLogger(trt.ILogger):  # type: ignore[misc, name-defined]
         def __init__(self) -> None:
             trt.ILogger.__init__(self)
             self.messages: List[str] = []
+            self.errors: List[str] = []
 
         def log(self, severity: Any, msg: str) -> None:
-            if severity in (trt.ILogger.INTERNAL_ERROR, trt.ILogger.ERROR):
+            level = levels.get(severity, logging.WARNING)
+            if level >= logging.WARNING:
                 self.messages.append(str(msg))
-                log.error("TensorRT: %s", msg)
-            elif severity == trt.ILogger.WARNING:
-                self.messages.append(str(msg))
-                log.warning("TensorRT: %s", msg)
-            else:
-                log.debug("TensorRT: %s", msg)
+            if level >= logging.ERROR:
+                self.errors.append(str(msg))
+            if level != logging.NOTSET:
+                log.log(min(level, logging.ERROR), "TensorRT: %s", msg)
 
         def drain(self) -> List[str]:
             out, self.messages = self.messages, []
@@ -506,6 +518,14 @@ class TensorRTBackend(Backend):
         """
         self._check_open()
         return self._context
+
+    def profile_layers(self, frames: np.ndarray, runs: int, show_progress: bool = False) -> Any:
+        """Per-layer times over ``runs`` runs (capability :class:`~fcn_trt.backends.base.LayerProfiled`)."""
+        from ._trt_layers import profile_layers
+
+        # a replayed CUDA graph reports no layer times: a second backend on the shared engine, graphs off
+        with TensorRTBackend(self.path, device=self._device, cuda_graph=False) as plain:
+            return profile_layers(self._trt, plain, frames, runs, show_progress)
 
     @property
     def last_stage_timings(self) -> Dict[str, float]:

@@ -1,12 +1,5 @@
-"""Dataset readers and writers (PASCAL VOC segmentation layout).
+"""Deprecated alias of :mod:`fcn_trt.eval.voc` (moved after 0.1.0; removed in the next release)."""
 
-Example:
-    >>> from fcn_trt.datasets import VocDataset
-    >>> ds = VocDataset("VOCdevkit/VOC2012", split="val")   # doctest: +SKIP
-"""
+from .._deprecated import reexport
 
-from __future__ import annotations
-
-from .voc import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
-
-__all__ = ["VocDataset", "VocSample", "read_label_png", "save_label_png", "write_split", "write_voc_sample"]
+reexport(__name__, "fcn_trt.eval.voc", globals())

@@ -47,6 +47,6 @@ def write_image_folder(folder: Path, frames) -> Path:
 
 
 def scene_frames(n: int, size=(64, 64), seed: int = 100):
-    from fcn_trt.scenes import generate_frame
+    from fcn_trt.streaming.scenes import generate_frame
 
     return [generate_frame(seed + i, size) for i in range(n)]

@@ -9,8 +9,8 @@ import pytest
 from onnx import TensorProto
 
 from build_engine.pipeline import export_fcn_pipeline
+from build_engine.cli.fp16 import add_parser as add_fp16_parser
 from build_engine.precision import (
-    add_fp16_parser,
     network_to_fp16,
     pipeline_metadata,
     split_pipeline,
@@ -144,7 +144,7 @@ def test_fp16_cli(tmp_path, capsys):
 
 def test_fp16_storage_is_not_mistaken_for_fp16_compute(fcn_fp32, tmp_path):
     """fp16 weights behind a Cast to fp32 (the demo model's storage) still get converted to fp16 compute."""
-    from build_engine.train_demo import store_weights_fp16
+    from build_engine.training.train_demo import store_weights_fp16
 
     stored = store_weights_fp16(onnx.load(str(fcn_fp32)), min_elements=1)
     m = to_fp16_pipeline(stored, tmp_path / "m16.onnx")

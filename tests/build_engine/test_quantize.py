@@ -135,7 +135,7 @@ def test_calibration_cache(calib_dir, tmp_path, scenes):
 def test_calibration_from_video_and_voc(tmp_path, scenes):
     import cv2
 
-    from fcn_trt.datasets import write_split, write_voc_sample
+    from fcn_trt.eval.voc import write_split, write_voc_sample
 
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))
@@ -202,7 +202,7 @@ def test_keep_float_leaves_named_layers_unquantized(fcn, scenes, tmp_path):
 
 def test_fp16_stored_weights_still_get_per_channel_scales(fcn, scenes, tmp_path):
     """Weights stored as fp16 + Cast (the demo model's storage) are folded before quantization."""
-    from build_engine.train_demo import store_weights_fp16
+    from build_engine.training.train_demo import store_weights_fp16
 
     stored = store_weights_fp16(onnx.load(str(fcn)), min_elements=1)
     assert any(n.op_type == "Cast" and n.input[0].endswith("/fp16") for n in stored.graph.node)

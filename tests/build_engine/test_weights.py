@@ -128,7 +128,7 @@ def test_state_dict_to_numpy_rejects_duplicates_and_non_tensors():
 
 # --- .pth -----------------------------------------------------------------------------------------
 def _torch_net(variant="fcn8s", n_class=5, width_divisor=16, seed=0):
-    from build_engine.torch_fcn import build_torch_fcn, randomize_fcn_
+    from build_engine.training.torch_fcn import build_torch_fcn, randomize_fcn_
 
     return randomize_fcn_(build_torch_fcn(variant, n_class, width_divisor), seed=seed)
 
@@ -220,7 +220,7 @@ def test_pth_without_torch_says_how_to_install(tmp_path, monkeypatch):
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("width_divisor", [1, 8])
 def test_torch_fcn_parameters_match_fcn_parameter_shapes(variant, width_divisor):
-    from build_engine.torch_fcn import build_torch_fcn
+    from build_engine.training.torch_fcn import build_torch_fcn
 
     with torch.device("meta"):  # shapes only: no 134 M-parameter allocation
         net = build_torch_fcn(variant, 21, width_divisor)

@@ -32,7 +32,7 @@ def check_error(args, code, needle):
 
 def main(exe: Path, model: Path, work: Path) -> int:
     from fcn_trt import Segmenter
-    from fcn_trt.scenes import generate_frame
+    from fcn_trt.streaming.scenes import generate_frame
 
     if work.exists():
         shutil.rmtree(work)

@@ -94,7 +94,7 @@ def run_cases(seg, cases, out: Path, batch: bool = False) -> list:
 def main(out: Path, demo: Path) -> int:
     from fcn_trt import Segmenter
     from fcn_trt.metadata import read_onnx_metadata
-    from fcn_trt.scenes import generate_frame
+    from fcn_trt.streaming.scenes import generate_frame
     from fcn_trt.sidecar import EngineInfo, EngineSidecar, write_sidecar
 
     if out.exists():

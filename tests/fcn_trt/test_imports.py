@@ -48,8 +48,9 @@ def test_package_that_fails_to_import_reports_why(monkeypatch):
 
 
 def test_call_sites_use_the_shared_helper(monkeypatch):
-    from fcn_trt import render, sources
     from fcn_trt.backends.tensorrt import import_tensorrt
+    from fcn_trt.streaming import drawing as render
+    from fcn_trt.streaming import sources
 
     monkeypatch.setitem(sys.modules, "cv2", None)
     monkeypatch.setitem(sys.modules, "tensorrt", None)

@@ -10,7 +10,14 @@ import pytest
 import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt.errors import (
-    ClosedError, ConfigError, EmptyFrameError, FrameDtypeError, FrameShapeError, MetadataError, ModelFormatError,
+    ClosedError,
+    ConfigError,
+    EmptyFrameError,
+    FrameDtypeError,
+    FrameShapeError,
+    InputError,
+    MetadataError,
+    ModelFormatError,
     ModelNotFoundError,
 )
 
@@ -147,7 +154,8 @@ def test_explicit_backend_override(model_path):
 def test_add_model_arguments():
     import argparse
 
-    from fcn_trt.segmenter import BACKENDS, add_model_arguments
+    from fcn_trt.cli.args import add_model_arguments
+    from fcn_trt.segmenter import BACKENDS
 
     p = argparse.ArgumentParser()
     add_model_arguments(p, default="selfie")
@@ -156,3 +164,76 @@ def test_add_model_arguments():
     with pytest.raises(SystemExit):
         p.parse_args(["--backend", "cuda"])
     assert set(BACKENDS) == {"onnxruntime", "tensorrt"}
+
+
+# --- the one frame path and the backend seam ------------------------------------------------------
+def test_run_is_collect_of_submit(seg):
+    fs = frames(3, seed=4)
+    tickets = [seg.submit(f) for f in fs]
+    for f, t in zip(fs, tickets):
+        r = seg.collect(t)
+        np.testing.assert_array_equal(r.labels, seg.run(f).labels)
+        assert set(r.timings) == {"validate", "infer", "postprocess", "total"}
+        assert r.timings["total"] >= r.timings["infer"] + r.timings["validate"] > 0
+    batch = seg.collect_batch(seg.submit_batch(fs))
+    assert [r.labels.tolist() for r in batch] == [seg.run(f).labels.tolist() for f in fs]
+
+
+def test_a_ticket_is_collected_once_and_only_by_its_segmenter(seg, model_path):
+    t = seg.submit(frames(1)[0])
+    seg.collect(t)
+    with pytest.raises(InputError, match="not yet collected"):
+        seg.collect(t)
+    with fcn_trt.Segmenter(model_path) as other:
+        with pytest.raises(InputError, match="this Segmenter"):
+            other.collect(seg.submit(frames(1)[0]))
+    with pytest.raises(InputError, match="collect_batch"):
+        seg.collect(seg.submit_batch(frames(2)))
+
+
+def test_segmenter_accepts_an_opened_backend_and_owns_it(model_path):
+    from fcn_trt.backends.onnxruntime import OnnxRuntimeBackend
+
+    backend = OnnxRuntimeBackend(model_path, threads=1)
+    with fcn_trt.Segmenter(backend) as s:
+        assert s.backend is backend and s.model_path == model_path and not s.asynchronous
+        assert s.run(frames(1)[0]).labels.shape == (61, 83)
+    assert backend._closed  # closed with the Segmenter
+    with pytest.raises(InputError, match="no backend name or options"):
+        fcn_trt.Segmenter(OnnxRuntimeBackend(model_path), threads=2)
+
+
+def test_a_custom_backend_plugs_in_without_a_name_switch(seg):
+    from fcn_trt.backends.base import AsyncBackend, Backend, LayerProfiled, StageTimed
+
+    class Constant(Backend):  # a minimal third-party backend: no submit, no stage timings
+        def __init__(self, meta):
+            self._meta, self.closed = meta, False
+
+        @property
+        def metadata(self):
+            return self._meta
+
+        def infer(self, frames):
+            return {"labels": np.full(frames.shape[:3], 2, np.uint8)}
+
+        def close(self):
+            self.closed = True
+
+    backend = Constant(seg.metadata)
+    assert not isinstance(backend, (AsyncBackend, StageTimed, LayerProfiled))
+    with fcn_trt.Segmenter(backend) as s:
+        assert s.model_path is None and "Constant" in repr(s)
+        assert (s.run(frames(1)[0]).labels == 2).all()
+        assert [r.sequence for r in s.stream([frames(1)[0]] * 3)] == [0, 1, 2]
+    assert backend.closed
+
+
+def test_open_backend_table():
+    from fcn_trt.backends import BACKEND_SPECS, backend_for_path, backend_spec
+
+    assert backend_for_path("a.PLAN") == "tensorrt" and backend_for_path("a.onnx") == "onnxruntime"
+    assert backend_spec("a.engine").on_device and not backend_spec("a.engine", "onnxruntime").on_device
+    assert {s.name for s in BACKEND_SPECS} == {"onnxruntime", "tensorrt"}
+    with pytest.raises(ConfigError, match="suffix"):
+        backend_for_path("a.bin")

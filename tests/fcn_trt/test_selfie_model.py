@@ -14,7 +14,7 @@ import onnxruntime as ort
 import pytest
 
 import fcn_trt
-from build_engine.mediapipe_selfie import SELFIE_SHA256, extract_bare_network, selfie_mask
+from build_engine.recipes.mediapipe_selfie import SELFIE_SHA256, extract_bare_network, selfie_mask
 
 cv2 = pytest.importorskip("cv2")
 

@@ -112,7 +112,7 @@ def test_hardware_compatible_engines_load_on_any_ampere_plus():
 def test_inspect_without_tensorrt_shows_sidecar_and_why_no_tensors(tmp_path, monkeypatch):
     import sys
 
-    from fcn_trt.inspect_engine import format_report, inspect_engine
+    from fcn_trt.tools.inspect import format_report, inspect_engine
 
     engine = tmp_path / "m.engine"
     engine.write_bytes(b"\0" * 1024)
@@ -130,7 +130,7 @@ def test_inspect_with_fakes_lists_io_tensors(fake_trt, fake_cuda, tmp_path, caps
     import argparse
 
     from build_engine.trt_builder import BuildConfig, build_engine
-    from fcn_trt.inspect_engine import add_inspect_parser
+    from fcn_trt.cli.inspect import add_parser as add_inspect_parser
     from tests.build_engine.test_trt_builder import tiny_pipeline
 
     graph = tiny_pipeline(tmp_path / "t.onnx")

@@ -14,7 +14,7 @@ from build_engine.fcn import structured_random_fcn_weights
 from build_engine.pipeline import export_fcn_pipeline, save_model, wrap_network
 from fcn_trt.errors import ConfigError
 from fcn_trt.metadata import PipelineMetadata
-from fcn_trt.scenes import generate_frame
+from fcn_trt.streaming.scenes import generate_frame
 from fcn_trt.tiling import segment_tiled, tile_grid, tile_starts
 
 CLASSES = 5

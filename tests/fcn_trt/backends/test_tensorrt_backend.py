@@ -609,6 +609,19 @@ def test_segmenter_uses_the_backend(tmp_path, fake_trt, fake_cuda):
     np.testing.assert_array_equal(result.labels, ort_run(tmp_path / "m.onnx", frame[None])["labels"][0])
 
 
+def test_declares_its_capabilities(tmp_path, fake_trt, fake_cuda):
+    from fcn_trt import Segmenter
+    from fcn_trt.backends.base import AsyncBackend, DeviceBacked, LayerProfiled, StageTimed
+
+    engine = make_engine(tmp_path, fake_trt)
+    with TensorRTBackend(engine) as be:
+        assert all(isinstance(be, c) for c in (AsyncBackend, StageTimed, LayerProfiled, DeviceBacked))
+        with Segmenter(be) as seg:
+            assert seg.asynchronous and seg.model_path == engine
+            t0, t1 = seg.submit(rand_frames((24, 40, 3), 1)), seg.submit(rand_frames((24, 40, 3), 2))
+            assert seg.collect(t1).labels.shape == seg.collect(t0).labels.shape == (24, 40)
+
+
 # --- the real thing -------------------------------------------------------------------------------
 @pytest.mark.gpu
 def test_real_tensorrt_matches_onnxruntime(tmp_path):

@@ -1,0 +1,124 @@
+"""fcn-trt selfcheck on the strict TensorRT + CUDA fakes (and its no-GPU behaviour)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import onnx
+import pytest
+
+from fcn_trt.cli import main
+from fcn_trt.cli.selfcheck import build_with_build_engine
+from fcn_trt.errors import BackendUnavailableError, ConfigError, NoCudaDeviceError
+from fcn_trt.tools.check import LatencyStats, latency_stats, selfcheck
+from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
+from tests.fcn_trt.backends.test_tensorrt_backend import make_engine, tiny_pipeline
+
+
+def _argmin_pipeline(path):
+    """Same IO as the tiny pipeline, different labels (ArgMin): a reference that disagrees."""
+    tiny_pipeline(path)
+    model = onnx.load(str(path))
+    for node in model.graph.node:
+        if node.op_type == "ArgMax":
+            node.op_type = "ArgMin"
+    onnx.save(model, str(path))
+    return path
+
+
+def test_latency_stats():
+    s = latency_stats([float(v) for v in range(1, 101)])
+    assert isinstance(s, LatencyStats) and (s.count, s.p50_ms, s.mean_ms, s.min_ms, s.max_ms) == (100, 50.5, 50.5, 1.0, 100.0)
+    assert s.p99_ms == pytest.approx(99.01)
+
+
+def test_selfcheck_engine_agrees_with_onnxruntime(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt)  # m.engine + m.engine.json next to m.onnx
+    report = selfcheck(engine, frames=5, size=(24, 40), warmup=2)
+    assert report.agreement == 1.0 and report.worst_frame_agreement == 1.0 and report.passed
+    assert report.frames == 5 and report.frame_shape == (1, 24, 40, 3)
+    assert report.tensorrt.count == 5 and report.onnxruntime.count == 5
+    assert report.tensorrt.p99_ms >= report.tensorrt.p50_ms > 0
+    assert report.backend["version"] == fake_trt.__version__
+    assert report.onnx.endswith("m.onnx") and not report.built
+    text = report.summary()
+    assert text.splitlines()[-1] == "PASS" and "label agreement: 100.000%" in text
+    # timed frames + warm-up ran through TensorRT
+    assert len(fake_trt._fake.executions) == 7
+    assert fake_cuda.DEVICE_MEMORY.live_allocations() == {}
+
+
+def test_selfcheck_cli_fails_below_budget(tmp_path, fake_trt, fake_cuda, capsys):
+    engine = make_engine(tmp_path, fake_trt)
+    other = _argmin_pipeline(tmp_path / "argmin.onnx")
+    code = main(["selfcheck", str(engine), "--onnx", str(other), "--frames", "3", "--size", "16x16", "--warmup", "0"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.strip().splitlines()[-1].startswith("FAIL")
+    report = selfcheck(engine, onnx=other, frames=3, size=(16, 16))
+    assert report.agreement < 0.5 and not report.passed
+
+
+def test_selfcheck_cli_passes(tmp_path, fake_trt, fake_cuda, capsys):
+    engine = make_engine(tmp_path, fake_trt)
+    code = main(["selfcheck", str(engine), "--frames", "2", "--size", "16x24", "--no-cuda-graph"])
+    out = capsys.readouterr().out
+    assert code == 0 and "PASS" in out and "CUDA graph off" in out
+
+
+def test_selfcheck_without_gpu_is_one_line(tmp_path, fake_trt, fake_cuda, capsys):
+    engine = make_engine(tmp_path, fake_trt)
+    fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
+    with pytest.raises(NoCudaDeviceError):
+        selfcheck(engine, frames=1)
+    code = main(["selfcheck", str(engine)])
+    err = capsys.readouterr().err.strip()
+    assert code == NoCudaDeviceError.exit_code != 0
+    assert len(err.splitlines()) == 1 and "no usable CUDA device" in err and "cudaErrorInsufficientDriver" in err
+    assert "Runtime" not in fake_trt._fake.created
+
+
+def test_selfcheck_without_cuda_python(tmp_path, monkeypatch):
+    onnx_path = tiny_pipeline(tmp_path / "m.onnx")
+    for name in ("cuda", "cuda.bindings", "cuda.bindings.runtime", "cuda.cudart"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(BackendUnavailableError) as exc:
+        selfcheck(onnx_path, frames=1)
+    assert 'pip install "fcn-trt[tensorrt]"' in str(exc.value)
+
+
+def test_selfcheck_engine_needs_a_reference(tmp_path, fake_trt, fake_cuda):
+    engine = make_engine(tmp_path, fake_trt)
+    (tmp_path / "m.onnx").unlink()
+    with pytest.raises(ConfigError) as exc:
+        selfcheck(engine, frames=1)
+    assert "--onnx" in str(exc.value)
+
+
+@pytest.mark.parametrize("bad", [{"frames": 0}, {"budget": 1.5}])
+def test_selfcheck_bad_options(tmp_path, bad):
+    with pytest.raises(ConfigError):
+        selfcheck(tiny_pipeline(tmp_path / "m.onnx"), **bad)
+
+
+def test_selfcheck_builds_from_onnx(tmp_path, fake_trt, fake_cuda):
+    onnx_path = tiny_pipeline(tmp_path / "m.onnx")
+    out = tmp_path / "built.engine"
+    report = selfcheck(onnx_path, frames=2, size=(100, 2000), engine_out=out, warmup=0, build=build_with_build_engine)
+    assert report.built and report.passed and out.is_file() and (tmp_path / "built.engine.json").is_file()
+
+
+def test_the_library_selfcheck_never_builds_by_itself(tmp_path, fake_trt, fake_cuda):
+    onnx_path = tiny_pipeline(tmp_path / "m.onnx")
+    with pytest.raises(ConfigError, match="build=") as exc:
+        selfcheck(onnx_path, frames=1)
+    assert "fcn-trt selfcheck m.onnx" in str(exc.value)
+    assert "Runtime" not in fake_trt._fake.created  # nothing was built or deserialised
+
+
+@pytest.mark.gpu
+def test_selfcheck_real_gpu(tmp_path):
+    report = selfcheck(tiny_pipeline(tmp_path / "m.onnx"), frames=8, size=(480, 640), build=build_with_build_engine)
+    assert report.passed, report.summary()
+    assert np.isfinite(report.tensorrt.p99_ms)
