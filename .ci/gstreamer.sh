@@ -13,7 +13,7 @@ apt-get install -y -q --no-install-recommends python3-opencv python3-venv \
 .venv-gst/bin/pip install -q -e . pytest onnxruntime
 .venv-gst/bin/python - <<'PY'
 import cv2
-from fcn_trt.sources import gstreamer_available
+from fcn_trt.streaming.sources import gstreamer_available
 assert gstreamer_available(), "cv2 %s from %s has no GStreamer (shadowed by a pip wheel?)" % (cv2.__version__, cv2.__file__)
 print("cv2", cv2.__version__, "from", cv2.__file__, "with GStreamer")
 PY
