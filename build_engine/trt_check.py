@@ -12,9 +12,10 @@ TensorRT releases pin as their ``parsers/onnx`` submodule:
 
 * TensorRT v8.6.1 -> onnx/onnx-tensorrt 6ba67d3 (release/8.6-GA);
 * TensorRT v10.3.0 -> 62bdde2a, not readable here: the 10.x rules are read at the 10.1-GA release
-  (96e7811) and cross-checked against the parser pinned by v10.16 (6bde659, ModelImporter.cpp);
-* TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp and onnxOpImporters.cpp read), v11.1 -> 7c51a63
-  (docs/operators.md read); plus the TensorRT 8.6.1 / 10.3.0 / 11.1 C++ headers.
+  (96e7811), corrected by the parser changes the TensorRT 10.2/10.3 changelogs list, and cross-checked
+  against the parser pinned by v10.16 (6bde659, ModelImporter.cpp);
+* TensorRT v11.0 -> 5ab48c5 (ModelImporter.cpp, onnxOpCheckers.cpp, parts of onnxOpImporters.cpp read),
+  v11.1 -> 7c51a63 (docs/operators.md read); plus the TensorRT 8.6.1 / 10.3.0 / 11.1 C++ headers.
 
 What this proves and what it does not: see docs/TENSORRT_RULES.md. It needs neither TensorRT nor a GPU
 (onnx + numpy only).
@@ -29,7 +30,7 @@ Example:
     ...     [helper.make_tensor_value_info("labels", TensorProto.UINT8, [1, 4])])
     >>> report = check_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
     >>> report.ok, [(v.rule, v.node, v.targets) for v in report.violations][:1]
-    (False, [('uint8-intermediate', 'to_u8', ('8.6', '10'))])
+    (False, [('uint8-intermediate', 'to_u8', ('8.6',))])
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import onnx
@@ -57,7 +58,6 @@ __all__ = [
     "target_for_version",
     "check_model",
     "ensure_compatible",
-    "add_check_parser",
 ]
 
 log = logging.getLogger("build_engine.trt_check")
@@ -267,14 +267,22 @@ class _Graph:
                 self.dtypes[vi.name] = vi.type.tensor_type.elem_type
 
     def _infer_dtypes(self) -> None:
+        # A copy without the weights' data (a canonical FCN-8s carries 0.5 GB of them): shape
+        # inference needs only their types and dims; small constants keep their values (shapes).
         light = onnx.ModelProto()
-        light.CopyFrom(self.model)
-        for t in light.graph.initializer:
-            if int(np.prod(t.dims, dtype=np.int64)) > _STRIP_ABOVE and t.data_type in _FLOATS + (TensorProto.INT8,):
-                t.ClearField("raw_data")
-                t.ClearField("float_data")
-                t.ClearField("int32_data")
-                t.data_location = TensorProto.DEFAULT
+        light.ir_version = self.model.ir_version
+        light.opset_import.extend(self.model.opset_import)
+        light.functions.extend(self.model.functions)
+        src = self.model.graph
+        light.graph.node.extend(src.node)
+        light.graph.input.extend(src.input)
+        light.graph.output.extend(src.output)
+        light.graph.value_info.extend(src.value_info)
+        for t in src.initializer:
+            if int(np.prod(t.dims, dtype=np.int64)) > _STRIP_ABOVE:
+                light.graph.initializer.add(name=t.name, data_type=t.data_type, dims=t.dims)
+            else:
+                light.graph.initializer.append(t)
         try:
             inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False)
         except Exception as exc:  # noqa: BLE001 - a graph onnx cannot type is checked with what is declared
@@ -405,7 +413,8 @@ def _check_opset(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 
 _UNSUPPORTED_OP_SOURCES = {
     "8.6": _P86 + " ModelImporter.cpp:160-168, builtin_op_importers.cpp:5395-5405, docs/operators.md:17-197",
-    "10": _P10 + " ModelImporter.cpp:160-167, onnxOpImporters.cpp:6438-6448, docs/operators.md:19-214",
+    "10": _P10 + " ModelImporter.cpp:155-167, onnxOpCheckers.cpp:772-782, onnxOpImporters.cpp:6438-6448, "
+          "docs/operators.md:19-214",
     "11": _P110 + " ModelImporter.cpp parseNode (importer lookup, FallbackPluginImporter); "
           + _P111 + " docs/operators.md",
 }
@@ -434,17 +443,17 @@ def _check_ops(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 
 # convertDtype(): 6ba67d3 onnx2trt_utils.cpp:346-365; 96e7811 importerUtils.cpp:314-335 (10.x adds BF16,
 # native INT64, FP8 E4M3FN, INT4); 11.1 docs/operators.md:7 adds FP4.
-_DTYPES = {
+_DTYPES: Dict[str, Set[int]] = {
     "8.6": {TensorProto.DOUBLE, TensorProto.FLOAT, TensorProto.INT8, TensorProto.UINT8, TensorProto.FLOAT16,
             TensorProto.BOOL, TensorProto.INT32, TensorProto.INT64},
 }
 _DTYPES["10"] = _DTYPES["8.6"] | {TensorProto.BFLOAT16, TensorProto.FLOAT8E4M3FN, TensorProto.INT4}
-_DTYPES["11"] = _DTYPES["10"] | {getattr(TensorProto, "FLOAT4E2M1", -1)}
+_DTYPES["11"] = _DTYPES["10"] | {int(getattr(TensorProto, "FLOAT4E2M1", -1))}
 _DTYPE_SOURCES = {
     "8.6": _P86 + " onnx2trt_utils.cpp:346-365, builtin_op_importers.cpp:294, ModelImporter.cpp:266",
     "10": _P10 + " importerUtils.cpp:314-335, onnxOpCheckers.cpp:178-185 (static check before the importer), "
           "ModelImporter.cpp:362",
-    "11": _P110 + " onnxOpImporters.cpp Cast ('Unsupported cast!'); " + _P111 + " docs/operators.md:7",
+    "11": _P110 + " onnxOpCheckers.cpp (Cast checker); " + _P111 + " docs/operators.md:7",
 }
 
 
@@ -464,7 +473,7 @@ def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
             if node.op_type == "Cast":
                 to = g.attr(node, "to")
                 if to is not None and to not in ok:
-                    msg = "Unsupported cast!" if t == "11" else "Unsupported data type for the Cast operator!"
+                    msg = "Unsupported data type for the Cast operator!"
                     yield _v("unsupported-dtype", g, i, (t,), msg + " (to %s)" % _dtype_name(to),
                              "cast to a type TensorRT has (float, float16, int32, int64, int8, uint8, bool)",
                              _DTYPE_SOURCES[t], _CODE_INVALID_NODE)
@@ -550,14 +559,16 @@ def _check_int64_clamp(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
 # ------------------------------------------------------------------------------------------------
 # UINT8 placement
 # ------------------------------------------------------------------------------------------------
+# The 8.6 text as trtexec 8.6.1 prints it: NVIDIA/TensorRT#2809 ("ModelImporter.cpp:253 In function parseGraph:
+# [8] Assertion failed: legalUINT8 && ..."); ASSERT/ASSERT_NODE formats: 6ba67d3 Status.hpp:29-36, 96e7811 :64-73.
 _UINT8_INTERMEDIATE_SOURCES = {
-    "8.6": _P86 + " ModelImporter.cpp:241-253",
-    "10": _P10 + " ModelImporter.cpp:241-256; " + _P1016 + " ModelImporter.cpp parseNode",
+    "8.6": _P86 + " ModelImporter.cpp:241-253, Status.hpp:29-36; NVIDIA/TensorRT#2809 (trtexec 8.6.1 output)",
+    "10": _P10 + " ModelImporter.cpp:241-256, Status.hpp:64-73; " + _P1016 + " ModelImporter.cpp parseNode",
     "11": _P110 + " ModelImporter.cpp parseNode (UINT8 legal only as graph output or Constant)",
 }
 _UINT8_MESSAGES = {
-    "8.6": "TensorRT does not support UINT8 types for intermediate tensors!",
-    "10": "TensorRT does not support UINT8 types for intermediate tensors!",
+    "8.6": 'Assertion failed: legalUINT8 && "TensorRT does not support UINT8 types for intermediate tensors!"',
+    "10": "Assertion failed: legalUINT8: TensorRT does not support UINT8 types for intermediate tensors!",
     "11": "TensorRT does not support UINT8 types for intermediate tensors. For UINT8 quantization, the "
           "kIMPORT_UINT8_QUANTIZATION flag must be set. (DLA version >= 3.16 only)",
 }
@@ -663,7 +674,7 @@ def _check_cast_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation
 # ------------------------------------------------------------------------------------------------
 # per-operator input types (docs/operators.md "Supported Types")
 # ------------------------------------------------------------------------------------------------
-_ONNX_TO_DOC = {
+_ONNX_TO_DOC: Dict[int, str] = {
     TensorProto.FLOAT: "FP32", TensorProto.FLOAT16: "FP16", TensorProto.BFLOAT16: "BF16", TensorProto.INT32: "INT32",
     TensorProto.INT64: "INT64", TensorProto.INT8: "INT8", TensorProto.UINT8: "UINT8", TensorProto.BOOL: "BOOL",
     TensorProto.DOUBLE: "FP32", TensorProto.FLOAT8E4M3FN: "FP8", TensorProto.INT4: "INT4",
@@ -729,7 +740,7 @@ def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 _RESIZE_MODE_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
     "10": _P10 + " onnxOpCheckers.cpp:555-563",
-    "11": _P111 + " docs/operators.md (Resize: supported modes nearest, linear)",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
 }
 
 
@@ -752,7 +763,7 @@ _CTM_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
     "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at onnxOpImporters.cpp:4477 "
           "is not reached)",
-    "11": _P111 + " docs/operators.md (Resize: supported transformation modes)",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
 }
 
 
@@ -770,16 +781,16 @@ def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation
             continue
         for t in targets:
             msg = ("TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
-                   "align_corners transformation modes!" if t != "11"
-                   else "Unsupported coordinate transformation mode %s" % ctm)
+                   "align_corners transformation modes!")
             yield _v("resize-coordinate-mode", g, i, (t,), msg,
                      "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric", _CTM_SOURCES[t])
 
 
-_TF_NN_SOURCE = _P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577"
+_TF_NN_SOURCE = (_P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577; " + _P110
+                 + " onnxOpCheckers.cpp (Resize checker)")
 
 
-@_rule("resize-tf-nearest-mode", ("8.6", "10"), "tf_half_pixel_for_nn only with nearest_mode round_prefer_floor",
+@_rule("resize-tf-nearest-mode", TARGETS, "tf_half_pixel_for_nn only with nearest_mode round_prefer_floor",
        _TF_NN_SOURCE)
 def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
@@ -796,8 +807,7 @@ _RESIZE_OPSET18_SOURCES = {
     "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
            "attributes; OnnxAttrs ignores attributes an importer does not read)",
     "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
-    "11": _P111 + " docs/operators.md (Resize: 'Supported aspect ratio policy: stretch', 'Antialiasing is not "
-          "supported')",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
 }
 _RESIZE_OPSET18_SOURCE = "; ".join("%s: %s" % (t, v) for t, v in _RESIZE_OPSET18_SOURCES.items())
 
@@ -809,7 +819,7 @@ def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Vio
             for t in targets:
                 msg = {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
                        "10": "Antialiasing is not supported currently.",
-                       "11": "Antialiasing is not supported."}[t]
+                       "11": "Antialiasing is not supported currently."}[t]
                 yield _v("resize-antialias", g, i, (t,), msg, "drop antialias (or blur explicitly before downscaling)",
                          _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
                          parser_error=t != "8.6")
@@ -823,11 +833,49 @@ def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violat
                 msg = {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from "
                               "ONNX Runtime",
                        "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
-                       "11": "Supported aspect ratio policy: `stretch`."}[t]
+                       "11": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."}[t]
                 yield _v("resize-aspect-ratio", g, i, (t,), msg,
                          "compute the target sizes in the graph and use the default policy 'stretch'",
                          _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
                          parser_error=t != "8.6")
+
+
+_RESIZE_AXES_SOURCES = {
+    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 (never reads the opset-18 axes attribute)",
+    "10": _P10 + " onnxOpCheckers.cpp:596-600, onnxOpImporters.cpp:4413-4426, 4626-4632",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker: unique axes); " + _P111
+          + " docs/operators.md (Resize: 'When scales is a tensor input, axes must be an iota vector')",
+}
+
+
+@_rule("resize-axes", TARGETS, "Resize axes (opset 18) unique, and the full iota when scales is not a constant",
+       "; ".join("%s: %s" % (t, s) for t, s in _RESIZE_AXES_SOURCES.items()))
+def _check_resize_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        axes = g.attr(node, "axes") if node.op_type == "Resize" else None
+        if not axes:
+            continue
+        rank = g.ranks.get(node.input[0]) if node.input else None
+        norm = [a + rank if (a < 0 and rank) else a for a in axes]
+        iota = rank is not None and norm == list(range(rank))
+        scales = node.input[2] if len(node.input) > 2 else ""
+        dynamic_scales = bool(scales) and not g.is_const(scales) and not (len(node.input) > 3 and node.input[3])
+        for t in targets:
+            if t == "8.6":
+                if not iota:
+                    yield _v("resize-axes", g, i, (t,),
+                             "no parser error: the 8.x importer ignores axes and resizes with the scales/sizes as "
+                             "given for every dimension", "give scales/sizes for every dimension, without axes",
+                             _RESIZE_AXES_SOURCES[t], parser_error=False)
+            elif len(set(norm)) != len(norm):
+                yield _v("resize-axes", g, i, (t,), "The input axes must have unique elements.",
+                         "list each resized axis once", _RESIZE_AXES_SOURCES[t], _CODE_INVALID_NODE)
+            elif dynamic_scales and not iota:
+                yield _v("resize-axes", g, i, (t,),
+                         "Currently, `axes` attribute is supported with `scales` tensor only when it's trivial i.e. "
+                         "it's an iota vector of same length as input rank.",
+                         "make scales an initializer, or give scales for every dimension without axes",
+                         _RESIZE_AXES_SOURCES[t])
 
 
 _RESIZE_DIMS_SOURCES = {
@@ -844,8 +892,10 @@ def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
         if node.op_type != "Resize":
             continue
         mode = g.attr(node, "mode", "nearest")
-        n = {"linear": 3, "cubic": 2}.get(mode)
-        scales = g.const(node.input[2]) if n and g.opset >= 11 and len(node.input) > 2 else None
+        if mode not in ("linear", "cubic") or g.opset < 11 or len(node.input) < 3:
+            continue
+        n = 3 if mode == "linear" else 2
+        scales = g.const(node.input[2])
         if scales is None or scales.size <= n or (len(node.input) > 3 and node.input[3]):
             continue
         if np.any(scales.reshape(-1)[: scales.size - n] != 1):
@@ -855,10 +905,11 @@ def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
                          % (mode, n), "resize only the innermost (spatial) dimensions", _RESIZE_DIMS_SOURCES[t])
 
 
-_ARGMAX_SOURCE = _P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers.cpp:76-84"
+_ARGMAX_SOURCE = (_P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers.cpp:76-84; " + _P110
+                  + " onnxOpCheckers.cpp (argMinMaxCheckHelper)")
 
 
-@_rule("argmax-select-last-index", ("8.6", "10"), "ArgMax/ArgMin select_last_index only at opset >= 12",
+@_rule("argmax-select-last-index", TARGETS, "ArgMax/ArgMin select_last_index only at opset >= 12",
        _ARGMAX_SOURCE)
 def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
@@ -868,11 +919,13 @@ def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
                      "export at opset >= 12 or drop select_last_index", _ARGMAX_SOURCE)
 
 
-_SLICE_SOURCES = {"8.6": _P86 + " builtin_op_importers.cpp:4493", "10": _P10 + " onnxOpImporters.cpp:5322"}
+# 10.0-10.2 reject dynamic axes too (96e7811 onnxOpImporters.cpp:5322), but the "10" target starts at 10.3, whose
+# parser accepts them: NVIDIA/TensorRT v10.3.0 CHANGELOG.md:13-14 ("Added support for tensor axes inputs for Slice").
+_SLICE_SOURCES = {"8.6": _P86 + " builtin_op_importers.cpp:4493"}
 
 
-@_rule("slice-axes-constant", ("8.6", "10"), "Slice axes are a constant tensor",
-       "; ".join("%s: %s" % (t, s) for t, s in _SLICE_SOURCES.items()))
+@_rule("slice-axes-constant", ("8.6",), "Slice axes are a constant tensor (8.x; tensor axes from 10.3)",
+       _SLICE_SOURCES["8.6"] + "; supported from NVIDIA/TensorRT v10.3.0 (CHANGELOG.md:13-14)")
 def _check_slice_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 10:
         return
@@ -915,8 +968,7 @@ def _check_axes_inputs(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
 _POOL_SOURCES = {
     "8.6": _P86 + " onnx2trt_utils.cpp:1489-1497 (dilations), builtin_op_importers.cpp:2952-2955 (MaxPool indices)",
     "10": _P10 + " onnxOpCheckers.cpp:86-97 (dilations), 466-470 (MaxPool indices)",
-    "11": _P111 + " docs/operators.md (MaxPool/AveragePool: '`dilations` must be empty or all ones', "
-          "'`Indices` output tensor unsupported')",
+    "11": _P110 + " onnxOpCheckers.cpp (poolingCheckHelper, MaxPool checker: emptyOutputChecker)",
 }
 
 
@@ -927,12 +979,15 @@ def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
         if node.op_type not in ("MaxPool", "AveragePool", "LpPool"):
             continue
         if node.op_type == "MaxPool" and len([o for o in node.output if o]) > 1:
-            yield _v("pooling-attributes", g, i, targets, "TensorRT does not support the indices output in MaxPool!",
-                     "drop the Indices output of MaxPool", "; ".join(_POOL_SOURCES[t] for t in targets))
+            for t in targets:
+                msg = ("This version of TensorRT doesn't support mode than 1 outputs for MaxPool nodes!" if t == "11"
+                       else "TensorRT does not support the indices output in MaxPool!")
+                yield _v("pooling-attributes", g, i, (t,), msg, "drop the Indices output of MaxPool", _POOL_SOURCES[t])
         if g.opset >= 10 and any(d != 1 for d in (g.attr(node, "dilations") or [])):
-            yield _v("pooling-attributes", g, i, targets,
-                     "This version of TensorRT does not support dilations other than 1.",
-                     "use pooling without dilations", "; ".join(_POOL_SOURCES[t] for t in targets))
+            for t in targets:
+                yield _v("pooling-attributes", g, i, (t,),
+                         "This version of TensorRT does not support dilations other than 1.",
+                         "use pooling without dilations", _POOL_SOURCES[t])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1009,6 +1064,58 @@ def _check_qdq_scale(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]
                 yield _v("qdq-scale-positive", g, i, (t,), "Scale coefficients must all be positive",
                          "recalibrate: a zero scale comes from an all-zero tensor or channel", _QDQ_SCALE_SOURCES[t],
                          _CODE_INVALID_NODE)
+
+
+_QDQ_CONST_SOURCES = {
+    "8.6": _H86 + "NvInfer.h:6033-6034, 6061-6063 (IQuantizeLayer), 6119-6120, 6147-6149 (IDequantizeLayer)",
+    "10": _H103 + "NvInfer.h:5338-5339, 5375-5377 (IQuantizeLayer), 5465-5466, 5505-5507 (IDequantizeLayer)",
+    "11": _H111 + "NvInfer.h:5360, 5398-5400 (IQuantizeLayer), 5514, 5552-5554 (IDequantizeLayer): the zero point "
+          "only; 11 lifts the rule for the scale",
+}
+
+
+def _const_subgraph(g: _Graph, name: str) -> bool:
+    """A build-time constant in TensorRT's sense: Constant, or Constant -> Cast."""
+    if g.is_const(name):
+        return True
+    node = g.nodes[g.producer[name]] if name in g.producer else None
+    return node is not None and node.op_type == "Cast" and bool(node.input) and g.is_const(node.input[0])
+
+
+@_rule("qdq-constant-params", TARGETS,
+       "Q/DQ scale (8.6, 10) and zero point (all) come from a Constant (optionally through a Cast)",
+       "; ".join("%s: %s" % (t, s) for t, s in _QDQ_CONST_SOURCES.items()))
+def _check_qdq_constants(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        if node.op_type not in _QDQ:
+            continue
+        for pos, what in ((1, "scale"), (2, "zero point")):
+            if len(node.input) <= pos or not node.input[pos] or _const_subgraph(g, node.input[pos]):
+                continue
+            for t in targets:
+                if t == "11" and pos == 1:
+                    continue
+                yield _v("qdq-constant-params", g, i, (t,),
+                         "The subgraph which terminates with the %s tensor must be a build-time constant "
+                         "(only Constant -> Quantize/Dequantize or Constant -> Cast -> Quantize/Dequantize)" % what,
+                         "store the Q/DQ %s as an initializer" % what, _QDQ_CONST_SOURCES[t])
+
+
+_QDQ_FP32_SOURCE = (_P86 + " builtin_op_importers.cpp:1194-1197 (scale values read as float); " + _H86
+                    + "NvInfer.h:6040 ('IQuantizeLayer only supports DataType::kFLOAT precision')")
+
+
+@_rule("qdq-scale-fp32", ("8.6",), "Q/DQ scales are float32 on 8.x", _QDQ_FP32_SOURCE)
+def _check_qdq_fp32(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in enumerate(g.nodes):
+        if node.op_type in _QDQ and len(node.input) > 1:
+            dt = g.dtype(node.input[1])
+            if dt is not None and dt != TensorProto.FLOAT:
+                yield _v("qdq-scale-fp32", g, i, targets,
+                         "no parser error: the 8.x importer reads the %s scale as float32 (IQuantizeLayer only "
+                         "supports DataType::kFLOAT precision)" % _dtype_name(dt),
+                         "keep Q/DQ scales float32 (quantize the float32 graph, then convert)", _QDQ_FP32_SOURCE,
+                         parser_error=False)
 
 
 def _weight_data(g: _Graph, name: str) -> bool:
@@ -1104,8 +1211,9 @@ def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
                 yield _v("qdq-deconv-weight-axis", g, i, (t,),
                          "no parser error: per-channel ConvTranspose weight scales on axis %d; TensorRT %s "
                          "deconvolution kernels take them on axis %d (results are wrong, not rejected)"
-                         % (axis, t, want),
-                         "quantize ConvTranspose weights on axis %d for TensorRT %s (or per-tensor)" % (want, t),
+                         % (axis, "8.x" if want == 0 else "10+", want),
+                         "quantize ConvTranspose weights on axis %d for TensorRT %s (or per-tensor: any major)"
+                         % (want, "8.x" if want == 0 else "10+"),
                          _DECONV_AXIS_SOURCES[t], parser_error=False)
 
 
@@ -1149,27 +1257,17 @@ def check_model(model: Union[onnx.ModelProto, str, Path], targets: Union[str, Se
 
 
 def _merge(violations: Iterable[Violation]) -> List[Violation]:
-    """One entry per (rule, node, message, fix, source), with the targets of all of them."""
-    merged: Dict[tuple, Violation] = {}
+    """One entry per (rule, node, message, fix): the majors that share it, and their sources."""
+    grouped: Dict[Tuple[str, str, int, str, str], Violation] = {}
     for v in violations:
-        key = (v.rule, v.node, v.node_index, v.message, v.fix, v.source)
-        if key in merged:
-            old = merged[key]
-            targets = tuple(t for t in TARGETS if t in old.targets or t in v.targets)
-            merged[key] = dataclasses.replace(old, targets=targets)
-        else:
-            merged[key] = v
-    # A rule that carries one source per major reports them separately; group those with equal text.
-    grouped: Dict[tuple, Violation] = {}
-    for v in merged.values():
         key = (v.rule, v.node, v.node_index, v.message, v.fix)
-        if key in grouped:
-            old = grouped[key]
-            targets = tuple(t for t in TARGETS if t in old.targets or t in v.targets)
-            source = old.source if v.source == old.source else "%s; %s" % (old.source, v.source)
-            grouped[key] = dataclasses.replace(old, targets=targets, source=source)
-        else:
+        old = grouped.get(key)
+        if old is None:
             grouped[key] = v
+            continue
+        targets = tuple(t for t in TARGETS if t in old.targets or t in v.targets)
+        source = old.source if v.source in old.source.split("; ") else "%s; %s" % (old.source, v.source)
+        grouped[key] = dataclasses.replace(old, targets=targets, source=source)
     return sorted(grouped.values(), key=lambda v: (v.node_index, v.rule, TARGETS.index(v.targets[0])))
 
 
@@ -1212,35 +1310,4 @@ def ensure_compatible(model: Union[onnx.ModelProto, str, Path], targets: Union[s
         found="%d violation%s: %s" % (n, "" if n == 1 else "s", listed),
         hint="run `python -m build_engine check MODEL.onnx --trt %s` for the fix of each, re-export the graph, "
         "or override knowingly (the engine build will fail or differ)" % ",".join(report.targets),
-    )
-
-
-# ------------------------------------------------------------------------------------------------
-# CLI: python -m build_engine check MODEL.onnx [--trt 8.6,10,11]
-# ------------------------------------------------------------------------------------------------
-def add_check_parser(subparsers: Any) -> Any:
-    """``check MODEL.onnx [--trt 8.6,10,11]``: the TensorRT parser rules, without TensorRT."""
-    p = subparsers.add_parser(
-        "check", help="check an ONNX graph against the TensorRT 8.6/10/11 ONNX-parser rules (no GPU needed)",
-        description="Print every place where the ONNX parser of the given TensorRT majors would reject the graph "
-        "(or import something other than ONNX Runtime runs): node, rule, the parser's message, the fix and the "
-        "source of the rule. Exit status 0 when compatible, 3 when not.",
-    )
-    p.add_argument("model", help="the .onnx graph to check")
-    p.add_argument("--trt", default=",".join(TARGETS), metavar="MAJORS",
-                   help="TensorRT majors to check, comma-separated (default: 8.6,10,11; 8.5 counts as 8.6)")
-    p.set_defaults(func=run_check)
-    return p
-
-
-def run_check(args: Any) -> int:
-    """Handler of the ``check`` subcommand: prints the report; incompatible -> TensorRTCompatibilityError."""
-    report = check_model(args.model, parse_targets(args.trt))
-    print(report.format())
-    if report.ok:
-        return 0
-    raise TensorRTCompatibilityError(
-        str(args.model), expected="a graph the TensorRT %s ONNX parser%s accept%s" % (
-            ", ".join(report.targets), "s" if len(report.targets) > 1 else "", "" if len(report.targets) > 1 else "s"),
-        found=report.summary(), hint="apply the fix printed for each violation and re-export",
     )

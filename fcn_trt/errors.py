@@ -246,6 +246,28 @@ class ClosedError(FcnTrtError, RuntimeError):
     """An object was used after ``close()``."""
 
 
+# --- inference servers (Triton) -----------------------------------------------------------------
+class ServerError(FcnTrtError, RuntimeError):
+    """An inference server (Triton) failed to start, or answered a request with an error."""
+
+    exit_code = 8
+
+
+class ServerUnreachableError(ServerError, ConnectionError):
+    """No inference server answers at the URL (wrong host or port, server down)."""
+
+
+class ServerTimeoutError(ServerError, TimeoutError):
+    """The inference server did not answer within the timeout."""
+
+
+class RemoteModelNotFoundError(ServerError, ModelNotFoundError):
+    """The server answers but does not serve (or has not loaded) the named model."""
+
+
+__all__ += ["ServerError", "ServerUnreachableError", "ServerTimeoutError", "RemoteModelNotFoundError"]
+
+
 def run_cli(body: Callable[[], int], prog: str = "", debug: bool = False) -> int:
     """Run a command-line program's body and return its exit status (for CLIs and samples only).
 

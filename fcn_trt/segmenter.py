@@ -23,7 +23,7 @@ from ._frames import frame_hw, validate_batch, validate_frame
 from ._outputs import build_results, merge_outputs, resize_outputs, results_from_outputs
 from .backends import BACKENDS, backend_for_path, open_backend
 from .backends.base import AsyncBackend, Backend
-from .errors import ClosedError, FrameShapeError, InputError
+from .errors import ClosedError, ConfigError, FrameShapeError, InputError
 from .metadata import PipelineMetadata
 from .models import resolve_model
 from .preflight import check_frame_memory
@@ -57,6 +57,16 @@ class FrameTicket:
         return f"FrameTicket(frames={self._n}, size={self._hw[0]}x{self._hw[1]}, collected={self._collected})"
 
 
+def _is_served(model: object, backend: Optional[str]) -> bool:
+    from .backends.triton import is_triton_url
+
+    if not is_triton_url(model):
+        return False
+    if backend not in (None, "triton"):
+        raise ConfigError("backend", expected="none (or 'triton') with a grpc:// or http:// model URL", found=repr(backend))
+    return True
+
+
 class Segmenter:
     """Segments BGR (or the model's declared format) uint8 frames with a pipeline graph or engine.
 
@@ -70,7 +80,9 @@ class Segmenter:
     Args:
         model: a pipeline ``.onnx``, a TensorRT ``.engine``, a built-in name (``"demo"``), or an
             opened :class:`~fcn_trt.backends.base.Backend` (the Segmenter then owns and closes it:
-            the seam for custom backends and tests).
+            the seam for custom backends and tests), or a model served by Triton:
+            ``"grpc://HOST:PORT/NAME"`` or ``"http://HOST:PORT/NAME"`` (:mod:`fcn_trt.backends.triton`;
+            options ``timeout=``, ``shared_memory=``, ``max_in_flight=``).
         backend: ``"onnxruntime"`` or ``"tensorrt"``; default from the file suffix.
         **backend_options: passed to the backend (e.g. ``providers=``, ``threads=`` for ONNX Runtime).
 
@@ -83,6 +95,10 @@ class Segmenter:
 
     def __init__(self, model: Union[str, Path, Backend], backend: Optional[str] = None, **backend_options: Any) -> None:
         self._backend: Optional[Backend] = None
+        if _is_served(model, backend):  # grpc://HOST:PORT/NAME, http://HOST:PORT/NAME: a Triton server
+            from .backends.triton import TritonBackend
+
+            model, backend, backend_options = TritonBackend(str(model), **backend_options), None, {}
         if isinstance(model, Backend):
             if backend is not None or backend_options:
                 raise InputError(
@@ -259,5 +275,5 @@ class Segmenter:
     def __repr__(self) -> str:
         if self._backend is None:
             return "Segmenter(closed)"
-        where = str(self.model_path) if self.model_path is not None else type(self._backend).__name__
+        where = str(self.model_path) if self.model_path is not None else str(getattr(self._backend, "url", "")) or type(self._backend).__name__
         return f"Segmenter({where!r}, backend={self._backend.name!r})"

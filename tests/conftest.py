@@ -69,3 +69,5 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="gpu test: " + reason)
     for item in gpu_items:
         item.add_marker(skip)
+
+from tests._triton import triton_pipeline, triton_server  # noqa: E402,F401  (real Triton server fixtures)

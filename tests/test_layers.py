@@ -27,7 +27,7 @@ FCN_TRT_LAYERS = {
     "fcn_trt.backends": 2,
     "fcn_trt.segmenter": 3, "fcn_trt.tiling": 3,
     "fcn_trt.streaming": 4, "fcn_trt.eval": 4,
-    "fcn_trt.demo": 5, "fcn_trt.tools": 5,
+    "fcn_trt.demo": 5, "fcn_trt.tools": 5, "fcn_trt.serve": 5,
     "fcn_trt.cli": 6,
     "fcn_trt": 7,  # the root package: a facade over the layers
 }

@@ -26,7 +26,7 @@ _PLUGINS = (
     ("build_engine.cli.compare", "add_parser"),
     ("build_engine.cli.fp16", "add_parser"),
     ("build_engine.trt_builder", "add_build_parser"),
-    ("build_engine.trt_check", "add_check_parser"),
+    ("build_engine.cli.check", "add_parser"),
     ("build_engine.cli.convert_selfie", "add_parser"),
 )
 

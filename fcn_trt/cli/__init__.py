@@ -1,4 +1,4 @@
-"""``fcn-trt``: run, eval, demo, inspect, selfcheck, profile.
+"""``fcn-trt``: run, eval, demo, inspect, selfcheck, profile, serve, export-triton.
 
 One module per command (``add_parser(subparsers)`` + ``command(args) -> exit code``); shared
 argument types and groups in :mod:`fcn_trt.cli.args`. argparse lives only here: each command
@@ -16,14 +16,14 @@ import sys
 from typing import Optional, Sequence
 
 from .._version import __version__
-from . import demo, profile, run, selfcheck
+from . import demo, export_triton, profile, run, selfcheck, serve
 from . import eval as eval_command
 from . import inspect as inspect_command
 from .args import add_plugin_parsers, int_in_range, parse_hw, positive_int, run_parsed
 
 __all__ = ["main", "make_parser", "add_plugin_parsers", "parse_hw", "positive_int", "int_in_range", "run_parsed"]
 
-COMMANDS = (run, eval_command, demo, inspect_command, selfcheck, profile)
+COMMANDS = (run, eval_command, demo, inspect_command, selfcheck, profile, serve, export_triton)
 
 
 def make_parser() -> argparse.ArgumentParser:

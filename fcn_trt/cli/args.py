@@ -25,7 +25,7 @@ from ..backends import BACKENDS
 from ..errors import run_cli
 
 __all__ = [
-    "positive_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
+    "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
     "add_render_arguments", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
 ]
 
@@ -59,6 +59,17 @@ def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
 
     parse.__name__ = "integer %d..%d" % (lo, hi)
     return parse
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (for counts where 0 means "none" or "the default")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an integer >= 0, found %r" % text) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("expected an integer >= 0, found %d" % value)
+    return value
 
 
 def add_backend_argument(parser: Any) -> None:

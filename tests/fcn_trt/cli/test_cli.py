@@ -117,5 +117,5 @@ def test_every_subcommand_is_wired():
         sub = next(a for a in parser._actions if a.dest == "command")
         return set(sub.choices)
 
-    assert commands(runtime_parser()) == {"run", "eval", "demo", "inspect", "selfcheck", "profile"}
+    assert commands(runtime_parser()) == {"run", "eval", "demo", "inspect", "selfcheck", "profile", "serve", "export-triton"}
     assert commands(build_parser()) >= {"export", "quantize", "compare", "fp16", "build", "convert-selfie"}
