@@ -402,7 +402,8 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: O
     passes are recorded in its metadata (``extra["tensorrt_targets"]``).
     """
     import os
-    import tempfile
+
+    from fcn_trt.sidecar import make_temp_file
 
     from .trt_check import TARGETS, ensure_compatible
 
@@ -415,7 +416,7 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: O
         write_model_metadata(model, meta.replace(extra=extra))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=str(path.parent))
+    fd, tmp = make_temp_file(path)  # mkstemp's 0600 would ignore the user's umask
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(model.SerializeToString())

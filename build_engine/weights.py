@@ -28,6 +28,7 @@ from typing import Any, Dict, Mapping, Tuple, Union
 import numpy as np
 
 from fcn_trt._hashing import file_sha256
+from fcn_trt.sidecar import make_temp_file
 from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
 
 from .fcn_spec import fcn_parameter_shapes
@@ -346,7 +347,7 @@ def save_npz(weights: Mapping[str, Any], path: PathLike, dtype: Any = np.float32
         )
     arrays = {name: value.astype(dt) for name, value in state_dict_to_numpy(weights).items()}
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=str(out.parent))
+    fd, tmp = make_temp_file(out)  # mkstemp's 0600 would ignore the user's umask
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle

@@ -11,19 +11,37 @@ Example:
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple, Union
+import inspect
+from typing import Any, List, Mapping, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
+from .errors import ConfigError, EmptyFrameError, FrameDtypeError, FrameShapeError, FrameTypeError
 
-__all__ = ["validate_frame", "validate_batch", "frame_hw"]
+__all__ = ["validate_frame", "validate_batch", "frame_hw", "check_options"]
 
-_FIXES = {
-    2: "a grayscale frame: convert it with cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)",
-    4: "a 4-channel (BGRA/RGBA) frame: drop alpha with cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)",
+_GRAYSCALE = "a grayscale frame: convert it with cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)"
+_FIXES = {  # channel count of an (H, W, C) frame -> what it probably is and the fix
     1: "a single-channel frame: convert it with cv2.cvtColor(frame[..., 0], cv2.COLOR_GRAY2BGR)",
+    2: "a 2-channel frame is not an image layout OpenCV decodes to: a packed YUYV camera frame converts with "
+       "cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_YUYV) (UYVY: COLOR_YUV2BGR_UYVY); ask the camera for BGR "
+       "(CAP_PROP_CONVERT_RGB=1)",
+    4: "a 4-channel (BGRA/RGBA) frame: drop alpha with cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)",
 }
+
+
+def _type_hint(frame: object, input_format: str) -> str:
+    """How to turn a non-array frame into what the model takes."""
+    module = type(frame).__module__.split(".")[0]
+    if module == "PIL":
+        if input_format == "rgb":
+            return "pass np.asarray(image.convert('RGB')) (PIL images are RGB, as this model expects)"
+        return ("PIL images are RGB and this model takes BGR: pass "
+                "cv2.cvtColor(np.asarray(image.convert('RGB')), cv2.COLOR_RGB2BGR) (or np.asarray(image.convert('RGB'))"
+                "[..., ::-1])")
+    if module == "torch":
+        return "pass tensor.permute(1, 2, 0).cpu().numpy() as uint8 HxWx3 (tensors are usually CHW RGB floats)"
+    return "pass np.asarray(frame, dtype=np.uint8)"
 
 
 def _expected(input_format: str) -> str:
@@ -41,7 +59,7 @@ def _check_array(frame: object, input_format: str, what: str) -> np.ndarray:
     if not isinstance(frame, np.ndarray):
         raise FrameTypeError(
             what, expected="a numpy array (" + _expected(input_format) + ")", found=type(frame).__name__,
-            hint="pass np.asarray(frame, dtype=np.uint8)",
+            hint=_type_hint(frame, input_format),
         )
     if frame.dtype != np.uint8:
         hint = "convert with frame.astype(np.uint8)"
@@ -67,7 +85,7 @@ def validate_frame(frame: object, input_format: str = "bgr", what: str = "frame"
             )
     elif arr.ndim != 3 or arr.shape[2] != 3:
         if arr.ndim == 2:
-            fix = _FIXES[2]
+            fix = _GRAYSCALE
         elif arr.ndim == 3 and arr.shape[2] in _FIXES:
             fix = _FIXES[arr.shape[2]]
         elif arr.ndim == 4:
@@ -122,3 +140,30 @@ def frame_hw(frame: np.ndarray, input_format: str) -> Tuple[int, int]:
 
 
 FrameLike = Union[np.ndarray, Sequence[np.ndarray]]
+
+
+def check_options(func: Any, options: Mapping[str, Any], what: str) -> None:
+    """Raise :class:`~fcn_trt.errors.ConfigError` naming the keyword ``options`` that ``func`` does not take.
+
+    Example:
+        >>> def open_it(path, threads=0): ...
+        >>> check_options(open_it, {"thread": 2}, "onnxruntime backend")
+        Traceback (most recent call last):
+        ...
+        fcn_trt.errors.ConfigError: onnxruntime backend options: expected one of threads, found unknown option 'thread'. Hint: did you mean 'threads'?
+    """
+    params = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [n for n, p in params.items() if n not in ("self", "path")
+             and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        raise ConfigError(
+            "%s options" % what, expected="one of " + ", ".join(known),
+            found="unknown option%s %s" % ("s" if len(unknown) > 1 else "", ", ".join(repr(k) for k in unknown)),
+            hint=("did you mean %r?" % close[0]) if close else "see help(%s)" % getattr(func, "__qualname__", what),
+        )

@@ -1,5 +1,27 @@
 """One exception hierarchy for the whole SDK.
 
+Every error is an :class:`FcnTrtError` *and* the built-in exception that says what kind of mistake
+it is, so plain ``except ValueError`` / ``except OSError`` code catches it too:
+
+=========================================  =================  ========================================
+kind of mistake                            built-in base      fcn_trt classes
+=========================================  =================  ========================================
+a value's content (frame shape, option     ``ValueError``     InputError, FrameShapeError,
+range, model/metadata/sidecar content)                        EmptyFrameError, ConfigError,
+                                                              FrameTooLargeError, ModelError and
+                                                              its subclasses (ModelFormatError,
+                                                              MetadataError, Engine*Error)
+a value's type (None, a list, a PIL image  ``TypeError``      FrameTypeError, FrameDtypeError,
+where an array or a path is needed)                           ConfigTypeError
+a file, camera, stream or device           ``OSError``        ModelNotFoundError,
+                                                              SidecarNotFoundError, SourceError and
+                                                              its subclasses, CudaError,
+                                                              NoCudaDeviceError
+a missing optional package                 ``ImportError``    BackendUnavailableError
+a library/build failure, a closed object   ``RuntimeError``   TensorRTError, BuildError,
+                                                              AccuracyGateError, ClosedError
+=========================================  =================  ========================================
+
 Every message follows the same three parts, so a user reading one line knows what to do::
 
     <what> : expected <expected>, found <found>. Hint: <fix>
@@ -26,11 +48,13 @@ __all__ = [
     "FrameDtypeError",
     "FrameShapeError",
     "EmptyFrameError",
+    "FrameTooLargeError",
     "ModelError",
     "ModelNotFoundError",
     "ModelFormatError",
     "TensorRTCompatibilityError",
     "MetadataError",
+    "SidecarNotFoundError",
     "EngineError",
     "EngineCorruptError",
     "EngineMismatchError",
@@ -45,6 +69,7 @@ __all__ = [
     "SourceEndedError",
     "ClosedError",
     "ConfigError",
+    "ConfigTypeError",
     "format_message",
     "run_cli",
 ]
@@ -114,13 +139,21 @@ class EmptyFrameError(InputError):
     """The frame has zero pixels (what a dead camera's ``read()`` often returns)."""
 
 
+class FrameTooLargeError(InputError):
+    """The frame needs more memory than the backend may use (see :func:`fcn_trt.tiling.segment_tiled`)."""
+
+
 class ConfigError(InputError):
     """An option or combination of options is invalid."""
 
 
+class ConfigTypeError(ConfigError, TypeError):
+    """An option or argument has the wrong type (``Segmenter(None)``, ``threads="2"``...)."""
+
+
 # --- models and engines -------------------------------------------------------------------------
-class ModelError(FcnTrtError):
-    """A model file cannot be used."""
+class ModelError(FcnTrtError, ValueError):
+    """A model file cannot be used (its content is wrong: a ValueError)."""
 
     exit_code = 3
 
@@ -154,6 +187,10 @@ class EngineMismatchError(EngineError):
     """The engine was built for another TensorRT version, GPU or source model."""
 
 
+class SidecarNotFoundError(EngineError, FileNotFoundError):
+    """The engine's ``<name>.engine.json`` sidecar does not exist next to it."""
+
+
 # --- backends and hardware ----------------------------------------------------------------------
 class BackendUnavailableError(FcnTrtError, ImportError):
     """A backend's Python package (tensorrt, cuda-python, onnxruntime...) is not installed."""
@@ -161,8 +198,8 @@ class BackendUnavailableError(FcnTrtError, ImportError):
     exit_code = 4
 
 
-class CudaError(FcnTrtError, RuntimeError):
-    """A CUDA runtime call failed; the message names the CUDA error."""
+class CudaError(FcnTrtError, RuntimeError, OSError):
+    """A CUDA runtime call failed; the message names the CUDA error (a device error: also OSError)."""
 
     exit_code = 4
 

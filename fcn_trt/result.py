@@ -17,7 +17,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .errors import FrameShapeError, InputError
+from .errors import FrameShapeError, InputError, MetadataError
 from .palettes import palette_to_bgr_lut
 
 __all__ = ["SegmentationResult"]
@@ -52,6 +52,15 @@ class SegmentationResult:
     timings: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.class_names and self.labels.size:
+            top = int(self.labels.max())
+            if top >= len(self.class_names):
+                raise MetadataError(
+                    "model metadata class_names", expected="a name for every class id the network outputs",
+                    found="class id %d with %d names %s" % (top, len(self.class_names), list(self.class_names)[:8]),
+                    hint="the metadata does not match the network: re-export it with `python -m build_engine "
+                         "export --num-classes N` (or --class-names)",
+                )
         _readonly(self.labels)
         _readonly(self.confidence)
         _readonly(self.logits)

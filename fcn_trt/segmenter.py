@@ -26,6 +26,7 @@ from .backends.base import AsyncBackend, Backend
 from .errors import ClosedError, ConfigError, FrameShapeError, InputError
 from .metadata import PipelineMetadata
 from .models import resolve_model
+from .preflight import check_frame_memory
 from .result import SegmentationResult
 
 __all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
@@ -168,20 +169,23 @@ class Segmenter:
         return isinstance(self._open(), AsyncBackend)
 
     # --- inference: the one frame path ----------------------------------------------------------
-    def _check_size(self, backend: Backend, h: int, w: int) -> None:
+    def _check_size(self, backend: Backend, h: int, w: int, n: int = 1) -> None:
         max_h, max_w = backend.max_frame_hw
         min_h, min_w = backend.min_frame_hw
         if (max_h and h > max_h) or (max_w and w > max_w) or h < min_h or w < min_w:
             raise FrameShapeError(
                 "frame size", expected=f"between {min_h}x{min_w} and {max_h}x{max_w} (the engine's optimization profile)",
-                found=f"{h}x{w}", hint="resize the frame, use fcn_trt.tiling for large images, or rebuild the engine with --max",
+                found=f"{h}x{w}", hint="resize the frame, use fcn_trt.tiling.segment_tiled for large images, or "
+                                       "rebuild the engine with --max",
             )
+        if not max_h or not max_w:  # no profile bounds the frame: check it fits in memory first
+            check_frame_memory(backend.metadata, n, h, w, backend.name or type(backend).__name__)
 
     def _submit(self, batch: np.ndarray, t_start: float) -> FrameTicket:
         validate_ms = (time.perf_counter() - t_start) * 1e3
         backend = self._open()
         h, w = frame_hw(batch, backend.metadata.input_format)
-        self._check_size(backend, h, w)
+        self._check_size(backend, h, w, len(batch))
         limit = backend.max_batch or len(batch)
         chunks = [batch[i:i + limit] for i in range(0, len(batch), limit)]
         t_submit = time.perf_counter()

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from fcn_trt.cli import add_plugin_parsers, parse_hw, run_parsed
+from fcn_trt.cli import add_plugin_parsers, int_in_range, parse_hw, run_parsed
 from fcn_trt.errors import ConfigError
 
 from ..cli_args import add_trt_check_arguments
@@ -59,8 +59,10 @@ def _add_export_parser(sub) -> None:
     src.add_argument("--weights", help="pytorch-fcn weights (.npz or .pth); random bilinear-initialised if omitted")
     src.add_argument("--onnx", help="wrap this bare ONNX segmentation network instead of building an FCN")
     src.add_argument("--variant", default="fcn8s", choices=("fcn8s", "fcn16s", "fcn32s", "fcn8s-atonce"))
-    src.add_argument("--num-classes", type=int, help="classes (default: from the weights, or 21)")
-    src.add_argument("--width-divisor", type=int, help="divide every VGG width by this (default: from the weights, or 1)")
+    # labels are uint8: at most 256 classes; VGG's narrowest layer has 64 channels
+    src.add_argument("--num-classes", type=int_in_range(1, 256), help="classes (default: from the weights, or 21)")
+    src.add_argument("--width-divisor", type=int_in_range(1, 64),
+                     help="divide every VGG width by this (default: from the weights, or 1)")
     src.add_argument("--seed", type=int, default=0, help="seed of random weights")
     src.add_argument("--input-name", help="network input to connect (--onnx)")
     src.add_argument("--output-name", help="network score output (--onnx)")
@@ -88,13 +90,22 @@ def _add_export_parser(sub) -> None:
     p.set_defaults(func=run_export)
 
 
+_FILE_SUFFIXES = (".txt", ".csv", ".names", ".json", ".lst")
+
+
 def _read_names(text: Optional[str]) -> Optional[List[str]]:
     if not text:
         return None
     path = Path(text)
     if path.is_file():
         return [line.strip() for line in path.read_text().splitlines() if line.strip()]
-    return [v.strip() for v in text.split(",") if v.strip()]
+    if "," not in text and ("/" in text or path.suffix.lower() in _FILE_SUFFIXES):
+        raise ConfigError("--class-names", expected="comma-separated names or an existing file (one name a line)",
+                          found="%r (no such file)" % text, hint="check the path")
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise ConfigError("--class-names", expected="at least one name", found=repr(text))
+    return names
 
 
 def _read_palette(text: Optional[str], n: int):
@@ -105,8 +116,25 @@ def _read_palette(text: Optional[str], n: int):
     path = Path(text)
     if path.is_file():
         rows = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-        return [tuple(int(v) for v in parse_floats(r, "--palette line")) for r in rows]
-    return get_palette(text if text in ("voc", "cityscapes") else n)
+        colours = []
+        for i, row in enumerate(rows):
+            parts = [v.strip() for v in row.split(",")]
+            if len(parts) != 3 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+                raise ConfigError("--palette %s line %d" % (path, i + 1), expected="'R,G,B' with integers 0..255",
+                                  found=repr(row))
+            colours.append(tuple(int(p) for p in parts))
+        if len(colours) != n:
+            raise ConfigError("--palette %s" % path, expected="one colour per class (%d lines)" % n,
+                              found="%d lines" % len(colours))
+        return colours
+    if text not in ("voc", "cityscapes"):
+        raise ConfigError("--palette", expected="voc, cityscapes or an existing file with one 'R,G,B' per line",
+                          found="%r (no such file)" % text, hint="check the path")
+    if text == "voc":  # the VOC colour scheme extends to any class count
+        from fcn_trt.palettes import voc_palette
+
+        return voc_palette(n)
+    return get_palette(text)
 
 
 def _preprocessing(args, default_preset: str):
@@ -125,6 +153,8 @@ def run_export(args) -> int:
 
     from ..pipeline import NetworkSpec, export_fcn_pipeline, save_model, wrap_network
 
+    if args.palette and args.palette not in ("voc", "cityscapes") and not Path(args.palette).is_file():
+        _read_palette(args.palette, 0)  # fails before anything is exported or written
     size = parse_hw(args.size) if args.size else None
     outputs = ("labels",) + (("confidence",) if args.confidence else ()) + (("logits",) if args.logits else ())
     names = _read_names(args.class_names)

@@ -17,6 +17,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Tuple, Union
 
+from .._frames import check_options
 from ..errors import ConfigError
 from .base import AsyncBackend, Backend, DeviceBacked, LayerProfiled, StageTimed
 
@@ -85,4 +86,5 @@ def open_backend(path: Union[str, Path], backend: Union[str, None] = None, **opt
     """
     spec = backend_spec(path, backend)
     cls = getattr(importlib.import_module(spec.module), spec.cls)
+    check_options(cls.__init__, options, "%s backend" % spec.name)
     return cls(Path(path), **options)  # type: ignore[no-any-return]

@@ -19,8 +19,10 @@ import numpy as np
 
 from .._imports import require_onnxruntime
 from .._progress import progress
-from ..errors import BackendUnavailableError, ClosedError, ModelFormatError, ModelNotFoundError
-from ..metadata import PipelineMetadata, read_onnx_metadata
+from ..errors import (
+    BackendUnavailableError, ClosedError, ConfigError, ConfigTypeError, ModelFormatError, ModelNotFoundError,
+)
+from ..metadata import PipelineMetadata, check_graph_io, read_onnx_metadata
 from .base import Backend, LayerTimes
 
 __all__ = ["OnnxRuntimeBackend", "parse_ort_profile"]
@@ -76,6 +78,16 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, path: Union[str, Path], providers: Union[str, Sequence[str], None] = "auto", threads: int = 0) -> None:
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            raise ConfigTypeError("threads", expected="an integer >= 0 (0 = all cores)",
+                                  found="%r (%s)" % (threads, type(threads).__name__))
+        if not 0 <= threads <= 1024:
+            raise ConfigError("threads", expected="an integer in 0..1024 (0 = all cores)", found=repr(threads),
+                              hint="pass threads=0 to let ONNX Runtime use every core")
+        if providers is not None and not isinstance(providers, str) and not (
+                isinstance(providers, (list, tuple)) and all(isinstance(p, str) for p in providers)):
+            raise ConfigTypeError("providers", expected="'auto', a provider name or a list of names",
+                                  found="%r (%s)" % (providers, type(providers).__name__))
         ort = require_onnxruntime("ONNX Runtime backend")
         path = Path(path)
         if not path.is_file():
@@ -104,6 +116,8 @@ class OnnxRuntimeBackend(Backend):
                 found=f"inputs {[(i.name, i.type) for i in inputs]}, outputs {names}",
                 hint="wrap the bare network with `python -m build_engine export --onnx`",
             )
+        check_graph_io(self._metadata, inputs[0].shape, names,
+                       {o.name: o.shape for o in self._session.get_outputs()}, source=path.name)
         self._output_names = names
         batch = inputs[0].shape[0]
         self._max_batch = batch if isinstance(batch, int) and batch > 0 else 0

@@ -79,7 +79,7 @@ from ..errors import (
     ModelNotFoundError,
     TensorRTError,
 )
-from ..metadata import PipelineMetadata
+from ..metadata import PipelineMetadata, check_graph_io
 from .base import Backend
 
 __all__ = ["TensorRTBackend", "Ticket", "import_tensorrt", "open_engine_count", "STAGE_KEYS"]
@@ -361,6 +361,9 @@ class TensorRTBackend(Backend):
         engine = entry.engine
         self._engine = engine
         self._inputs, self._outputs = self._inspect(trt, engine, path)
+        # the sidecar's pipeline record must describe this engine (input layout, outputs, class count)
+        check_graph_io(self._metadata, _shape(engine.get_tensor_shape(INPUT_NAME)), list(self._outputs),
+                       {n: _shape(engine.get_tensor_shape(n)) for n in self._outputs}, source=path.name)
         self._profile = self._profile_shapes(engine, path)
         context = engine.create_execution_context()
         if context is None:

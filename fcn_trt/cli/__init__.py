@@ -19,9 +19,9 @@ from .._version import __version__
 from . import demo, export_triton, profile, run, selfcheck, serve
 from . import eval as eval_command
 from . import inspect as inspect_command
-from .args import add_plugin_parsers, parse_hw, positive_int, run_parsed
+from .args import add_plugin_parsers, int_in_range, parse_hw, positive_int, run_parsed
 
-__all__ = ["main", "make_parser", "add_plugin_parsers", "parse_hw", "positive_int", "run_parsed"]
+__all__ = ["main", "make_parser", "add_plugin_parsers", "parse_hw", "positive_int", "int_in_range", "run_parsed"]
 
 COMMANDS = (run, eval_command, demo, inspect_command, selfcheck, profile, serve, export_triton)
 

@@ -25,7 +25,7 @@ from ..backends import BACKENDS
 from ..errors import run_cli
 
 __all__ = [
-    "positive_int", "non_negative_int", "parse_hw", "add_model_arguments", "add_backend_argument",
+    "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
     "add_render_arguments", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
 ]
 
@@ -39,6 +39,26 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
     return value
+
+
+def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
+    """argparse type factory: an integer in ``lo..hi`` (``--num-classes``, ``--width-divisor``...).
+
+    Example:
+        >>> int_in_range(1, 256)("21")
+        21
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %r" % (lo, hi, text)) from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %d" % (lo, hi, value))
+        return value
+
+    parse.__name__ = "integer %d..%d" % (lo, hi)
+    return parse
 
 
 def non_negative_int(text: str) -> int:

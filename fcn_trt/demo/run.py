@@ -102,6 +102,10 @@ def _open_segmenter(model: str, backend: Optional[str]) -> Any:
     return Segmenter(model, backend=backend)
 
 
+#: a demo clip is rendered on the CPU (~0.1 s a frame): 100k frames is hours already.
+MAX_DEMO_FRAMES = 100_000
+
+
 def run_demo(
     out_dir: Union[str, Path] = "fcn_trt_demo",
     frames: int = 60,
@@ -127,8 +131,8 @@ def run_demo(
     from ..streaming import scenes
     from ..streaming.drawing import open_video_writer, render
 
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise ConfigError("--frames", expected="a positive number of frames", found=repr(frames))
+    if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_DEMO_FRAMES:
+        raise ConfigError("--frames", expected="a number of frames in 1..%d" % MAX_DEMO_FRAMES, found=repr(frames))
     h, w = parse_size("%sx%s" % tuple(size)) if not isinstance(size, str) else parse_size(size)
     cv2 = _cv2()
     out = Path(out_dir)

@@ -7,10 +7,11 @@ Example:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Dict, Union
 
-from ..errors import ModelNotFoundError
+from ..errors import ConfigTypeError, ModelNotFoundError
 
 __all__ = ["BUILTIN_MODELS", "resolve_model", "models_dir"]
 
@@ -27,7 +28,16 @@ def models_dir() -> Path:
 
 def resolve_model(model: Union[str, Path]) -> Path:
     """A path to a model file: an existing path, or a built-in name from :data:`BUILTIN_MODELS`."""
+    choices = "a .onnx/.engine path or a built-in name (" + ", ".join(sorted(BUILTIN_MODELS)) + ")"
+    if not isinstance(model, (str, os.PathLike)):
+        raise ConfigTypeError("model", expected=choices, found="%r (%s)" % (model, type(model).__name__),
+                              hint='pass a path or a name, e.g. Segmenter("demo")')
+    if not str(model).strip():
+        raise ModelNotFoundError("model", expected=choices, found="an empty string", hint="check the path")
     path = Path(model)
+    if path.is_dir():
+        raise ModelNotFoundError("model", expected=choices, found="folder %s" % path,
+                                 hint="pass the model file inside it")
     if path.exists():
         return path
     name = str(model)

@@ -26,9 +26,9 @@ from typing import Any, Deque, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .._imageio import image_files, is_image, is_video, read_image
+from .._imageio import IMAGE_EXTENSIONS, image_files, is_image, is_video, read_image
 from .._imports import require_cv2
-from ..errors import ConfigError, InputError, SourceOpenError
+from ..errors import ConfigError, InputError, SourceError, SourceOpenError
 from ..eval.voc import save_label_png
 from ..result import SegmentationResult
 
@@ -329,9 +329,11 @@ def segment_files(segmenter: Any, input: Union[str, Path], output: Union[str, Pa
     def draw(result: SegmentationResult, frame: np.ndarray) -> np.ndarray:
         return result.colorize() if labels_only else result.overlay(frame, alpha=alpha)
 
-    if src.is_file() and is_video(src):
+    video_in = src.is_file() and is_video(src)
+    images = [] if video_in else image_files(src, "input")
+    _check_output_kind(out, video_in, len(images))
+    if video_in:
         return _segment_video(segmenter, src, out, draw)
-    images = image_files(src, "input")
     single = len(images) == 1 and is_image(out)
     if not single:
         out.mkdir(parents=True, exist_ok=True)
@@ -368,6 +370,44 @@ def segment_files(segmenter: Any, input: Union[str, Path], output: Union[str, Pa
     return SegmentFilesReport(input=str(src), output=str(out), video=False, files=tuple(written))
 
 
+OUTPUT_VIDEO_EXTENSIONS = (".mp4", ".avi")
+
+
+def _check_output_kind(out: Path, video_in: bool, n_images: int) -> None:
+    """Video in -> a video file out; one image in -> an image file or a folder; images -> a folder
+    (an unknown suffix is an error, never a silently created folder)."""
+    suffix = out.suffix.lower()
+    if video_in:
+        if suffix not in OUTPUT_VIDEO_EXTENSIONS:
+            raise ConfigError("output for a video input", expected="a video file (" + ", ".join(OUTPUT_VIDEO_EXTENSIONS)
+                              + ")", found=repr(str(out)), hint="e.g. -o overlay.mp4")
+        return
+    if out.is_dir() or (not suffix and not out.exists()):
+        return  # a folder
+    if is_image(out):
+        if n_images == 1:
+            return
+        raise ConfigError("output for %d input images" % n_images, expected="a folder",
+                          found="image file name %r" % str(out), hint="pass a folder, e.g. -o overlays/")
+    what = "an image file (" + ", ".join(IMAGE_EXTENSIONS) + ") or a folder" if n_images == 1 else "a folder"
+    raise ConfigError("output", expected=what, found=repr(str(out)) + (" (a video name for image input)"
+                      if is_video(out) else " (unknown suffix)" if suffix else " (an existing file)"),
+                      hint="name a folder without a suffix to write one overlay per image")
+
+
+def _check_video_written(out: Path, n: int) -> None:
+    """Every segmented frame is in the output video (OpenCV's writer fails silently per frame)."""
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(out))
+    try:
+        written = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+    finally:
+        cap.release()
+    if written != n:
+        raise SourceError(f"output video {out}", expected=f"{n} frames written", found=f"{max(written, 0)} frames in it",
+                          hint="check free disk space and that OpenCV has a codec for this suffix (try .avi)")
+
+
 def _segment_video(segmenter: Any, src: Path, out: Path, draw: Any) -> SegmentFilesReport:
     writer = None
     n = 0
@@ -395,6 +435,7 @@ def _segment_video(segmenter: Any, src: Path, out: Path, draw: Any) -> SegmentFi
             writer.release()
     if n == 0:
         raise SourceOpenError(f"video {src}", expected="at least one frame", found="none could be read")
+    _check_video_written(out, n)
     entry = SegmentedFile(source=str(src), output=str(out), frames=n, total_ms=total_ms / n,
                           class_fractions=tuple((k, v / n) for k, v in fractions.items()))
     return SegmentFilesReport(input=str(src), output=str(out), video=True, files=(entry,))

@@ -254,7 +254,7 @@ class _State:
         return self.channel.dropped if self.channel is not None else 0
 
     def shutdown(self) -> None:
-        """Stop threads, release the source. Idempotent; never blocks longer than ~2 join timeouts."""
+        """Stop threads, release the source. Idempotent; never blocks longer than one join timeout."""
         if self.closed:
             return
         self.closed = True
@@ -262,6 +262,8 @@ class _State:
         self.source.interrupt()  # wakes reconnect waits; read() returns None from now on
         if self.end_reason is None:
             self.end_reason = "closed"
+        # both threads were told to stop at once: they wind down together, against one deadline
+        deadline = time.perf_counter() + self.join_timeout_s
         capture_done = True
         if self.capture is not None:
             self.capture.join(self.join_timeout_s)
@@ -269,7 +271,7 @@ class _State:
             if not capture_done:
                 log.warning("%s: read() still blocked after %.1f s; the capture thread (a daemon) will exit when it "
                             "returns", self.source.name, self.join_timeout_s)
-        if self.runner is not None and not self.runner.join(self.join_timeout_s):
+        if self.runner is not None and not self.runner.join(max(0.0, deadline - time.perf_counter())):
             log.warning("inference still running after %.1f s; its daemon thread exits when it finishes",
                         self.join_timeout_s)
         if self.close_source:

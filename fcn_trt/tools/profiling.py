@@ -49,7 +49,8 @@ from .._progress import progress
 from .._util import parse_hw
 from ..backends import backend_spec
 from ..backends.base import DeviceBacked, LayerProfiled, StageTimed
-from ..errors import ConfigError, SourceError
+from ..errors import ConfigError, ConfigTypeError, FrameTooLargeError, SourceError
+from ..preflight import available_memory_bytes, check_frame_memory
 from .latency import StageStats, stage_stats
 
 __all__ = [
@@ -64,6 +65,10 @@ __all__ = [
     "STAGES",
     "CV_WARN",
 ]
+
+#: upper bounds of profile()'s counts (a typo such as --frames 1000000000000 is an error, not a hang).
+MAX_FRAMES = 10_000_000
+MAX_BATCH = 1024
 
 log = logging.getLogger(__name__)
 
@@ -405,9 +410,15 @@ def profile(
     from ..models import resolve_model
     from ..segmenter import Segmenter
 
-    if int(frames) < 1 or int(batch) < 1 or int(warmup) < 0 or int(layers) < 0:
-        raise ConfigError("profile counts", expected="frames >= 1, batch >= 1, warmup >= 0, layers >= 0",
-                          found=f"frames={frames}, batch={batch}, warmup={warmup}, layers={layers}")
+    counts = dict(frames=frames, batch=batch, warmup=warmup, layers=layers)
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in counts.values()):
+        raise ConfigTypeError("profile counts", expected="integers",
+                              found=", ".join(f"{k}={v!r}" for k, v in counts.items()))
+    if not (1 <= frames <= MAX_FRAMES and 1 <= batch <= MAX_BATCH and 0 <= warmup <= MAX_FRAMES
+            and 0 <= layers <= 10000):
+        raise ConfigError("profile counts", expected=f"frames 1..{MAX_FRAMES}, batch 1..{MAX_BATCH}, "
+                          f"warmup 0..{MAX_FRAMES}, layers 0..10000",
+                          found=", ".join(f"{k}={v}" for k, v in counts.items()))
     hw = parse_size(size) if isinstance(size, str) else (int(size[0]), int(size[1]))
     if hw[0] <= 0 or hw[1] <= 0:
         raise ConfigError("size", expected="positive height and width", found=str(size))
@@ -416,6 +427,17 @@ def profile(
     mem_before = _device_mem_used_mb() if on_device else None
     seg = Segmenter(model, backend=backend, **backend_options) if own else model
     try:
+        if source is None:  # batch * 8 synthetic frames are made up front, then one batch is in flight
+            h, w = hw
+            if not all(seg.backend.max_frame_hw):  # an engine's profile bounds the frame instead
+                check_frame_memory(seg.metadata, batch, h, w, seg.backend.name)
+            synthetic = batch * 8 * h * w * 3
+            have = available_memory_bytes()
+            if have is not None and synthetic > have // 4:
+                raise FrameTooLargeError(
+                    f"{batch * 8} synthetic {h}x{w} frames", expected="at most %.1f GiB (a quarter of the available "
+                    "memory)" % (have / 4 / 2 ** 30), found="%.1f GiB" % (synthetic / 2 ** 30),
+                    hint="profile a smaller --size (engines: their optimization profile's size)")
         return _profile(seg, hw, int(batch), int(frames), int(warmup), source, int(layers), int(layer_runs), render,
                         show_progress, seed, mem_before)
     finally:

@@ -32,3 +32,46 @@ def test_interrupt_and_debug(capsys):
         run_cli(lambda: (_ for _ in ()).throw(ModelNotFoundError("model m")), debug=True)
     with pytest.raises(ZeroDivisionError):  # a bug is not a user mistake: it keeps its traceback
         run_cli(lambda: 1 // 0)
+
+
+# The README's promise: each error is also the built-in exception of its kind of mistake.
+import fcn_trt.errors as errors  # noqa: E402
+
+KINDS = {
+    ValueError: ["InputError", "FrameShapeError", "EmptyFrameError", "FrameTooLargeError", "ConfigError",
+                 "ConfigTypeError", "ModelError", "ModelNotFoundError", "ModelFormatError", "MetadataError",
+                 "EngineError", "EngineCorruptError", "EngineMismatchError", "SidecarNotFoundError"],
+    TypeError: ["FrameTypeError", "FrameDtypeError", "ConfigTypeError"],
+    OSError: ["ModelNotFoundError", "SidecarNotFoundError", "SourceError", "SourceOpenError", "SourceEndedError",
+              "CudaError", "NoCudaDeviceError"],
+    ImportError: ["BackendUnavailableError"],
+    RuntimeError: ["TensorRTError", "BuildError", "AccuracyGateError", "ClosedError", "CudaError"],
+}
+
+
+@pytest.mark.parametrize("base,name", [(b, n) for b, names in KINDS.items() for n in names],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_each_error_is_the_builtin_of_its_kind(base, name):
+    cls = getattr(errors, name)
+    e = cls("thing", expected="a", found="b", hint="c")
+    assert isinstance(e, base) and isinstance(e, errors.FcnTrtError)
+    assert str(e) == "thing: expected a, found b. Hint: c"
+
+
+def test_every_public_error_has_a_builtin_kind():
+    public = [getattr(errors, n) for n in errors.__all__ if isinstance(getattr(errors, n), type)]
+    for cls in public:
+        if cls is errors.FcnTrtError:
+            continue
+        assert any(issubclass(cls, base) for base in KINDS), cls.__name__
+
+
+def test_a_corrupt_model_is_caught_by_value_error_and_a_missing_one_by_os_error(tmp_path):
+    import fcn_trt
+
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a protobuf")
+    with pytest.raises(ValueError):
+        fcn_trt.Segmenter(bad)
+    with pytest.raises(OSError):
+        fcn_trt.Segmenter(tmp_path / "missing.onnx")

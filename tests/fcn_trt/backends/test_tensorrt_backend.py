@@ -31,6 +31,7 @@ from fcn_trt.errors import (
     FrameDtypeError,
     FrameShapeError,
     InputError,
+    MetadataError,
     ModelFormatError,
     NoCudaDeviceError,
 )
@@ -661,3 +662,20 @@ def test_backends_in_threads_share_one_engine(tmp_path, fake_trt, fake_cuda):
     assert failures == []
     assert fake_trt._fake.created.count("IExecutionContext") == 3
     assert open_engine_count() == 0 and fake_cuda.DEVICE_MEMORY.live_allocations() == {}
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"input_format": "nv12"}, ["metadata input_format 'nv12'", "expected a graph input 'frame' of rank 3"]),
+    ({"outputs": ["labels", "confidence", "logits"]}, ["expected graph outputs", "(no logits)"]),
+])
+def test_sidecar_pipeline_that_contradicts_the_engine_is_refused(tmp_path, fake_trt, fake_cuda, change, words):
+    engine = make_engine(tmp_path, fake_trt)
+    path = tmp_path / "m.engine.json"
+    doc = json.loads(path.read_text())
+    doc["pipeline"].update(change)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(MetadataError) as exc:
+        TensorRTBackend(engine)
+    for w in words:
+        assert w in str(exc.value)
+    assert open_engine_count() == 0  # nothing leaked by the failed open

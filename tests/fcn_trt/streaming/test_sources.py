@@ -111,11 +111,29 @@ def test_empty_folder_and_broken_video(tmp_path):
         open_source(bad)
 
 
-def test_gstreamer_pipeline_without_gstreamer_is_a_clear_error():
-    if gstreamer_available():
-        pytest.skip("this OpenCV has GStreamer")
-    with pytest.raises(SourceOpenError, match="GStreamer"):
+def test_gstreamer_pipeline_without_gstreamer_is_a_clear_error(monkeypatch):
+    import fcn_trt.streaming.sources as sources
+
+    monkeypatch.setattr(sources, "gstreamer_available", lambda: False)  # what pip's cv2 wheels say
+    with pytest.raises(SourceOpenError) as info:
         open_source("videotestsrc ! videoconvert ! appsink")
+    e = info.value
+    assert e.expected == "an OpenCV built with GStreamer" and "says GStreamer: NO" in e.found
+    assert "pip uninstall opencv-python-headless" in e.hint and "--system-site-packages" in e.hint
+
+
+@pytest.mark.parametrize("pipeline,reads_file", [
+    ("filesrc location=a.mp4 ! qtdemux ! avdec_h264 ! videoconvert ! appsink", True),
+    ("uridecodebin uri=file:///videos/a.mp4 ! videoconvert ! appsink", True),
+    ("multifilesrc location=img%05d.png ! pngdec ! videoconvert ! appsink", True),
+    ("videotestsrc ! videoconvert ! appsink", False),
+    ("rtspsrc location=rtsp://cam/file.mp4 ! rtph264depay ! appsink", False),
+    ("uridecodebin uri=http://host/file.mp4 ! appsink", False),
+])
+def test_gstreamer_file_pipelines_are_recognised(pipeline, reads_file):
+    from fcn_trt.streaming.sources import gst_pipeline_reads_file
+
+    assert gst_pipeline_reads_file(pipeline) is reads_file
 
 
 def test_pipeline_helpers():
