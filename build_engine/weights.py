@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple, Union

@@ -272,8 +272,14 @@ class Segmenter:
 
         return stream(self, source, **options)
 
+    @property
+    def model_source(self) -> str:
+        """Where the model comes from, for reports: its file, a served model's URL, or the backend class."""
+        if self.model_path is not None:
+            return str(self.model_path)
+        return str(getattr(self._backend, "url", "")) or type(self._backend).__name__
+
     def __repr__(self) -> str:
         if self._backend is None:
             return "Segmenter(closed)"
-        where = str(self.model_path) if self.model_path is not None else str(getattr(self._backend, "url", "")) or type(self._backend).__name__
-        return f"Segmenter({where!r}, backend={self._backend.name!r})"
+        return f"Segmenter({self.model_source!r}, backend={self._backend.name!r})"

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
 from ._version import __version__
-from .errors import EngineCorruptError, EngineError, EngineMismatchError, MetadataError, SidecarNotFoundError
+from .errors import EngineCorruptError, EngineMismatchError, MetadataError, SidecarNotFoundError
 from .metadata import PRECISIONS, PipelineMetadata
 
 __all__ = [

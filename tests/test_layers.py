@@ -23,7 +23,7 @@ FCN_TRT_LAYERS = {
     "fcn_trt.errors": 0, "fcn_trt._version": 0, "fcn_trt._deprecated": 0, "fcn_trt._util": 0, "fcn_trt._imports": 0,
     "fcn_trt._hashing": 0, "fcn_trt._progress": 0,
     "fcn_trt.metadata": 1, "fcn_trt.palettes": 1, "fcn_trt.sidecar": 1, "fcn_trt.result": 1, "fcn_trt._frames": 1,
-    "fcn_trt._outputs": 1, "fcn_trt._imageio": 1, "fcn_trt.preflight": 1, "fcn_trt.models": 1, "fcn_trt.cuda": 1, "fcn_trt._trt_compat": 1,
+    "fcn_trt._outputs": 1, "fcn_trt._imageio": 1, "fcn_trt.preflight": 1, "fcn_trt.models": 1,
     "fcn_trt.backends": 2,
     "fcn_trt.segmenter": 3, "fcn_trt.tiling": 3,
     "fcn_trt.streaming": 4, "fcn_trt.eval": 4,

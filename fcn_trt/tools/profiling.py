@@ -560,10 +560,10 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
         device_memory = None
         mem_note = (f"not applicable: {backend_name} runs on the host" if not on_device
                     else "cudaMemGetInfo unavailable")
-    sha = file_sha256(seg.model_path)
+    sha = file_sha256(seg.model_path) if seg.model_path is not None else ""  # a served model has no file here
     precision = describe.get("precision") or meta.precision
     return ProfileReport(
-        model=str(seg.model_path),
+        model=seg.model_source,
         model_sha256=sha,
         backend=describe,
         precision=str(precision),

@@ -13,7 +13,6 @@ from fcn_trt.errors import ConfigError, FcnTrtError, SourceEndedError, SourceOpe
 from fcn_trt.streaming.sources import (
     RetryPolicy,
     Source,
-    gstreamer_available,
     jetson_csi_pipeline,
     open_source,
     rtsp_pipeline,

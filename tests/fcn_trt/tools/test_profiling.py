@@ -241,3 +241,33 @@ def test_profile_tensorrt_backend_on_fakes(tmp_path, fake_trt, fake_cuda, monkey
     assert r.stage("gpu_compute").p50_ms == pytest.approx(0.2) and r.stage("h2d").count == 3
     assert not {"h2d", "gpu_compute", "d2h"} & set(r.unmeasured)
     assert any(w.startswith("host-bound") for w in r.warnings) == (r.stage("total").p50_ms - 0.2 > 0.2)
+
+
+def test_profile_of_a_segmenter_without_a_model_file(model_path):
+    """A Segmenter over a Backend with no file (a served model, a custom backend): the report says where
+    the model comes from and leaves the file hash empty instead of failing."""
+    from fcn_trt.backends.base import Backend
+    from fcn_trt.backends.onnxruntime import OnnxRuntimeBackend
+
+    class NoFile(Backend):
+        name = "nofile"
+        url = "grpc://127.0.0.1:1/nofile"
+
+        def __init__(self) -> None:
+            self._inner = OnnxRuntimeBackend(model_path)
+
+        @property
+        def metadata(self):
+            return self._inner.metadata
+
+        def infer(self, frames):
+            return self._inner.infer(frames)
+
+        def close(self) -> None:
+            self._inner.close()
+
+    with fcn_trt.Segmenter(NoFile()) as seg:
+        assert seg.model_path is None and seg.model_source == NoFile.url
+        r = prof.profile(seg, size=(24, 32), frames=2, warmup=1, render=False, show_progress=False)
+    assert r.model == NoFile.url and r.model_sha256 == "" and r.frames == 2
+    assert "nofile" in r.format_table() and r.to_dict()["model"] == NoFile.url
