@@ -559,3 +559,21 @@ def test_unclosed_segmenter_warns(model):
     with pytest.warns(ResourceWarning, match="Segmenter was not closed"):
         s.__del__()
     s.close()
+
+
+def test_export_palette_of_the_wrong_length_writes_nothing(capsys, tmp_path):
+    pal = tmp_path / "pal.txt"
+    pal.write_text("0,0,0\n255,0,0\n0,255,0\n")
+    out = tmp_path / "x.onnx"
+    rc, err = build_cli(capsys, "export", "--width-divisor", "16", "--num-classes", "2", "--palette", pal, "--out", out)
+    assert rc == 2 and "expected one colour per class (2 lines), found 3 lines" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pal.txt"]  # neither the output nor a staged file
+    pal.write_text("0,0,0\n255,0,0\n")
+    rc, err = build_cli(capsys, "export", "--width-divisor", "16", "--num-classes", "2", "--palette", pal, "--out", out)
+    assert rc == 0, err
+    import onnx
+
+    from fcn_trt.metadata import read_model_metadata
+
+    assert read_model_metadata(onnx.load(str(out))).palette == ((0, 0, 0), (255, 0, 0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pal.txt", "x.onnx"]

@@ -196,25 +196,34 @@ def run_export(args) -> int:
                          allow_incompatible=args.allow_trt_incompatible)
     else:
         order, mean, std = _preprocessing(args, "caffe")
-        out = export_fcn_pipeline(
-            args.out, args.variant, args.num_classes, args.width_divisor, args.weights,
-            class_names=names, palette=None, input_format=args.input_format, channel_order=order, mean=mean,
-            std=std, inference_size=size, resize_back=not args.no_resize_back, outputs=outputs,
-            precision=args.precision, seed=args.seed, model_name=args.name, trt_targets=args.trt,
-            allow_incompatible=args.allow_trt_incompatible,
-        )
-        if args.palette:
-            _rewrite_palette(out, args.palette, args.allow_trt_incompatible)
+        # The class count (and so the palette's length) is known only once the weights are read:
+        # with --palette the graph is staged beside --out and renamed only if the palette fits.
+        out = Path(args.out)
+        staged = out.with_name(out.name + ".staged.onnx") if args.palette else out
+        try:
+            export_fcn_pipeline(
+                staged, args.variant, args.num_classes, args.width_divisor, args.weights,
+                class_names=names, palette=None, input_format=args.input_format, channel_order=order, mean=mean,
+                std=std, inference_size=size, resize_back=not args.no_resize_back, outputs=outputs,
+                precision=args.precision, seed=args.seed, model_name=args.name, trt_targets=args.trt,
+                allow_incompatible=args.allow_trt_incompatible,
+            )
+            if args.palette:
+                _write_with_palette(staged, out, args.palette, args.allow_trt_incompatible)
+        finally:
+            if staged != out and staged.exists():
+                staged.unlink()
     print(f"wrote {out}")
     return 0
 
 
-def _rewrite_palette(path: Path, palette_arg: str, allow_incompatible: bool) -> None:
+def _write_with_palette(source: Path, path: Path, palette_arg: str, allow_incompatible: bool) -> None:
+    """Write ``source`` to ``path`` with the palette ``palette_arg`` in its metadata."""
     import onnx
 
     from fcn_trt.metadata import read_model_metadata, write_model_metadata
 
-    model = onnx.load(str(path))
+    model = onnx.load(str(source))
     meta = read_model_metadata(model)
     meta = meta.replace(palette=tuple(tuple(c) for c in _read_palette(palette_arg, meta.num_classes)))
     write_model_metadata(model, meta)
