@@ -60,9 +60,10 @@ def available_memory_bytes() -> Optional[int]:
 
 
 def check_frame_memory(meta: PipelineMetadata, n: int, h: int, w: int, backend: str = "the backend",
-                       available: Optional[int] = None) -> None:
+                       available: Optional[int] = None, hint: Optional[str] = None) -> None:
     """Raise :class:`~fcn_trt.errors.FrameTooLargeError` when ``n`` frames of ``h`` x ``w`` need more
-    memory than is available, naming :func:`fcn_trt.tiling.segment_tiled`.
+    memory than is available, naming :func:`fcn_trt.tiling.segment_tiled` (or ``hint``, where tiling
+    is not the way out, e.g. a profile of a chosen size).
 
     Example:
         >>> meta = PipelineMetadata(class_names=("bg",), palette=((0, 0, 0),), variant="fcn8s")
@@ -82,6 +83,6 @@ def check_frame_memory(meta: PipelineMetadata, n: int, h: int, w: int, backend: 
     raise FrameTooLargeError(
         what, expected="at most %.1f GiB of memory (what is available)" % (budget / 2 ** 30),
         found="about %.1f GiB needed" % (need / 2 ** 30),
-        hint="segment it tile by tile with fcn_trt.tiling.segment_tiled(segmenter, frame)"
-             + (", or split the batch" if n > 1 else ", or downscale it"),
+        hint=hint or ("segment it tile by tile with fcn_trt.tiling.segment_tiled(segmenter, frame)"
+                      + (", or split the batch" if n > 1 else ", or downscale it")),
     )

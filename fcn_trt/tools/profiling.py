@@ -430,7 +430,8 @@ def profile(
         if source is None:  # batch * 8 synthetic frames are made up front, then one batch is in flight
             h, w = hw
             if not all(seg.backend.max_frame_hw):  # an engine's profile bounds the frame instead
-                check_frame_memory(seg.metadata, batch, h, w, seg.backend.name)
+                check_frame_memory(seg.metadata, batch, h, w, seg.backend.name,
+                                   hint="profile a smaller --size or --batch (the profile measures whole frames)")
             synthetic = batch * 8 * h * w * 3
             have = available_memory_bytes()
             if have is not None and synthetic > have // 4:
