@@ -27,6 +27,13 @@ runs `pytest -m gpu`, `fcn-trt selfcheck`, a two-frames-in-flight check and
 raw JSON); then copy `gpu_check_out/bench_gpu.md` to `benchmarks/results/gpu.md` and run
 `python -m benchmarks.collect`. The script has only been run on a CPU machine so far (where it
 records "no GPU" / "no TensorRT" and does the ONNX Runtime part).
+
+**Graph version.** The CPU and precision tables were measured (2026-11) on pipeline graphs written
+before the 2026-12 TensorRT parser-rule changes (`Shape` + `Slice` instead of `Shape(start, end)`,
+shapes read after the frame's Cast, the uint8 labels written by their Cast instead of an `Identity`).
+Those change only a few shape-bookkeeping nodes and labels are bit-identical
+(`python -m build_engine.refresh_models --check`), but the tables were not re-measured on the new
+graphs: the machine was loaded by parallel work for the whole session.
 """
 
 
