@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import onnx
@@ -361,6 +361,11 @@ class Rule:
 RULES: Dict[str, Rule] = {}
 
 
+def _per_major(sources: Mapping[str, str]) -> str:
+    """One citation line from ``{major: source}``: ``"8.6: ...; 10: ...; 11: ..."``."""
+    return "; ".join("%s: %s" % (t, src) for t, src in sources.items())
+
+
 def _rule(rule_id: str, targets: Sequence[str], summary: str, source: str) -> Callable[[_RuleFn], _RuleFn]:
     def register(fn: _RuleFn) -> _RuleFn:
         RULES[rule_id] = Rule(rule_id, tuple(targets), summary, source, fn)
@@ -398,7 +403,7 @@ _OPSET_SOURCES = {
 
 
 @_rule("opset-range", TARGETS, "the default-domain opset is inside the parser's documented range",
-       "; ".join("%s: %s" % (t, s) for t, s in _OPSET_SOURCES.items()))
+       _per_major(_OPSET_SOURCES))
 def _check_opset(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for t in targets:
         low, high = _OPSETS[t]
@@ -421,7 +426,7 @@ _UNSUPPORTED_OP_SOURCES = {
 
 
 @_rule("unsupported-op", TARGETS, "every operator has an importer in that parser (docs/operators.md 'Y')",
-       "; ".join("%s: %s" % (t, s) for t, s in _UNSUPPORTED_OP_SOURCES.items()))
+       _per_major(_UNSUPPORTED_OP_SOURCES))
 def _check_ops(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         bad = []
@@ -458,7 +463,7 @@ _DTYPE_SOURCES = {
 
 
 @_rule("unsupported-dtype", TARGETS, "every tensor type converts to a TensorRT DataType",
-       "; ".join("%s: %s" % (t, s) for t, s in _DTYPE_SOURCES.items()))
+       _per_major(_DTYPE_SOURCES))
 def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for t in targets:
         ok = _DTYPES[t]
@@ -575,7 +580,7 @@ _UINT8_MESSAGES = {
 
 
 @_rule("uint8-intermediate", TARGETS, "no node produces a UINT8 tensor that is not a graph output",
-       "; ".join("%s: %s" % (t, s) for t, s in _UINT8_INTERMEDIATE_SOURCES.items()))
+       _per_major(_UINT8_INTERMEDIATE_SOURCES))
 def _check_uint8_intermediate(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type == "QuantizeLinear":  # the importer turns it into INT8: rule qdq-uint8
@@ -690,7 +695,7 @@ _OP_TYPES_SOURCES = {
 
 
 @_rule("op-input-dtype", TARGETS, "each operator's data input has a type listed for it in docs/operators.md",
-       "; ".join("%s: %s" % (t, s) for t, s in _OP_TYPES_SOURCES.items()))
+       _per_major(_OP_TYPES_SOURCES))
 def _check_op_types(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type in _TYPE_CHECK_SKIP or not node.input or not node.input[0]:
@@ -745,7 +750,7 @@ _RESIZE_MODE_SOURCES = {
 
 
 @_rule("resize-mode", TARGETS, "Resize mode is nearest, linear or cubic",
-       "; ".join("%s: %s" % (t, s) for t, s in _RESIZE_MODE_SOURCES.items()))
+       _per_major(_RESIZE_MODE_SOURCES))
 def _check_resize_mode(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type != "Resize":
@@ -769,7 +774,7 @@ _CTM_SOURCES = {
 
 @_rule("resize-coordinate-mode", TARGETS,
        "Resize coordinate_transformation_mode is half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, "
-       "asymmetric or align_corners", "; ".join("%s: %s" % (t, s) for t, s in _CTM_SOURCES.items()))
+       "asymmetric or align_corners", _per_major(_CTM_SOURCES))
 def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
         return
@@ -809,7 +814,7 @@ _RESIZE_OPSET18_SOURCES = {
     "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
     "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
 }
-_RESIZE_OPSET18_SOURCE = "; ".join("%s: %s" % (t, v) for t, v in _RESIZE_OPSET18_SOURCES.items())
+_RESIZE_OPSET18_SOURCE = _per_major(_RESIZE_OPSET18_SOURCES)
 
 
 @_rule("resize-antialias", TARGETS, "Resize antialias is 0", _RESIZE_OPSET18_SOURCE)
@@ -849,7 +854,7 @@ _RESIZE_AXES_SOURCES = {
 
 
 @_rule("resize-axes", TARGETS, "Resize axes (opset 18) unique, and the full iota when scales is not a constant",
-       "; ".join("%s: %s" % (t, s) for t, s in _RESIZE_AXES_SOURCES.items()))
+       _per_major(_RESIZE_AXES_SOURCES))
 def _check_resize_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         axes = g.attr(node, "axes") if node.op_type == "Resize" else None
@@ -886,7 +891,7 @@ _RESIZE_DIMS_SOURCES = {
 
 
 @_rule("resize-scales-dims", TARGETS, "constant Resize scales touch at most the last 3 (linear) / 2 (cubic) dims",
-       "; ".join("%s: %s" % (t, s) for t, s in _RESIZE_DIMS_SOURCES.items()))
+       _per_major(_RESIZE_DIMS_SOURCES))
 def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type != "Resize":
@@ -950,7 +955,7 @@ _REDUCE_OPS = frozenset(("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumEx
 
 @_rule("axes-input-constant", TARGETS,
        "Squeeze/Unsqueeze (8.6, 10) and Reduce* (all) take their axes input as a constant",
-       "; ".join("%s: %s" % (t, s) for t, s in _AXES_INPUT_SOURCES.items()))
+       _per_major(_AXES_INPUT_SOURCES))
 def _check_axes_inputs(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _AXES_MESSAGES and node.op_type not in _REDUCE_OPS:
@@ -973,7 +978,7 @@ _POOL_SOURCES = {
 
 
 @_rule("pooling-attributes", TARGETS, "pooling dilations are 1 and MaxPool has no Indices output",
-       "; ".join("%s: %s" % (t, s) for t, s in _POOL_SOURCES.items()))
+       _per_major(_POOL_SOURCES))
 def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in ("MaxPool", "AveragePool", "LpPool"):
@@ -1003,7 +1008,7 @@ _QDQ_ZP_SOURCES = {
 
 
 @_rule("qdq-zero-point", TARGETS, "Q/DQ zero points are all 0 (symmetric quantization)",
-       "; ".join("%s: %s" % (t, s) for t, s in _QDQ_ZP_SOURCES.items()))
+       _per_major(_QDQ_ZP_SOURCES))
 def _check_qdq_zero(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _QDQ or len(node.input) < 3 or not node.input[2]:
@@ -1027,7 +1032,7 @@ _QDQ_UINT8_SOURCES = {
 
 
 @_rule("qdq-uint8", TARGETS, "Q/DQ are INT8 (no UINT8 zero point / data)",
-       "; ".join("%s: %s" % (t, s) for t, s in _QDQ_UINT8_SOURCES.items()))
+       _per_major(_QDQ_UINT8_SOURCES))
 def _check_qdq_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _QDQ:
@@ -1053,7 +1058,7 @@ _QDQ_SCALE_SOURCES = {
 
 
 @_rule("qdq-scale-positive", TARGETS, "constant Q/DQ scales are all positive",
-       "; ".join("%s: %s" % (t, s) for t, s in _QDQ_SCALE_SOURCES.items()))
+       _per_major(_QDQ_SCALE_SOURCES))
 def _check_qdq_scale(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _QDQ or len(node.input) < 2:
@@ -1084,7 +1089,7 @@ def _const_subgraph(g: _Graph, name: str) -> bool:
 
 @_rule("qdq-constant-params", TARGETS,
        "Q/DQ scale (8.6, 10) and zero point (all) come from a Constant (optionally through a Cast)",
-       "; ".join("%s: %s" % (t, s) for t, s in _QDQ_CONST_SOURCES.items()))
+       _per_major(_QDQ_CONST_SOURCES))
 def _check_qdq_constants(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _QDQ:
@@ -1202,7 +1207,7 @@ _DECONV_AXIS_SOURCES = {
 
 @_rule("qdq-deconv-weight-axis", TARGETS,
        "per-channel ConvTranspose weight scales: axis 0 on 8.x (input channels), axis 1 on 10+ (output channels)",
-       "; ".join("%s: %s" % (t, s) for t, s in _DECONV_AXIS_SOURCES.items()))
+       _per_major(_DECONV_AXIS_SOURCES))
 def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node, axis in _weight_dq_for(g, "ConvTranspose"):
         for t in targets:
