@@ -23,7 +23,7 @@ import logging
 import shlex
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from fcn_trt.backends import _trt as compat
 from fcn_trt._imports import require_tensorrt
@@ -40,6 +40,7 @@ from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
 from .trt_check import ensure_compatible, target_for_version
+from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "BuildConfig",
@@ -650,3 +651,6 @@ def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, confi
     return EngineBuildReport(model=model, graph=graph, conversion=conversion,
                              calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))
 
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)
