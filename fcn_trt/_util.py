@@ -1,7 +1,8 @@
 """Small helpers every layer may use (L0: imports nothing of fcn_trt but :mod:`fcn_trt.errors`).
 
 :func:`parse_hw` is the one grammar of a frame size in fcn_trt and build_engine (CLI flags and the
-library functions that accept a size as text).
+library functions that accept a size as text). :class:`Closeable` is the one ``with`` block of
+every object that has an idempotent ``close()``.
 
 Example:
     >>> parse_hw("480x640"), parse_hw("480,640"), parse_hw("224")
@@ -10,11 +11,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Optional, Tuple, TypeVar
 
 from .errors import ConfigError
 
-__all__ = ["parse_hw", "SIZE_GRAMMAR"]
+__all__ = ["parse_hw", "SIZE_GRAMMAR", "Closeable"]
+
+_C = TypeVar("_C", bound="Closeable")
 
 #: how the one size grammar reads, for messages
 SIZE_GRAMMAR = "HxW, H,W or S (SxS) with positive integers, e.g. 480x640"
@@ -36,3 +39,28 @@ def parse_hw(text: object, what: str = "--size", minimum: int = 1, maximum: Opti
         bounds = f"between {max(1, minimum)} and {maximum}" if maximum is not None else f"at least {max(1, minimum)}"
         raise ConfigError(what, expected=f"H and W {bounds}", found=repr(text))
     return h, w
+
+
+class Closeable:
+    """A context manager whose ``with`` block ends in :meth:`close` (which subclasses define).
+
+    Example:
+        >>> class Door(Closeable):
+        ...     shut = False
+        ...     def close(self): self.shut = True
+        >>> with Door() as d:
+        ...     d.shut
+        False
+        >>> d.shut
+        True
+    """
+
+    def close(self) -> None:
+        """Release what the object holds. Idempotent."""
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -37,6 +37,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .._util import Closeable
 from ..errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
 
 __all__ = [
@@ -314,7 +315,7 @@ def cuda_device_info(device: int = 0) -> DeviceInfo:
     )
 
 
-class _Resource:
+class _Resource(Closeable):
     """Shared lifetime logic: idempotent close, context manager, use-after-close -> ClosedError."""
 
     _kind = "CUDA resource"
@@ -347,12 +348,6 @@ class _Resource:
                 return
             self._closed = True
         self._release()
-
-    def __enter__(self) -> "_Resource":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):

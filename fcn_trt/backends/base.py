@@ -17,9 +17,7 @@ below; callers ask ``isinstance(backend, AsyncBackend)``, never the backend's na
 Example:
     >>> class Echo(Backend):
     ...     name = "echo"
-    ...     def __init__(self, meta): self._meta = meta
-    ...     @property
-    ...     def metadata(self): return self._meta
+    ...     def __init__(self, meta): self._metadata = meta
     ...     def infer(self, frames): return {"labels": frames[..., 0].copy()}
     ...     def close(self): pass
     >>> isinstance(Echo(None), AsyncBackend), isinstance(Echo(None), Backend)
@@ -33,30 +31,40 @@ from typing import Any, Dict, List, Mapping, Protocol, Tuple, runtime_checkable
 
 import numpy as np
 
+from .._util import Closeable
+from ..errors import ClosedError
 from ..metadata import PipelineMetadata
 
 __all__ = ["Backend", "AsyncBackend", "StageTimed", "LayerProfiled", "DeviceBacked", "LayerTimes"]
 
 
-class Backend(abc.ABC):
+class Backend(Closeable, abc.ABC):
     """A loaded pipeline graph that can segment batches of frames.
 
     Subclasses acquire everything in ``__init__`` and release it in :meth:`close`, which must be
     idempotent. A backend is a context manager.
+
+    ``__init__`` sets ``self._metadata`` (what :attr:`metadata` returns) and, when the graph
+    bounds the batch, ``self._max_batch`` (what :attr:`max_batch` returns); a subclass may
+    override either property instead.
     """
 
     #: short backend name, e.g. ``"onnxruntime"`` or ``"tensorrt"`` (for reports only).
     name: str = ""
 
+    _metadata: PipelineMetadata
+    _max_batch: int = 0
+    _closed: bool  # set by subclasses that call _check_open()
+
     @property
-    @abc.abstractmethod
     def metadata(self) -> PipelineMetadata:
         """The pipeline metadata of the loaded graph."""
+        return self._metadata
 
     @property
     def max_batch(self) -> int:
         """Largest batch one :meth:`infer` call accepts (0 = unbounded)."""
-        return 0
+        return self._max_batch
 
     @property
     def max_frame_hw(self) -> Tuple[int, int]:
@@ -83,11 +91,10 @@ class Backend(abc.ABC):
     def close(self) -> None:
         """Release every resource. Idempotent."""
 
-    def __enter__(self) -> "Backend":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _check_open(self) -> None:
+        """Raise :class:`ClosedError` once ``self._closed`` is set (by :meth:`close`)."""
+        if self._closed:
+            raise ClosedError(type(self).__name__, expected="an open backend", found="closed", hint="create a new Segmenter")
 
 
 #: per-layer times: (layer name -> one time in ms per run, layer name -> op type, how they were measured)

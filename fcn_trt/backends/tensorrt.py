@@ -476,10 +476,6 @@ class TensorRTBackend(Backend):
 
     # --- properties -------------------------------------------------------------------------------
     @property
-    def metadata(self) -> PipelineMetadata:
-        return self._metadata
-
-    @property
     def sidecar(self) -> Any:
         """The engine's sidecar (:class:`fcn_trt.sidecar.EngineSidecar`)."""
         return self._sidecar
@@ -798,12 +794,6 @@ class TensorRTBackend(Backend):
             _release_engine(key)
         if errors:
             log.warning("errors while closing the TensorRT backend: %s", "; ".join(str(e) for e in errors))
-
-    def __enter__(self) -> "TensorRTBackend":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):

@@ -38,7 +38,7 @@ import numpy as np
 
 from .._imports import require
 from ..errors import (
-    ClosedError, ConfigError, MetadataError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
+    ConfigError, MetadataError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
     ServerUnreachableError,
 )
 from ..metadata import METADATA_KEY, PipelineMetadata
@@ -255,8 +255,7 @@ class TritonBackend(Backend):
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)
         if client is None:
-            if self._closed:
-                raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+            self._check_open()
             if self.url.scheme == "http":
                 client = self._tc.InferenceServerClient(self.url.address, connection_timeout=self.timeout,
                                                         network_timeout=self.timeout)
@@ -350,14 +349,6 @@ class TritonBackend(Backend):
 
     # --- Backend ------------------------------------------------------------------------------
     @property
-    def metadata(self) -> PipelineMetadata:
-        return self._metadata
-
-    @property
-    def max_batch(self) -> int:
-        return self._max_batch
-
-    @property
     def shared_memory(self) -> bool:
         """Whether tensors travel through system shared memory."""
         return self._shm is not None
@@ -393,8 +384,7 @@ class TritonBackend(Backend):
     def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
         """Send one validated batch and wait for its outputs."""
         with self._lock:
-            if self._closed:
-                raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+            self._check_open()
             self._active += 1
         try:
             return self._infer(frames)
@@ -449,8 +439,7 @@ class TritonBackend(Backend):
     # --- AsyncBackend -------------------------------------------------------------------------
     def submit(self, frames: np.ndarray) -> "concurrent.futures.Future[Dict[str, np.ndarray]]":
         """Queue one validated batch on the request threads; returns a ticket for :meth:`result`."""
-        if self._closed:
-            raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+        self._check_open()
         with self._lock:
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(self._max_in_flight, thread_name_prefix="fcn_trt-triton")
