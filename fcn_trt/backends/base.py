@@ -44,9 +44,9 @@ class Backend(Closeable, abc.ABC):
     Subclasses acquire everything in ``__init__`` and release it in :meth:`close`, which must be
     idempotent. A backend is a context manager.
 
-    ``__init__`` sets ``self._metadata`` (what :attr:`metadata` returns) and, when the graph
-    bounds the batch, ``self._max_batch`` (what :attr:`max_batch` returns); a subclass may
-    override either property instead.
+    ``__init__`` sets ``self._metadata`` (what :attr:`metadata` returns) and, where the graph
+    bounds them, ``self._max_batch``, ``self._max_frame_hw``, ``self._min_frame_hw`` (what the
+    properties of those names return); a subclass may override the properties instead.
     """
 
     #: short backend name, e.g. ``"onnxruntime"`` or ``"tensorrt"`` (for reports only).
@@ -54,6 +54,8 @@ class Backend(Closeable, abc.ABC):
 
     _metadata: PipelineMetadata
     _max_batch: int = 0
+    _max_frame_hw: Tuple[int, int] = (0, 0)
+    _min_frame_hw: Tuple[int, int] = (1, 1)
     _closed: bool  # set by subclasses that call _check_open()
 
     @property
@@ -69,12 +71,12 @@ class Backend(Closeable, abc.ABC):
     @property
     def max_frame_hw(self) -> Tuple[int, int]:
         """Largest (H, W) of a frame one :meth:`infer` accepts ((0, 0) = unbounded)."""
-        return (0, 0)
+        return self._max_frame_hw
 
     @property
     def min_frame_hw(self) -> Tuple[int, int]:
         """Smallest (H, W) of a frame one :meth:`infer` accepts."""
-        return (1, 1)
+        return self._min_frame_hw
 
     @abc.abstractmethod
     def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:

@@ -33,6 +33,7 @@ def test_metadata_and_max_batch_come_from_what_init_set():
     assert _Minimal().metadata is META
     assert _Minimal().max_batch == 0  # unbounded unless the backend says otherwise
     assert _Minimal(max_batch=4).max_batch == 4
+    assert _Minimal().max_frame_hw == (0, 0) and _Minimal().min_frame_hw == (1, 1)  # unbounded frames
 
 
 def test_use_after_close_names_the_backend_class():
