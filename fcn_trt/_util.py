@@ -11,9 +11,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Optional, Tuple, TypeVar
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import threading
 
 __all__ = ["parse_hw", "SIZE_GRAMMAR", "Closeable"]
 
@@ -55,9 +58,20 @@ class Closeable:
         True
     """
 
+    _lock: "threading.Lock"  # these two: for the subclasses that call _first_close()
+    _closed: bool
+
     def close(self) -> None:
         """Release what the object holds. Idempotent."""
         raise NotImplementedError
+
+    def _first_close(self) -> bool:
+        """Set ``self._closed`` under ``self._lock``; True only for the call that closed it (once)."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+            return True
 
     def __enter__(self: _C) -> _C:
         return self

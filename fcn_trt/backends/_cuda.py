@@ -109,29 +109,25 @@ def cuda_runtime() -> Any:
         ) from None
 
 
-def _error_name(rt: Any, err: Any) -> str:
-    """``cudaErrorXxx`` for an error code (falls back to the enum's own name or number)."""
+def _runtime_text(rt: Any, getter: str, err: Any) -> str:
+    """What ``rt.<getter>(err)`` answers, as text ("" when it answers nothing or fails)."""
     try:
-        res = rt.cudaGetErrorName(err)
-        name = res[1] if isinstance(res, tuple) else res
-        if isinstance(name, bytes):
-            name = name.decode("ascii", "replace")
-        if name:
-            return str(name)
-    except Exception:  # pragma: no cover - only with a broken binding
-        pass
-    return str(getattr(err, "name", int(err)))
-
-
-def _error_string(rt: Any, err: Any) -> str:
-    try:
-        res = rt.cudaGetErrorString(err)
+        res = getattr(rt, getter)(err)
         text = res[1] if isinstance(res, tuple) else res
         if isinstance(text, bytes):
             text = text.decode("ascii", "replace")
         return str(text or "")
-    except Exception:  # pragma: no cover
+    except Exception:  # pragma: no cover - only with a broken binding
         return ""
+
+
+def _error_name(rt: Any, err: Any) -> str:
+    """``cudaErrorXxx`` for an error code (falls back to the enum's own name or number)."""
+    return _runtime_text(rt, "cudaGetErrorName", err) or str(getattr(err, "name", int(err)))
+
+
+def _error_string(rt: Any, err: Any) -> str:
+    return _runtime_text(rt, "cudaGetErrorString", err)
 
 
 # Minimum Linux driver per CUDA major (CUDA Toolkit release notes, "CUDA Toolkit and Minimum Required
@@ -350,11 +346,8 @@ class _Resource(Closeable):
 
     def close(self) -> None:
         """Release the resource. Idempotent; safe from any thread."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._release()
+        if self._first_close():
+            self._release()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):

@@ -32,7 +32,7 @@ import os
 import socket
 import threading
 import urllib.parse
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, TypeVar
 
 import numpy as np
 
@@ -55,6 +55,7 @@ _CLIENT_HINT = 'pip install "tritonclient[grpc,http]"'
 _DTYPE_BYTES = {"UINT8": 1, "FP32": 4}
 _NP_DTYPES = {"UINT8": np.uint8, "FP32": np.float32}
 _SERVE_OUTPUTS = ("labels", "confidence")
+_T = TypeVar("_T")
 _counter = itertools.count()
 
 
@@ -261,10 +262,14 @@ class TritonBackend(Backend):
                                                         network_timeout=self.timeout)
             else:
                 client = self._tc.InferenceServerClient(self.url.address)
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
+            self._keep("client", client, self._clients)
         return client
+
+    def _keep(self, attr: str, obj: _T, owned: List[_T]) -> None:
+        """Make ``obj`` this thread's ``attr`` (a client or a region) and remember it for :meth:`close`."""
+        setattr(self._local, attr, obj)
+        with self._lock:
+            owned.append(obj)
 
     def _call(self, doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -342,9 +347,7 @@ class TritonBackend(Backend):
                                   found=str(e).splitlines()[0][:200], hint="pass shared_memory='none'") from None
             log.info("server cannot use system shared memory (%s): tensors go through the socket", e)
             return None
-        self._local.region = region
-        with self._lock:
-            self._regions.append(region)
+        self._keep("region", region, self._regions)
         return shm
 
     # --- Backend ------------------------------------------------------------------------------
@@ -366,9 +369,7 @@ class TritonBackend(Backend):
         if region is not None:
             self._drop_region(client, region)
         region = _Region(self, client, max(size, 1 << 20))
-        self._local.region = region
-        with self._lock:
-            self._regions.append(region)
+        self._keep("region", region, self._regions)
         return region
 
     def _drop_region(self, client: Any, region: _Region) -> None:
@@ -455,10 +456,8 @@ class TritonBackend(Backend):
 
     def close(self) -> None:
         """Free the shared-memory regions, close the clients and the request threads. Idempotent."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        if not self._first_close():
+            return
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)

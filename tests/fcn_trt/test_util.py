@@ -48,3 +48,24 @@ def test_the_closeable_objects_share_it(path, name):
     cls = getattr(importlib.import_module(path), name)
     assert issubclass(cls, Closeable)
     assert cls.__enter__ is Closeable.__enter__ and cls.__exit__ is Closeable.__exit__
+
+
+def test_first_close_is_true_once():
+    import threading
+
+    class _Guarded(Closeable):
+        def __init__(self) -> None:
+            self._lock, self._closed, self.released = threading.Lock(), False, 0
+
+        def close(self) -> None:
+            if self._first_close():
+                self.released += 1
+
+    obj = _Guarded()
+    threads = [threading.Thread(target=obj.close) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    obj.close()
+    assert obj.released == 1 and obj._closed
