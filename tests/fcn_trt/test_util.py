@@ -69,3 +69,16 @@ def test_first_close_is_true_once():
         t.join()
     obj.close()
     assert obj.released == 1 and obj._closed
+
+
+def test_read_proc_value_parses_the_keyed_line_or_says_none(tmp_path):
+    from fcn_trt._util import read_proc_value
+
+    f = tmp_path / "status"
+    f.write_text("Name:\tpython\nUmask:\t0027\nMemAvailable: 2048 kB\nBroken:\n", encoding="ascii")
+    assert read_proc_value(str(f), "Umask", lambda word: int(word, 8)) == 0o027
+    assert read_proc_value(str(f), "MemAvailable", int) == 2048
+    assert read_proc_value(str(f), "Name", int) is None  # parse rejects the word
+    assert read_proc_value(str(f), "Broken", str) is None  # no word after the key
+    assert read_proc_value(str(f), "Missing", str) is None
+    assert read_proc_value(str(tmp_path / "absent"), "Umask", str) is None
