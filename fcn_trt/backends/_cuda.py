@@ -460,29 +460,20 @@ class DeviceBuffer(_Resource):
 
     def copy_from_host_async(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int] = None) -> None:
         """Queue a host-to-device copy of ``nbytes`` (default: all of ``host``) on ``stream``."""
-        n = host.nbytes if nbytes is None else int(nbytes)
-        self._check_size(n, host.nbytes)
-        kind = self._rt.cudaMemcpyKind.cudaMemcpyHostToDevice
-        check_cuda(
-            self._rt.cudaMemcpyAsync(self.ptr, host.ptr, n, kind, stream.raw), "cudaMemcpyAsync(HostToDevice)", self._rt
-        )
+        self._copy(host, stream, nbytes, "HostToDevice")
 
     def copy_to_host_async(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int] = None) -> None:
         """Queue a device-to-host copy of ``nbytes`` (default: all of ``host``) on ``stream``."""
-        n = host.nbytes if nbytes is None else int(nbytes)
-        self._check_size(n, host.nbytes)
-        kind = self._rt.cudaMemcpyKind.cudaMemcpyDeviceToHost
-        check_cuda(
-            self._rt.cudaMemcpyAsync(host.ptr, self.ptr, n, kind, stream.raw), "cudaMemcpyAsync(DeviceToHost)", self._rt
-        )
+        self._copy(host, stream, nbytes, "DeviceToHost")
 
-    def _check_size(self, n: int, host_nbytes: int) -> None:
-        if not 0 < n <= min(self.nbytes, host_nbytes):
-            raise CudaError(
-                "cudaMemcpyAsync size",
-                expected="1..%d bytes" % min(self.nbytes, host_nbytes),
-                found="%d bytes" % n,
-            )
+    def _copy(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int], direction: str) -> None:
+        n = host.nbytes if nbytes is None else int(nbytes)
+        limit = min(self.nbytes, host.nbytes)
+        if not 0 < n <= limit:
+            raise CudaError("cudaMemcpyAsync size", expected="1..%d bytes" % limit, found="%d bytes" % n)
+        dst, src = (self.ptr, host.ptr) if direction == "HostToDevice" else (host.ptr, self.ptr)
+        kind = getattr(self._rt.cudaMemcpyKind, "cudaMemcpy" + direction)
+        check_cuda(self._rt.cudaMemcpyAsync(dst, src, n, kind, stream.raw), "cudaMemcpyAsync(%s)" % direction, self._rt)
 
     def _release(self) -> None:
         check_cuda(self._rt.cudaFree(self._handle), "cudaFree", self._rt)

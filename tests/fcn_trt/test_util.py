@@ -52,6 +52,7 @@ def test_the_closeable_objects_share_it(path, name):
 
 def test_first_close_is_true_once():
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     class _Guarded(Closeable):
         def __init__(self) -> None:
@@ -62,11 +63,8 @@ def test_first_close_is_true_once():
                 self.released += 1
 
     obj = _Guarded()
-    threads = [threading.Thread(target=obj.close) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: obj.close(), range(8)))
     obj.close()
     assert obj.released == 1 and obj._closed
 
