@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
+from ._util import read_proc_value
 from .errors import FrameTooLargeError
 from .metadata import PipelineMetadata
 
@@ -46,13 +47,9 @@ def estimate_frame_bytes(meta: PipelineMetadata, n: int, h: int, w: int) -> int:
 
 def available_memory_bytes() -> Optional[int]:
     """``MemAvailable`` of /proc/meminfo (Linux), else physical memory, else None (unknown)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    kib = read_proc_value("/proc/meminfo", "MemAvailable", int)
+    if kib is not None:
+        return kib * 1024
     try:
         return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):

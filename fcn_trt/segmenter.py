@@ -21,6 +21,7 @@ import numpy as np
 
 from ._frames import frame_hw, validate_batch, validate_frame
 from ._outputs import build_results, merge_outputs, resize_outputs, results_from_outputs
+from ._util import Closeable
 from .backends import BACKENDS, backend_for_path, open_backend
 from .backends.base import AsyncBackend, Backend
 from .errors import ClosedError, ConfigError, FrameShapeError, InputError
@@ -68,7 +69,7 @@ def _is_served(model: object, backend: Optional[str]) -> bool:
     return True
 
 
-class Segmenter:
+class Segmenter(Closeable):
     """Segments BGR (or the model's declared format) uint8 frames with a pipeline graph or engine.
 
     One Segmenter owns one backend (one ONNX Runtime session, or one TensorRT execution context +
@@ -129,12 +130,6 @@ class Segmenter:
     @property
     def closed(self) -> bool:
         return self._backend is None
-
-    def __enter__(self) -> "Segmenter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __del__(self) -> None:
         if getattr(self, "_backend", None) is not None:

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
+from ._util import read_proc_value
 from ._version import __version__
 from .errors import EngineCorruptError, EngineMismatchError, MetadataError, SidecarNotFoundError
 from .metadata import PRECISIONS, PipelineMetadata
@@ -229,13 +230,9 @@ def write_sidecar(engine_path: PathLike, sidecar: EngineSidecar) -> Path:
 
 def current_umask() -> int:
     """The process umask (read from /proc on Linux; elsewhere set and restored at once)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
+    mask = read_proc_value("/proc/self/status", "Umask", lambda word: int(word, 8))
+    if mask is not None:
+        return mask
     mask = os.umask(0o022)  # a brief window in which another thread's new files get 022
     os.umask(mask)
     return mask

@@ -37,6 +37,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .._util import Closeable
 from ..errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
 
 __all__ = [
@@ -108,29 +109,25 @@ def cuda_runtime() -> Any:
         ) from None
 
 
-def _error_name(rt: Any, err: Any) -> str:
-    """``cudaErrorXxx`` for an error code (falls back to the enum's own name or number)."""
+def _runtime_text(rt: Any, getter: str, err: Any) -> str:
+    """What ``rt.<getter>(err)`` answers, as text ("" when it answers nothing or fails)."""
     try:
-        res = rt.cudaGetErrorName(err)
-        name = res[1] if isinstance(res, tuple) else res
-        if isinstance(name, bytes):
-            name = name.decode("ascii", "replace")
-        if name:
-            return str(name)
-    except Exception:  # pragma: no cover - only with a broken binding
-        pass
-    return str(getattr(err, "name", int(err)))
-
-
-def _error_string(rt: Any, err: Any) -> str:
-    try:
-        res = rt.cudaGetErrorString(err)
+        res = getattr(rt, getter)(err)
         text = res[1] if isinstance(res, tuple) else res
         if isinstance(text, bytes):
             text = text.decode("ascii", "replace")
         return str(text or "")
-    except Exception:  # pragma: no cover
+    except Exception:  # pragma: no cover - only with a broken binding
         return ""
+
+
+def _error_name(rt: Any, err: Any) -> str:
+    """``cudaErrorXxx`` for an error code (falls back to the enum's own name or number)."""
+    return _runtime_text(rt, "cudaGetErrorName", err) or str(getattr(err, "name", int(err)))
+
+
+def _error_string(rt: Any, err: Any) -> str:
+    return _runtime_text(rt, "cudaGetErrorString", err)
 
 
 # Minimum Linux driver per CUDA major (CUDA Toolkit release notes, "CUDA Toolkit and Minimum Required
@@ -314,7 +311,7 @@ def cuda_device_info(device: int = 0) -> DeviceInfo:
     )
 
 
-class _Resource:
+class _Resource(Closeable):
     """Shared lifetime logic: idempotent close, context manager, use-after-close -> ClosedError."""
 
     _kind = "CUDA resource"
@@ -323,10 +320,17 @@ class _Resource:
         self._rt = cuda_runtime()
         self._closed = True  # set to False by subclasses once the resource is acquired
         self._lock = threading.Lock()
+        self._handle: Any = None  # what the subclass acquired: a cuda-python object or an address
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def raw(self) -> Any:
+        """The acquired CUDA handle: ``cudaStream_t``, ``cudaEvent_t``, a buffer's address (a CudaGraph: None)."""
+        self._check_open()
+        return self._handle
 
     def _check_open(self) -> None:
         if self._closed:
@@ -342,17 +346,8 @@ class _Resource:
 
     def close(self) -> None:
         """Release the resource. Idempotent; safe from any thread."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._release()
-
-    def __enter__(self) -> "_Resource":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        if self._first_close():
+            self._release()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
@@ -362,7 +357,8 @@ class _Resource:
 class Stream(_Resource):
     """A CUDA stream (non-blocking with respect to the legacy default stream).
 
-    ``handle`` is the integer TensorRT's ``execute_async_v3(stream_handle)`` takes.
+    ``raw`` is the cuda-python ``cudaStream_t`` object; ``handle`` is the integer TensorRT's
+    ``execute_async_v3(stream_handle)`` takes.
     """
 
     _kind = "CUDA stream"
@@ -372,32 +368,23 @@ class Stream(_Resource):
         self.device = int(device)
         set_device(self.device, self._rt)
         flags = int(getattr(self._rt, "cudaStreamNonBlocking", 1))
-        self._stream = check_cuda(self._rt.cudaStreamCreateWithFlags(flags), "cudaStreamCreateWithFlags", self._rt)
+        self._handle = check_cuda(self._rt.cudaStreamCreateWithFlags(flags), "cudaStreamCreateWithFlags", self._rt)
         self._closed = False
 
     @property
-    def raw(self) -> Any:
-        """The cuda-python ``cudaStream_t`` object."""
-        self._check_open()
-        return self._stream
-
-    @property
     def handle(self) -> int:
-        self._check_open()
-        return int(self._stream)
+        return int(self.raw)
 
     def synchronize(self) -> None:
         """Block until all work queued on the stream is done."""
-        self._check_open()
-        check_cuda(self._rt.cudaStreamSynchronize(self._stream), "cudaStreamSynchronize", self._rt)
+        check_cuda(self._rt.cudaStreamSynchronize(self.raw), "cudaStreamSynchronize", self._rt)
 
     def wait_event(self, event: "Event") -> None:
         """Make later work on this stream wait for ``event``."""
-        self._check_open()
-        check_cuda(self._rt.cudaStreamWaitEvent(self._stream, event.raw, 0), "cudaStreamWaitEvent", self._rt)
+        check_cuda(self._rt.cudaStreamWaitEvent(self.raw, event.raw, 0), "cudaStreamWaitEvent", self._rt)
 
     def _release(self) -> None:
-        check_cuda(self._rt.cudaStreamDestroy(self._stream), "cudaStreamDestroy", self._rt)
+        check_cuda(self._rt.cudaStreamDestroy(self._handle), "cudaStreamDestroy", self._rt)
 
 
 class Event(_Resource):
@@ -409,13 +396,8 @@ class Event(_Resource):
         super().__init__()
         flags = 0 if timing else int(getattr(self._rt, "cudaEventDisableTiming", 2))
         self.timing = bool(timing)
-        self._event = check_cuda(self._rt.cudaEventCreateWithFlags(flags), "cudaEventCreateWithFlags", self._rt)
+        self._handle = check_cuda(self._rt.cudaEventCreateWithFlags(flags), "cudaEventCreateWithFlags", self._rt)
         self._closed = False
-
-    @property
-    def raw(self) -> Any:
-        self._check_open()
-        return self._event
 
     def record(self, stream: Stream, external: bool = False) -> None:
         """Record the event on ``stream`` (it completes when the work queued before it does).
@@ -425,23 +407,20 @@ class Event(_Resource):
         event again, so it can be timed and waited on from outside the graph. Without it a record
         during capture is only a dependency marker inside the capture.
         """
-        self._check_open()
+        event = self.raw
         if external:
             flags = int(getattr(self._rt, "cudaEventRecordExternal", 1))
-            check_cuda(self._rt.cudaEventRecordWithFlags(self._event, stream.raw, flags), "cudaEventRecordWithFlags",
-                       self._rt)
+            check_cuda(self._rt.cudaEventRecordWithFlags(event, stream.raw, flags), "cudaEventRecordWithFlags", self._rt)
         else:
-            check_cuda(self._rt.cudaEventRecord(self._event, stream.raw), "cudaEventRecord", self._rt)
+            check_cuda(self._rt.cudaEventRecord(event, stream.raw), "cudaEventRecord", self._rt)
 
     def synchronize(self) -> None:
         """Block until the event has completed."""
-        self._check_open()
-        check_cuda(self._rt.cudaEventSynchronize(self._event), "cudaEventSynchronize", self._rt)
+        check_cuda(self._rt.cudaEventSynchronize(self.raw), "cudaEventSynchronize", self._rt)
 
     def query(self) -> bool:
         """True when the event has completed, False while work before it is pending."""
-        self._check_open()
-        res = self._rt.cudaEventQuery(self._event)
+        res = self._rt.cudaEventQuery(self.raw)
         err = res[0] if isinstance(res, tuple) else res
         if int(err) == int(self._rt.cudaError_t.cudaErrorNotReady):
             return False
@@ -450,11 +429,11 @@ class Event(_Resource):
 
     def elapsed_ms(self, start: "Event") -> float:
         """Milliseconds between ``start`` and this event (both created with ``timing=True``)."""
-        self._check_open()
-        return float(check_cuda(self._rt.cudaEventElapsedTime(start.raw, self._event), "cudaEventElapsedTime", self._rt))
+        end = self.raw
+        return float(check_cuda(self._rt.cudaEventElapsedTime(start.raw, end), "cudaEventElapsedTime", self._rt))
 
     def _release(self) -> None:
-        check_cuda(self._rt.cudaEventDestroy(self._event), "cudaEventDestroy", self._rt)
+        check_cuda(self._rt.cudaEventDestroy(self._handle), "cudaEventDestroy", self._rt)
 
 
 class DeviceBuffer(_Resource):
@@ -472,42 +451,32 @@ class DeviceBuffer(_Resource):
         self.nbytes = int(nbytes)
         self.device = int(device)
         set_device(self.device, self._rt)
-        self._ptr = int(check_cuda(self._rt.cudaMalloc(self.nbytes), "cudaMalloc(%d bytes)" % self.nbytes, self._rt))
+        self._handle = int(check_cuda(self._rt.cudaMalloc(self.nbytes), "cudaMalloc(%d bytes)" % self.nbytes, self._rt))
         self._closed = False
 
     @property
     def ptr(self) -> int:
-        self._check_open()
-        return self._ptr
+        return int(self.raw)
 
     def copy_from_host_async(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int] = None) -> None:
         """Queue a host-to-device copy of ``nbytes`` (default: all of ``host``) on ``stream``."""
-        n = host.nbytes if nbytes is None else int(nbytes)
-        self._check_size(n, host.nbytes)
-        kind = self._rt.cudaMemcpyKind.cudaMemcpyHostToDevice
-        check_cuda(
-            self._rt.cudaMemcpyAsync(self.ptr, host.ptr, n, kind, stream.raw), "cudaMemcpyAsync(HostToDevice)", self._rt
-        )
+        self._copy(host, stream, nbytes, "HostToDevice")
 
     def copy_to_host_async(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int] = None) -> None:
         """Queue a device-to-host copy of ``nbytes`` (default: all of ``host``) on ``stream``."""
-        n = host.nbytes if nbytes is None else int(nbytes)
-        self._check_size(n, host.nbytes)
-        kind = self._rt.cudaMemcpyKind.cudaMemcpyDeviceToHost
-        check_cuda(
-            self._rt.cudaMemcpyAsync(host.ptr, self.ptr, n, kind, stream.raw), "cudaMemcpyAsync(DeviceToHost)", self._rt
-        )
+        self._copy(host, stream, nbytes, "DeviceToHost")
 
-    def _check_size(self, n: int, host_nbytes: int) -> None:
-        if not 0 < n <= min(self.nbytes, host_nbytes):
-            raise CudaError(
-                "cudaMemcpyAsync size",
-                expected="1..%d bytes" % min(self.nbytes, host_nbytes),
-                found="%d bytes" % n,
-            )
+    def _copy(self, host: "PinnedBuffer", stream: Stream, nbytes: Optional[int], direction: str) -> None:
+        n = host.nbytes if nbytes is None else int(nbytes)
+        limit = min(self.nbytes, host.nbytes)
+        if not 0 < n <= limit:
+            raise CudaError("cudaMemcpyAsync size", expected="1..%d bytes" % limit, found="%d bytes" % n)
+        dst, src = (self.ptr, host.ptr) if direction == "HostToDevice" else (host.ptr, self.ptr)
+        kind = getattr(self._rt.cudaMemcpyKind, "cudaMemcpy" + direction)
+        check_cuda(self._rt.cudaMemcpyAsync(dst, src, n, kind, stream.raw), "cudaMemcpyAsync(%s)" % direction, self._rt)
 
     def _release(self) -> None:
-        check_cuda(self._rt.cudaFree(self._ptr), "cudaFree", self._rt)
+        check_cuda(self._rt.cudaFree(self._handle), "cudaFree", self._rt)
 
 
 _NpShape = Union[int, Sequence[int]]
@@ -530,15 +499,15 @@ class PinnedBuffer(_Resource):
         self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
         if self.nbytes <= 0:
             raise CudaError("cudaMallocHost", expected="a positive byte count", found=str(self.nbytes))
-        self._ptr = int(check_cuda(self._rt.cudaMallocHost(self.nbytes), "cudaMallocHost(%d bytes)" % self.nbytes, self._rt))
-        raw = (ctypes.c_ubyte * self.nbytes).from_address(self._ptr)
+        self._handle = int(check_cuda(self._rt.cudaMallocHost(self.nbytes), "cudaMallocHost(%d bytes)" % self.nbytes,
+                                      self._rt))
+        raw = (ctypes.c_ubyte * self.nbytes).from_address(self._handle)
         self._array: Optional[np.ndarray] = np.frombuffer(raw, dtype=self.dtype).reshape(self.shape)
         self._closed = False
 
     @property
     def ptr(self) -> int:
-        self._check_open()
-        return self._ptr
+        return int(self.raw)
 
     @property
     def array(self) -> np.ndarray:
@@ -561,7 +530,7 @@ class PinnedBuffer(_Resource):
 
     def _release(self) -> None:
         self._array = None
-        check_cuda(self._rt.cudaFreeHost(self._ptr), "cudaFreeHost", self._rt)
+        check_cuda(self._rt.cudaFreeHost(self._handle), "cudaFreeHost", self._rt)
 
 
 class CudaGraph(_Resource):

@@ -17,9 +17,7 @@ below; callers ask ``isinstance(backend, AsyncBackend)``, never the backend's na
 Example:
     >>> class Echo(Backend):
     ...     name = "echo"
-    ...     def __init__(self, meta): self._meta = meta
-    ...     @property
-    ...     def metadata(self): return self._meta
+    ...     def __init__(self, meta): self._metadata = meta
     ...     def infer(self, frames): return {"labels": frames[..., 0].copy()}
     ...     def close(self): pass
     >>> isinstance(Echo(None), AsyncBackend), isinstance(Echo(None), Backend)
@@ -33,40 +31,52 @@ from typing import Any, Dict, List, Mapping, Protocol, Tuple, runtime_checkable
 
 import numpy as np
 
+from .._util import Closeable
+from ..errors import ClosedError
 from ..metadata import PipelineMetadata
 
 __all__ = ["Backend", "AsyncBackend", "StageTimed", "LayerProfiled", "DeviceBacked", "LayerTimes"]
 
 
-class Backend(abc.ABC):
+class Backend(Closeable, abc.ABC):
     """A loaded pipeline graph that can segment batches of frames.
 
     Subclasses acquire everything in ``__init__`` and release it in :meth:`close`, which must be
     idempotent. A backend is a context manager.
+
+    ``__init__`` sets ``self._metadata`` (what :attr:`metadata` returns) and, where the graph
+    bounds them, ``self._max_batch``, ``self._max_frame_hw``, ``self._min_frame_hw`` (what the
+    properties of those names return); a subclass may override the properties instead.
     """
 
     #: short backend name, e.g. ``"onnxruntime"`` or ``"tensorrt"`` (for reports only).
     name: str = ""
 
+    _metadata: PipelineMetadata
+    _max_batch: int = 0
+    _max_frame_hw: Tuple[int, int] = (0, 0)
+    _min_frame_hw: Tuple[int, int] = (1, 1)
+    _closed: bool  # set by subclasses that call _check_open()
+
     @property
-    @abc.abstractmethod
     def metadata(self) -> PipelineMetadata:
         """The pipeline metadata of the loaded graph."""
+        return self._metadata
 
     @property
     def max_batch(self) -> int:
         """Largest batch one :meth:`infer` call accepts (0 = unbounded)."""
-        return 0
+        return self._max_batch
 
     @property
     def max_frame_hw(self) -> Tuple[int, int]:
         """Largest (H, W) of a frame one :meth:`infer` accepts ((0, 0) = unbounded)."""
-        return (0, 0)
+        return self._max_frame_hw
 
     @property
     def min_frame_hw(self) -> Tuple[int, int]:
         """Smallest (H, W) of a frame one :meth:`infer` accepts."""
-        return (1, 1)
+        return self._min_frame_hw
 
     @abc.abstractmethod
     def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
@@ -83,11 +93,10 @@ class Backend(abc.ABC):
     def close(self) -> None:
         """Release every resource. Idempotent."""
 
-    def __enter__(self) -> "Backend":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _check_open(self) -> None:
+        """Raise :class:`ClosedError` once ``self._closed`` is set (by :meth:`close`)."""
+        if self._closed:
+            raise ClosedError(type(self).__name__, expected="an open backend", found="closed", hint="create a new Segmenter")
 
 
 #: per-layer times: (layer name -> one time in ms per run, layer name -> op type, how they were measured)

@@ -20,9 +20,9 @@ import numpy as np
 from .._imports import require_onnxruntime
 from .._progress import progress
 from ..errors import (
-    BackendUnavailableError, ClosedError, ConfigError, ConfigTypeError, ModelFormatError, ModelNotFoundError,
+    BackendUnavailableError, ConfigError, ConfigTypeError, ModelFormatError, ModelNotFoundError,
 )
-from ..metadata import PipelineMetadata, check_graph_io, read_onnx_metadata
+from ..metadata import check_graph_io, read_onnx_metadata
 from .base import Backend, LayerTimes
 
 __all__ = ["OnnxRuntimeBackend", "parse_ort_profile"]
@@ -126,20 +126,11 @@ class OnnxRuntimeBackend(Backend):
         self._closed = False
 
     @property
-    def metadata(self) -> PipelineMetadata:
-        return self._metadata
-
-    @property
-    def max_batch(self) -> int:
-        return self._max_batch
-
-    @property
     def providers(self) -> Tuple[str, ...]:
         return tuple(self._providers)
 
     def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
-        if self._closed:
-            raise ClosedError("OnnxRuntimeBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+        self._check_open()
         outs = self._session.run(self._output_names, {"frame": frames})
         return dict(zip(self._output_names, outs))
 

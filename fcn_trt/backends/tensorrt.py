@@ -365,6 +365,8 @@ class TensorRTBackend(Backend):
         check_graph_io(self._metadata, _shape(engine.get_tensor_shape(INPUT_NAME)), list(self._outputs),
                        {n: _shape(engine.get_tensor_shape(n)) for n in self._outputs}, source=path.name)
         self._profile = self._profile_shapes(engine, path)
+        self._max_batch = int(self._profile[2][0])
+        self._max_frame_hw, self._min_frame_hw = self._hw(self._profile[2]), self._hw(self._profile[0])
         context = engine.create_execution_context()
         if context is None:
             raise TensorRTError(
@@ -476,10 +478,6 @@ class TensorRTBackend(Backend):
 
     # --- properties -------------------------------------------------------------------------------
     @property
-    def metadata(self) -> PipelineMetadata:
-        return self._metadata
-
-    @property
     def sidecar(self) -> Any:
         """The engine's sidecar (:class:`fcn_trt.sidecar.EngineSidecar`)."""
         return self._sidecar
@@ -492,18 +490,6 @@ class TensorRTBackend(Backend):
         if self._metadata.input_format == "nv12":
             return (shape[1] * 2 // 3, shape[2])
         return (shape[1], shape[2])
-
-    @property
-    def max_batch(self) -> int:
-        return int(self._profile[2][0])
-
-    @property
-    def max_frame_hw(self) -> Tuple[int, int]:
-        return self._hw(self._profile[2])
-
-    @property
-    def min_frame_hw(self) -> Tuple[int, int]:
-        return self._hw(self._profile[0])
 
     @property
     def profile_shapes(self) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
@@ -798,12 +784,6 @@ class TensorRTBackend(Backend):
             _release_engine(key)
         if errors:
             log.warning("errors while closing the TensorRT backend: %s", "; ".join(str(e) for e in errors))
-
-    def __enter__(self) -> "TensorRTBackend":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):

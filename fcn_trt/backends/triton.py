@@ -32,13 +32,13 @@ import os
 import socket
 import threading
 import urllib.parse
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, TypeVar
 
 import numpy as np
 
 from .._imports import require
 from ..errors import (
-    ClosedError, ConfigError, MetadataError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
+    ConfigError, MetadataError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
     ServerUnreachableError,
 )
 from ..metadata import METADATA_KEY, PipelineMetadata
@@ -55,6 +55,7 @@ _CLIENT_HINT = 'pip install "tritonclient[grpc,http]"'
 _DTYPE_BYTES = {"UINT8": 1, "FP32": 4}
 _NP_DTYPES = {"UINT8": np.uint8, "FP32": np.float32}
 _SERVE_OUTPUTS = ("labels", "confidence")
+_T = TypeVar("_T")
 _counter = itertools.count()
 
 
@@ -255,17 +256,20 @@ class TritonBackend(Backend):
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)
         if client is None:
-            if self._closed:
-                raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+            self._check_open()
             if self.url.scheme == "http":
                 client = self._tc.InferenceServerClient(self.url.address, connection_timeout=self.timeout,
                                                         network_timeout=self.timeout)
             else:
                 client = self._tc.InferenceServerClient(self.url.address)
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
+            self._keep("client", client, self._clients)
         return client
+
+    def _keep(self, attr: str, obj: _T, owned: List[_T]) -> None:
+        """Make ``obj`` this thread's ``attr`` (a client or a region) and remember it for :meth:`close`."""
+        setattr(self._local, attr, obj)
+        with self._lock:
+            owned.append(obj)
 
     def _call(self, doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -343,20 +347,10 @@ class TritonBackend(Backend):
                                   found=str(e).splitlines()[0][:200], hint="pass shared_memory='none'") from None
             log.info("server cannot use system shared memory (%s): tensors go through the socket", e)
             return None
-        self._local.region = region
-        with self._lock:
-            self._regions.append(region)
+        self._keep("region", region, self._regions)
         return shm
 
     # --- Backend ------------------------------------------------------------------------------
-    @property
-    def metadata(self) -> PipelineMetadata:
-        return self._metadata
-
-    @property
-    def max_batch(self) -> int:
-        return self._max_batch
-
     @property
     def shared_memory(self) -> bool:
         """Whether tensors travel through system shared memory."""
@@ -375,9 +369,7 @@ class TritonBackend(Backend):
         if region is not None:
             self._drop_region(client, region)
         region = _Region(self, client, max(size, 1 << 20))
-        self._local.region = region
-        with self._lock:
-            self._regions.append(region)
+        self._keep("region", region, self._regions)
         return region
 
     def _drop_region(self, client: Any, region: _Region) -> None:
@@ -393,8 +385,7 @@ class TritonBackend(Backend):
     def infer(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
         """Send one validated batch and wait for its outputs."""
         with self._lock:
-            if self._closed:
-                raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+            self._check_open()
             self._active += 1
         try:
             return self._infer(frames)
@@ -449,8 +440,7 @@ class TritonBackend(Backend):
     # --- AsyncBackend -------------------------------------------------------------------------
     def submit(self, frames: np.ndarray) -> "concurrent.futures.Future[Dict[str, np.ndarray]]":
         """Queue one validated batch on the request threads; returns a ticket for :meth:`result`."""
-        if self._closed:
-            raise ClosedError("TritonBackend", expected="an open backend", found="closed", hint="create a new Segmenter")
+        self._check_open()
         with self._lock:
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(self._max_in_flight, thread_name_prefix="fcn_trt-triton")
@@ -466,10 +456,8 @@ class TritonBackend(Backend):
 
     def close(self) -> None:
         """Free the shared-memory regions, close the clients and the request threads. Idempotent."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        if not self._first_close():
+            return
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)

@@ -103,23 +103,17 @@ def confusion_matrix(
         return np.zeros((n, n), dtype=np.int64)
     g = g.astype(np.int64, copy=False)
     p = p.astype(np.int64, copy=False)
-    gmin, gmax = int(g.min()), int(g.max())
-    if gmin < 0 or gmax >= n:
-        bad = gmax if gmax >= n else gmin
-        raise InputError(
-            "ground-truth class id", expected="0..%d or the ignore label %r" % (n - 1, ignore_index),
-            found=str(bad),
-            hint="the dataset has more classes than the model (%d): evaluate with a model trained on "
-            "this label set" % n,
-        )
-    pmin, pmax = int(p.min()), int(p.max())
-    if pmin < 0 or pmax >= n:
-        bad = pmax if pmax >= n else pmin
-        raise InputError(
-            "predicted class id", expected="0..%d" % (n - 1), found=str(bad),
-            hint="num_classes must be the model's class count",
-        )
+    _check_ids(g, n, "ground-truth class id", "0..%d or the ignore label %r" % (n - 1, ignore_index),
+               "the dataset has more classes than the model (%d): evaluate with a model trained on this label set" % n)
+    _check_ids(p, n, "predicted class id", "0..%d" % (n - 1), "num_classes must be the model's class count")
     return np.bincount(n * g + p, minlength=n * n).reshape(n, n)
+
+
+def _check_ids(ids: np.ndarray, n: int, what: str, expected: str, hint: str) -> None:
+    """:class:`InputError` naming the id past the end (else the negative one) when ``ids`` leave ``0..n-1``."""
+    lo, hi = int(ids.min()), int(ids.max())
+    if lo < 0 or hi >= n:
+        raise InputError(what, expected=expected, found=str(hi if hi >= n else lo), hint=hint)
 
 
 def iou_per_class(cm: np.ndarray) -> np.ndarray:

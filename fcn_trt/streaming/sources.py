@@ -48,6 +48,7 @@ import numpy as np
 
 from .._imageio import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, image_files, is_image, read_image
 from .._imports import require_cv2
+from .._util import Closeable
 from ..errors import (
     BackendUnavailableError, ConfigError, FcnTrtError, FrameTypeError, SourceEndedError, SourceOpenError,
 )
@@ -418,7 +419,7 @@ def _file_opener(path: str) -> Callable[[], Any]:
     return open_file
 
 
-class Source:
+class Source(Closeable):
     """A frame source with one reader; :meth:`read` gives the next frame or ``None`` at the end.
 
     Build one with :func:`open_source`. Thread-safety: one thread reads; any thread may call
@@ -473,12 +474,6 @@ class Source:
                     release()
                 except Exception as e:  # a dying camera may fail to release; closing must not raise
                     log.warning("releasing %s failed: %s", self.name, e)
-
-    def __enter__(self) -> "Source":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Source({self.name!r}, live={self.live})"

@@ -37,6 +37,7 @@ from typing import Any, Callable, Deque, Generator, Optional, Tuple
 
 import numpy as np
 
+from .._util import Closeable
 from ..errors import ConfigError, SourceEndedError
 from ..result import SegmentationResult
 from .sources import RetryPolicy, Source, open_source
@@ -359,7 +360,7 @@ def _run(state: _State, segmenter: Any, live: bool, queue_size: int, in_flight: 
         state.shutdown()
 
 
-class Stream:
+class Stream(Closeable):
     """An iterator of :class:`StreamResult`; also a context manager. Made by :func:`stream`.
 
     Attributes (live, readable while iterating and after the end):
@@ -390,12 +391,6 @@ class Stream:
         """Stop capture and inference, join the threads, release the source. Idempotent."""
         self._gen.close()
         self._state.shutdown()
-
-    def __enter__(self) -> "Stream":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def end_reason(self) -> Optional[str]:

@@ -1,11 +1,7 @@
 """The one latency-statistics record of the tools: percentiles of millisecond samples.
 
-``fcn-trt profile`` reports one per pipeline stage, ``fcn-trt selfcheck`` one per backend.
-
-Example:
-    >>> s = stage_stats("total", [float(v) for v in range(1, 101)])
-    >>> tuple(round(v, 2) for v in (s.p50_ms, s.p90_ms, s.p99_ms, s.min_ms, s.max_ms, s.mean_ms))
-    (50.5, 90.1, 99.01, 1.0, 100.0, 50.5)
+``fcn-trt profile`` reports one per pipeline stage, ``fcn-trt selfcheck`` one per backend; the
+example is :func:`stage_stats`'s.
 """
 
 from __future__ import annotations
