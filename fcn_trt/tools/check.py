@@ -32,7 +32,7 @@ import numpy as np
 
 from .._imageio import read_image
 from ..errors import ConfigError, ModelFormatError, ModelNotFoundError
-from .latency import StageStats, stage_stats
+from .latency import stage_stats
 
 __all__ = ["LatencyStats", "SelfcheckReport", "selfcheck", "latency_stats", "Builder", "DEFAULT_BUDGET"]
 
