@@ -3,8 +3,6 @@ calibration from folders, videos and VOC roots through the in-graph preprocessin
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -14,7 +12,7 @@ from onnx import numpy_helper
 from build_engine.calibration import load_calibration_frames, load_eval_data, parse_size, source_kind
 from build_engine.pipeline import export_fcn_pipeline
 from build_engine.precision import pipeline_metadata, to_fp16_pipeline
-from build_engine.cli.quantize import add_parser as add_quantize_parser
+from build_engine.cli import make_parser
 from build_engine.quantize import QuantizeConfig, make_reader, qdq_summary, quantize_pipeline
 from fcn_trt.errors import ConfigError, SourceOpenError
 from tests.build_engine._precision_helpers import scene_frames, toy_pipeline, write_image_folder
@@ -178,11 +176,10 @@ def test_quantize_errors(fcn, tmp_path, calib_dir):
 
 def test_quantize_cli(tmp_path, calib_dir, capsys):
     src = toy_pipeline(tmp_path / "toy.onnx", np.eye(3, dtype=np.float32))
-    parser = argparse.ArgumentParser()
-    add_quantize_parser(parser.add_subparsers())
     out = tmp_path / "toy.int8.onnx"
-    args = parser.parse_args(["quantize", str(src), "--calib", str(calib_dir), "--method", "minmax", "--out", str(out),
-                              "--num-frames", "2", "--calib-size", "16x16", "--no-cache", "--no-progress"])
+    args = make_parser().parse_args(["quantize", str(src), "--calib", str(calib_dir), "--method", "minmax",
+                                     "--out", str(out), "--num-frames", "2", "--calib-size", "16x16", "--no-cache",
+                                     "--no-progress"])
     assert args.func(args) == 0
     assert pipeline_metadata(onnx.load(str(out))).precision == "int8"
     assert "zero points all 0" in capsys.readouterr().out

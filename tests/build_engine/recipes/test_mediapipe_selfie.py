@@ -316,11 +316,10 @@ def test_convert_missing_tflite_is_a_clear_error(tmp_path):
 
 
 def test_cli_parser_and_missing_file(tmp_path):
-    import argparse
+    from build_engine.cli import make_parser
 
-    parser = argparse.ArgumentParser()
-    convert_selfie_cli.add_parser(parser.add_subparsers(dest="cmd"))
-    args = parser.parse_args(["convert-selfie", "--out", str(tmp_path / "o.onnx"), "--tflite", str(tmp_path / "m.tflite")])
+    argv = ["convert-selfie", "--out", str(tmp_path / "o.onnx"), "--tflite", str(tmp_path / "m.tflite")]
+    args = make_parser().parse_args(argv)
     assert args.func is convert_selfie_cli.command and not args.landscape
     with pytest.raises(SourceOpenError):
         args.func(args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +13,7 @@ cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
 
 from fcn_trt.cli import demo as demo_cli  # noqa: E402
+from fcn_trt.cli import make_parser  # noqa: E402
 from fcn_trt.demo import run as demo  # noqa: E402
 from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
@@ -54,11 +54,8 @@ def test_demo_smoke_run_writes_video_and_side_by_side(tmp_path):
 
 @needs_model
 def test_demo_command_prints_scores(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    demo_cli.add_parser(sub)
-    args = parser.parse_args(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "48x64",
-                              "--model", str(DEMO_ONNX), "--no-progress"])
+    args = make_parser().parse_args(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "48x64",
+                                     "--model", str(DEMO_ONNX), "--no-progress"])
     assert args.func is demo_cli.command
     assert args.func(args) == 0
     out = capsys.readouterr().out
@@ -67,9 +64,7 @@ def test_demo_command_prints_scores(tmp_path, capsys):
 
 
 def test_demo_rejects_bad_options_and_foreign_models(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    demo_cli.add_parser(sub)
+    parser = make_parser()
     args = parser.parse_args(["demo", "--out", str(tmp_path), "--size", "big"])
     assert demo_cli.command(args) == 2
     assert "--size: expected HxW" in capsys.readouterr().err
