@@ -24,6 +24,7 @@ import fcn_trt  # noqa: E402
 from build_engine.pipeline import export_fcn_pipeline  # noqa: E402
 from fcn_trt import errors  # noqa: E402
 from fcn_trt.streaming.sources import RetryPolicy, open_source  # noqa: E402
+from tests._helpers import write_video  # noqa: E402
 
 F = np.zeros((48, 64, 3), np.uint8)
 
@@ -260,12 +261,8 @@ def test_errors_are_caught_by_their_builtin_kind(tmp_path):
 # --- command lines --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "clip.avi"
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (64, 48))
-    for i in range(6):
-        w.write(np.full((48, 64, 3), 40 * i, np.uint8))
-    w.release()
-    return path
+    frames = [np.full((48, 64, 3), 40 * i, np.uint8) for i in range(6)]
+    return write_video(tmp_path_factory.mktemp("clip") / "clip.avi", frames)
 
 
 @pytest.fixture(scope="module")

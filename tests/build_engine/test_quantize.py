@@ -15,6 +15,7 @@ from build_engine.precision import pipeline_metadata, to_fp16_pipeline
 from build_engine.cli import make_parser
 from build_engine.quantize import QuantizeConfig, make_reader, qdq_summary, quantize_pipeline
 from fcn_trt.errors import ConfigError, SourceOpenError
+from tests._helpers import write_video
 from tests.build_engine._precision_helpers import scene_frames, toy_pipeline, write_image_folder
 
 
@@ -132,15 +133,9 @@ def test_calibration_cache(calib_dir, tmp_path, scenes):
 
 
 def test_calibration_from_video_and_voc(tmp_path, scenes):
-    import cv2
-
     from fcn_trt.eval.voc import write_split, write_voc_sample
 
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))
-    for s in scenes:
-        writer.write(s.image)
-    writer.release()
+    video = write_video(tmp_path / "clip.avi", [s.image for s in scenes], fps=10)
     assert source_kind(video) == "video"
     v = load_calibration_frames(video, None, num_frames=3, use_cache=False, show_progress=False)
     assert v.shape == (3, 64, 64, 3)

@@ -18,6 +18,7 @@ from fcn_trt.demo import run as demo  # noqa: E402
 from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
 from fcn_trt.streaming import scenes  # noqa: E402
+from tests._helpers import read_video  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "fcn_trt" / "models"
 DEMO_ONNX = MODELS / "demo_fcn8s_w8.onnx"
@@ -33,16 +34,8 @@ def test_demo_smoke_run_writes_video_and_side_by_side(tmp_path):
     assert 0.0 <= report.pixel_accuracy <= 1.0 and 0.0 <= report.mean_iu <= 1.0
     assert set(report.class_iu) == set(scenes.CLASS_NAMES)
     assert report.mean_latency_ms > 0.0
-    cap = cv2.VideoCapture(report.video)
-    n = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        assert frame.shape == (64, 96, 3)
-        n += 1
-    cap.release()
-    assert n == 3
+    frames = read_video(report.video)
+    assert len(frames) == 3 and all(frame.shape == (64, 96, 3) for frame in frames)
     side = cv2.imread(report.side_by_side)
     assert side.shape == (64, 3 * 96 + 8, 3)
     # the middle panel is the ground truth of the kept frame, colourised with the scene palette

@@ -17,6 +17,7 @@ from fcn_trt.streaming.sources import (
     open_source,
     rtsp_pipeline,
 )
+from tests._helpers import write_video
 
 
 def _frame(i: int, h: int = 48, w: int = 64) -> np.ndarray:
@@ -31,13 +32,7 @@ def _bar(frame: np.ndarray) -> int:
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory):
-    path = tmp_path_factory.mktemp("src") / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
-    assert writer.isOpened()
-    for i in range(12):
-        writer.write(_frame(i))
-    writer.release()
-    return path
+    return write_video(tmp_path_factory.mktemp("src") / "clip.mp4", [_frame(i) for i in range(12)], fourcc="mp4v")
 
 
 @pytest.fixture()

@@ -1,0 +1,51 @@
+"""Small helpers shared by test modules in several folders (fixtures live in tests/conftest.py).
+
+Each one does a chore that tests repeat around what they check (write a clip, read one back), so
+that a test keeps only its own data and assertions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Sequence
+
+import numpy as np
+
+
+def write_video(path: Path, frames: Sequence[np.ndarray], fps: float = 30.0, fourcc: str = "MJPG") -> Path:
+    """Write the BGR ``frames`` (all one size) to the video file ``path``; return ``path``.
+
+    Uses the library's own writer (:func:`fcn_trt.streaming.drawing.open_video_writer`), which
+    raises ``SourceOpenError`` when OpenCV cannot open it.
+
+    >>> clip = write_video(tmp_path / "clip.avi", [np.full((48, 64, 3), 40 * i, np.uint8) for i in range(6)])
+    """
+    from fcn_trt.streaming.drawing import open_video_writer
+
+    height, width = frames[0].shape[:2]
+    writer = open_video_writer(path, fps, (width, height), fourcc=fourcc)
+    try:
+        for frame in frames:
+            writer.write(frame)
+    finally:
+        writer.release()
+    return path
+
+
+def read_video(path: Path) -> List[np.ndarray]:
+    """Every frame OpenCV decodes from the video file ``path``, in order.
+
+    >>> assert len(read_video(clip)) == 6
+    """
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return frames
+            frames.append(frame)
+    finally:
+        cap.release()
