@@ -31,6 +31,12 @@ def _fake_public_names():
     return [n for n in vars(fake_module) if not n.startswith("_") and n not in fake_module.FAKE_ONLY]
 
 
+def _fake_and_real_objects():
+    """(name, the fake's object, the real module's object) for every public name of the fake."""
+    real = _real_runtime()
+    return [(n, getattr(fake_module, n), getattr(real, n)) for n in _fake_public_names()]
+
+
 def test_fake_exposes_only_real_names():
     real = _real_runtime()
     missing = [n for n in _fake_public_names() if not hasattr(real, n)]
@@ -42,28 +48,23 @@ def test_fake_exposes_only_real_names():
 
 
 def test_fake_enum_members_match_real_values():
-    real = _real_runtime()
     checked = 0
-    for name in _fake_public_names():
-        obj = getattr(fake_module, name)
+    for name, obj, real_obj in _fake_and_real_objects():
         if inspect.isclass(obj) and issubclass(obj, enum.Enum):
-            real_enum = getattr(real, name)
             for member in obj:
-                assert int(getattr(real_enum, member.name)) == int(member), (name, member.name)
+                assert int(getattr(real_obj, member.name)) == int(member), (name, member.name)
                 checked += 1
         elif isinstance(obj, int) and not isinstance(obj, bool):
-            assert int(getattr(real, name)) == obj, name
+            assert int(real_obj) == obj, name
     assert checked >= 20
 
 
 def test_fake_functions_take_the_real_parameters():
-    real = _real_runtime()
     compared = 0
-    for name in _fake_public_names():
-        obj = getattr(fake_module, name)
+    for name, obj, real_obj in _fake_and_real_objects():
         if not (inspect.isfunction(obj) and name.startswith("cuda")):
             continue
-        first_line = (getattr(real, name).__doc__ or "").strip().splitlines()[0]
+        first_line = (real_obj.__doc__ or "").strip().splitlines()[0]
         if not first_line.startswith(name + "("):
             continue
         real_params = [p.split(":")[0].strip().split(" ")[-1] for p in first_line[len(name) + 1 : -1].split(",") if p.strip()]

@@ -120,6 +120,13 @@ def rand_frames(shape, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
 
 
+def _assert_results_match_onnx(be, onnx_path: Path, *done) -> None:
+    """For each ``(ticket, frame)`` in ``done``, in that order: ``be.result(ticket)`` has the labels
+    ONNX Runtime gives for ``frame``."""
+    for ticket, frame in done:
+        np.testing.assert_array_equal(be.result(ticket)["labels"], ort_run(onnx_path, frame)["labels"])
+
+
 def _open_error(engine: Path, error: type, *words: str, **kwargs) -> str:
     """``TensorRTBackend(engine, **kwargs)`` raises ``error`` whose message holds every one of ``words``;
     returns the message."""
@@ -227,13 +234,11 @@ def test_submit_result_two_in_flight(tmp_path, fake_trt, fake_cuda):
         f0, f1 = rand_frames((1, 16, 16, 3), 10), rand_frames((1, 16, 16, 3), 11)
         t0, t1 = be.submit(f0), be.submit(f1)
         assert t0.slot != t1.slot
-        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f1)["labels"])
-        np.testing.assert_array_equal(be.result(t0)["labels"], ort_run(onnx_path, f0)["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t1, f1), (t0, f0))
         # a third submit completes the oldest; every result stays correct
         frames = [rand_frames((2, 16, 24, 3), 20 + i) for i in range(5)]
         tickets = [be.submit(f) for f in frames]
-        for f, t in zip(frames, tickets):
-            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        _assert_results_match_onnx(be, onnx_path, *zip(tickets, frames))
         with pytest.raises(InputError):
             be.result(tickets[0])  # already retrieved
 
@@ -263,8 +268,7 @@ def test_copy_of_the_next_frame_overlaps_compute_of_this_one(tmp_path, fake_trt,
         # steady state: a pipeline of 4 frames beats running their stages back to back
         start = st.gpu_clock_ms
         tickets = [be.submit(f) for f in frames[2:]]
-        for f, t in zip(frames[2:], tickets):
-            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        _assert_results_match_onnx(be, onnx_path, *zip(tickets, frames[2:]))
         serial = 4 * sum(expected_stage_ms(fake_cuda, shape).values())
         assert st.gpu_clock_ms - start < 0.8 * serial
 
@@ -294,12 +298,11 @@ def test_results_taken_out_of_order_then_a_new_submit(tmp_path, fake_trt, fake_c
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
         f = [rand_frames((1, 16, 16, 3), 60 + i) for i in range(4)]
         t0, t1 = be.submit(f[0]), be.submit(f[1])
-        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f[1])["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t1, f[1]))
         t2 = be.submit(f[2])
         assert t2.slot != t0.slot
         t3 = be.submit(f[3])  # both slots busy: the oldest (t0) is completed and parked first
-        for t, frame in ((t0, f[0]), (t2, f[2]), (t3, f[3])):
-            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, frame)["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t0, f[0]), (t2, f[2]), (t3, f[3]))
 
 
 def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
@@ -307,8 +310,7 @@ def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
         f0, f1 = rand_frames((1, 16, 16, 3), 1), rand_frames((2, 32, 8, 3), 2)
         t0, t1 = be.submit(f0), be.submit(f1)
-        np.testing.assert_array_equal(be.result(t0)["labels"], ort_run(onnx_path, f0)["labels"])
-        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f1)["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t0, f0), (t1, f1))
 
 
 # --- CUDA graphs ----------------------------------------------------------------------------------
