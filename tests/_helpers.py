@@ -7,9 +7,22 @@ that a test keeps only its own data and assertions.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Sequence
+from typing import Any, List, Sequence, Tuple
 
 import numpy as np
+
+
+def json_pointer_parent(doc: Any, pointer: str) -> Tuple[Any, Any]:
+    """The list or dict that the JSON Pointer ``pointer`` ends in, and the key in it (an int for a list).
+
+    >>> node, key = json_pointer_parent({"engine": {"profiles": [1, 2]}}, "/engine/profiles/1")
+    >>> node[key] = 3  # {"engine": {"profiles": [1, 3]}}
+    """
+    *parents, last = pointer.split("/")[1:]
+    node = doc
+    for p in parents:
+        node = node[int(p)] if isinstance(node, list) else node[p]
+    return node, int(last) if isinstance(node, list) else last
 
 
 def write_video(path: Path, frames: Sequence[np.ndarray], fps: float = 30.0, fourcc: str = "MJPG") -> Path:

@@ -17,6 +17,7 @@ from fcn_trt.sidecar import (
     sidecar_path,
     write_sidecar,
 )
+from tests._helpers import json_pointer_parent
 
 META = PipelineMetadata(class_names=("bg", "person"), palette=((0, 0, 0), (255, 0, 0)), input_format="nv12")
 
@@ -203,16 +204,11 @@ def edit(doc, changes):
     """Apply JSON-pointer edits (value None removes the member)."""
     doc = json.loads(json.dumps(doc))
     for pointer, value in changes.items():
-        *parents, last = pointer.split("/")[1:]
-        node = doc
-        for p in parents:
-            node = node[int(p)] if isinstance(node, list) else node[p]
-        if isinstance(node, list):
-            node[int(last)] = value
-        elif value is None and not pointer.endswith("/schema"):
-            del node[last]
+        node, key = json_pointer_parent(doc, pointer)
+        if value is None and not isinstance(node, list) and not pointer.endswith("/schema"):
+            del node[key]
         else:
-            node[last] = value
+            node[key] = value
     return doc
 
 
