@@ -25,6 +25,19 @@ def json_pointer_parent(doc: Any, pointer: str) -> Tuple[Any, Any]:
     return node, int(last) if isinstance(node, list) else last
 
 
+def with_argmin_labels(src: Path, out: Path) -> Path:
+    """Save to ``out`` (may be ``src``) the ONNX graph ``src`` with every ArgMax made an ArgMin: the
+    same inputs and outputs, other labels (a model that disagrees with ``src``). Returns ``out``."""
+    import onnx
+
+    model = onnx.load(str(src))
+    for node in model.graph.node:
+        if node.op_type == "ArgMax":
+            node.op_type = "ArgMin"
+    onnx.save(model, str(out))
+    return out
+
+
 def write_video(path: Path, frames: Sequence[np.ndarray], fps: float = 30.0, fourcc: str = "MJPG") -> Path:
     """Write the BGR ``frames`` (all one size) to the video file ``path``; return ``path``.
 
