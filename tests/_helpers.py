@@ -6,8 +6,9 @@ that a test keeps only its own data and assertions.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -23,6 +24,19 @@ def json_pointer_parent(doc: Any, pointer: str) -> Tuple[Any, Any]:
     for p in parents:
         node = node[int(p)] if isinstance(node, list) else node[p]
     return node, int(last) if isinstance(node, list) else last
+
+
+def run_in_threads(target: Callable[[int], None], count: int, timeout: Optional[float] = None) -> None:
+    """Start ``target(0)`` .. ``target(count - 1)`` each in its own thread, then join them all (each join
+    waits up to ``timeout`` seconds; None: until it ends). ``target`` records its own failures.
+
+    >>> run_in_threads(lambda i: results.append(i * i), 3)
+    """
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
 
 
 def with_argmin_labels(src: Path, out: Path) -> Path:

@@ -37,6 +37,7 @@ from fcn_trt.errors import (
 )
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, write_sidecar
+from tests._helpers import run_in_threads
 from tests.fakes import fake_tensorrt
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 
@@ -623,8 +624,6 @@ def test_real_tensorrt_matches_onnxruntime(tmp_path):
 
 
 def test_backends_in_threads_share_one_engine(tmp_path, fake_trt, fake_cuda):
-    import threading
-
     engine = make_engine(tmp_path, fake_trt)
     onnx_path = tmp_path / "m.onnx"
     frames = [rand_frames((1, 16, 16, 3), 300 + i) for i in range(4)]
@@ -640,11 +639,7 @@ def test_backends_in_threads_share_one_engine(tmp_path, fake_trt, fake_cuda):
         except Exception as e:  # pragma: no cover - reported by the assert below
             failures.append((k, repr(e)))
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(worker, 3)
     assert failures == []
     assert fake_trt._fake.created.count("IExecutionContext") == 3
     assert open_engine_count() == 0 and fake_cuda.DEVICE_MEMORY.live_allocations() == {}
