@@ -9,6 +9,7 @@ and lifecycles end to end.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -39,9 +40,8 @@ def model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def seg(model):
-    s = fcn_trt.Segmenter(model, threads=1)
-    yield s
-    s.close()
+    with fcn_trt.Segmenter(model, threads=1) as s:
+        yield s
 
 
 def with_metadata(model: Path, out: Path, **changes) -> Path:
@@ -182,6 +182,22 @@ def _model_case(tmp_path, model, case):
     raise AssertionError(case)
 
 
+# Broken or foreign model files, each written by _model_case(tmp_path, model, case): (case, error, words).
+MODEL_FILES = [
+    ("garbage", errors.ModelFormatError, ["expected an ONNX model ONNX Runtime can load", "found"]),
+    ("empty", errors.ModelFormatError, ["expected an ONNX model"]),
+    ("text_suffix", errors.ConfigError, ["expected a .onnx pipeline graph", "found suffix .txt"]),
+    ("bare_network", errors.MetadataError, ["has no fcn_trt pipeline metadata", "build_engine export --onnx"]),
+    ("nv12_on_bgr_graph", errors.MetadataError,
+     ["metadata input_format 'nv12'", "expected a graph input 'frame' of rank 3", "found shape"]),
+    ("palette_strings", errors.MetadataError, ["palette[0][0]", "expected an integer 0..255", "found '0' (str)"]),
+    ("class_names_int", errors.MetadataError, ["class_names", "found 5 (int)"]),
+    ("two_names_five_classes", errors.MetadataError,
+     ["class_names", "one name per class of the network (5", "found 2 names"]),
+    ("confidence_declared_not_in_graph", errors.MetadataError,
+     ["expected graph outputs ['labels', 'confidence']", "(no confidence)"]),
+]
+
 MODELS = [
     ("none", lambda t, m: fcn_trt.Segmenter(None), errors.ConfigTypeError, ["model: expected", "found None"]),
     ("int", lambda t, m: fcn_trt.Segmenter(5), errors.ConfigTypeError, ["found 5 (int)", "built-in name"]),
@@ -192,23 +208,7 @@ MODELS = [
     ("folder", lambda t, m: fcn_trt.Segmenter(t), errors.ModelNotFoundError, ["found folder"]),
     ("missing", lambda t, m: fcn_trt.Segmenter(t / "missing.onnx"), errors.ModelNotFoundError, ["missing.onnx"]),
     ("typo_builtin", lambda t, m: fcn_trt.Segmenter("dmeo"), errors.ModelNotFoundError, ["found 'dmeo'", "demo"]),
-    ("garbage", lambda t, m: _model_case(t, m, "garbage"), errors.ModelFormatError,
-     ["expected an ONNX model ONNX Runtime can load", "found"]),
-    ("empty", lambda t, m: _model_case(t, m, "empty"), errors.ModelFormatError, ["expected an ONNX model"]),
-    ("text_suffix", lambda t, m: _model_case(t, m, "text_suffix"), errors.ConfigError,
-     ["expected a .onnx pipeline graph", "found suffix .txt"]),
-    ("bare_network", lambda t, m: _model_case(t, m, "bare_network"), errors.MetadataError,
-     ["has no fcn_trt pipeline metadata", "build_engine export --onnx"]),
-    ("nv12_on_bgr_graph", lambda t, m: _model_case(t, m, "nv12_on_bgr_graph"), errors.MetadataError,
-     ["metadata input_format 'nv12'", "expected a graph input 'frame' of rank 3", "found shape"]),
-    ("palette_strings", lambda t, m: _model_case(t, m, "palette_strings"), errors.MetadataError,
-     ["palette[0][0]", "expected an integer 0..255", "found '0' (str)"]),
-    ("class_names_int", lambda t, m: _model_case(t, m, "class_names_int"), errors.MetadataError,
-     ["class_names", "found 5 (int)"]),
-    ("two_names_five_classes", lambda t, m: _model_case(t, m, "two_names_five_classes"), errors.MetadataError,
-     ["class_names", "one name per class of the network (5", "found 2 names"]),
-    ("confidence_declared_not_in_graph", lambda t, m: _model_case(t, m, "confidence_declared_not_in_graph"),
-     errors.MetadataError, ["expected graph outputs ['labels', 'confidence']", "(no confidence)"]),
+] + [(case, functools.partial(_model_case, case=case), exc, words) for case, exc, words in MODEL_FILES] + [
     ("unknown_backend", lambda t, m: fcn_trt.Segmenter(m, backend="cuda"), errors.ConfigError,
      ["expected 'onnxruntime' or 'tensorrt'", "found 'cuda'"]),
     ("unknown_option", lambda t, m: fcn_trt.Segmenter(m, thread=2), errors.ConfigError,

@@ -33,9 +33,8 @@ def model(tmp_path_factory):
 
 @pytest.fixture()
 def seg(model):
-    s = fcn_trt.Segmenter(model, threads=1)
-    yield s
-    s.close()
+    with fcn_trt.Segmenter(model, threads=1) as s:
+        yield s
 
 
 def _frame(i: int, h: int = 48, w: int = 64) -> np.ndarray:
