@@ -6,11 +6,27 @@ that a test keeps only its own data and assertions.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import pytest
+
+
+@contextlib.contextmanager
+def raises_with(error: Any, *words: str) -> Iterator[Any]:
+    """``pytest.raises(error)`` whose message must also contain every one of ``words``.
+
+    >>> with raises_with(ModelFormatError, "missing 2", "unexpected 1") as info:
+    ...     check_weights(weights, "fcn8s", 5, 16)
+    """
+    with pytest.raises(error) as info:
+        yield info
+    msg = str(info.value)
+    for word in words:
+        assert word in msg, (word, msg)
 
 
 def json_pointer_parent(doc: Any, pointer: str) -> Tuple[Any, Any]:

@@ -9,6 +9,7 @@ and lifecycles end to end.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -25,7 +26,7 @@ import fcn_trt  # noqa: E402
 from build_engine.pipeline import export_fcn_pipeline  # noqa: E402
 from fcn_trt import errors  # noqa: E402
 from fcn_trt.streaming.sources import RetryPolicy, open_source  # noqa: E402
-from tests._helpers import write_video  # noqa: E402
+from tests._helpers import raises_with, write_video  # noqa: E402
 
 F = np.zeros((48, 64, 3), np.uint8)
 
@@ -56,24 +57,13 @@ def with_metadata(model: Path, out: Path, **changes) -> Path:
     return out
 
 
+@contextlib.contextmanager
 def raises(exc, *words):
-    """A context manager asserting the exception type and that its message contains every word."""
-
-    class _Check:
-        def __enter__(self):
-            self._ctx = pytest.raises(exc)
-            self.info = self._ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *a):
-            handled = self._ctx.__exit__(*a)
-            msg = str(self.info.value)
-            assert isinstance(self.info.value, errors.FcnTrtError), type(self.info.value)
-            for w in words:
-                assert w in msg, (w, msg)
-            return handled
-
-    return _Check()
+    """A context manager asserting the exception type, that it is an FcnTrtError and that its message
+    contains every word."""
+    with raises_with(exc, *words) as info:
+        yield info
+    assert isinstance(info.value, errors.FcnTrtError), type(info.value)
 
 
 # --- frames ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from fcn_trt.backends import _cuda as cuda
 from fcn_trt.errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
+from tests._helpers import raises_with
 from tests.fakes import fake_cuda as fake_module
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 
@@ -295,23 +296,19 @@ def test_insufficient_driver_names_versions_and_the_fix(fake_cuda):
     # JetPack 6: a CUDA 12.6 driver; cuda-python 13 (CUDA 13 runtime) needs a >= 580 driver
     fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
     fake_cuda.STATE.driver_version = 12060
-    with pytest.raises(NoCudaDeviceError) as exc:
+    with raises_with(NoCudaDeviceError, "cudaErrorInsufficientDriver",
+                     "the driver supports CUDA 12.6 (cudaDriverGetVersion returned 12060)",
+                     "cuda-python 13.0.0 (CUDA runtime 13.0, which needs an NVIDIA driver >= 580)",
+                     'Hint: install the cuda-python that matches the driver: pip install "cuda-python>=12,<13"',
+                     "upgrade the NVIDIA driver to >= 580"):
         cuda.cuda_device_info()
-    msg = str(exc.value)
-    assert "cudaErrorInsufficientDriver" in msg
-    assert "the driver supports CUDA 12.6 (cudaDriverGetVersion returned 12060)" in msg
-    assert "cuda-python 13.0.0 (CUDA runtime 13.0, which needs an NVIDIA driver >= 580)" in msg
-    assert 'Hint: install the cuda-python that matches the driver: pip install "cuda-python>=12,<13"' in msg
-    assert "upgrade the NVIDIA driver to >= 580" in msg
 
 
 def test_insufficient_driver_without_any_driver(fake_cuda):
     fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
-    with pytest.raises(NoCudaDeviceError) as exc:
+    with raises_with(NoCudaDeviceError, "no NVIDIA driver is loaded (cudaDriverGetVersion returned 0)",
+                     "nvidia-smi", "ONNX Runtime"):  # the fix is a driver, not a pip line
         cuda.cuda_device_info()
-    msg = str(exc.value)
-    assert "no NVIDIA driver is loaded (cudaDriverGetVersion returned 0)" in msg
-    assert "nvidia-smi" in msg and "ONNX Runtime" in msg  # the fix is a driver, not a pip line
 
 
 def _real_cuda_runtime():
