@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -34,12 +35,8 @@ def local_labels(triton_pipeline):
 
 @pytest.mark.parametrize("protocol", ["grpc", "http"])
 def test_independent_tritonclient_gets_local_labels_from_several_threads(triton_server, local_labels, protocol):
-    if protocol == "grpc":
-        import tritonclient.grpc as tc
-        address = f"127.0.0.1:{triton_server.grpc_port}"
-    else:
-        import tritonclient.http as tc
-        address = f"127.0.0.1:{triton_server.http_port}"
+    tc = importlib.import_module(f"tritonclient.{protocol}")  # tritonclient.grpc or tritonclient.http
+    address = f"127.0.0.1:{getattr(triton_server, protocol + '_port')}"
     mismatches, errors, done = [], [], []
 
     def client_thread(index: int) -> None:
