@@ -67,7 +67,7 @@ def default_cache_dir() -> Path:
 
 def parse_size(text: str) -> Tuple[int, int]:
     """``"HxW"`` (or ``"H,W"``, or a single ``"S"`` for SxS) -> ``(h, w)``; ConfigError otherwise (the one size grammar)."""
-    return parse_hw(text, "size")
+    return parse_hw(text, "size", square=True)
 
 
 def source_kind(source: PathLike) -> str:

@@ -30,13 +30,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from fcn_trt._progress import progress
 from fcn_trt.errors import AccuracyGateError, ConfigError, InputError
 from fcn_trt.eval.metrics import iou_per_class
+from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "AccuracyBudget",
@@ -425,3 +426,7 @@ def _on_cpu(*segs) -> bool:
 
 
 # --- CLI ------------------------------------------------------------------------------------------
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

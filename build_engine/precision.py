@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import onnx
@@ -53,6 +53,7 @@ from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFo
 from fcn_trt.metadata import PipelineMetadata, read_model_metadata, write_model_metadata
 
 from .pipeline import set_pipeline_metadata
+from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "network_to_fp16",
@@ -321,3 +322,7 @@ def _used_by(name: str, nodes: Sequence[onnx.NodeProto]) -> bool:
 
 
 # --- CLI ------------------------------------------------------------------------------------------
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

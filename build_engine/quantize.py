@@ -48,7 +48,7 @@ import dataclasses
 import logging
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 
 import numpy as np
 import onnx
@@ -60,6 +60,7 @@ from fcn_trt.metadata import write_model_metadata
 
 from .calibration import load_calibration_frames
 from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata
+from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "METHODS",
@@ -417,3 +418,6 @@ def qdq_summary(model: onnx.ModelProto) -> dict:
         "quantized_pipeline_nodes": bad,
     }
 
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

@@ -23,7 +23,7 @@ import logging
 import shlex
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from fcn_trt.backends import _trt as compat
 from fcn_trt._imports import require_tensorrt
@@ -40,11 +40,13 @@ from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
 from .trt_check import ensure_compatible, target_for_version
+from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "BuildConfig",
     "build_engine",
     "build_pipeline_engine",
+    "build_for_selfcheck",
     "EngineBuildReport",
     "prepare_graph",
     "read_pipeline_metadata",
@@ -650,3 +652,30 @@ def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, confi
     return EngineBuildReport(model=model, graph=graph, conversion=conversion,
                              calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))
 
+
+def build_for_selfcheck(onnx_path: Path, engine_out: Path, precision: Optional[str], size: Tuple[int, int],
+                        device: int) -> Path:
+    """Build ``onnx_path`` into ``engine_out`` for :func:`fcn_trt.tools.selfcheck` (its ``Builder``).
+
+    The profile is the default one widened to hold ``size`` (H, W), which is also its optimum.
+    Registered as the ``fcn_trt.engine_builders`` entry point (pyproject.toml), so the runtime's
+    selfcheck finds it without importing the offline tools by name.
+
+    Example:
+        >>> selfcheck("fcn8s.onnx", build=build_for_selfcheck)              # doctest: +SKIP
+    """
+    default = BuildConfig()
+    h, w = int(size[0]), int(size[1])
+    lo, hi = default.min_shape, default.max_shape
+    config = BuildConfig(
+        precision=precision,
+        min_shape=(min(lo[0], 1), min(lo[1], h), min(lo[2], w)),
+        opt_shape=(1, h, w),
+        max_shape=(max(hi[0], 1), max(hi[1], h), max(hi[2], w)),
+        device=device,
+    )
+    return Path(build_engine(onnx_path, engine_out, config))
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple, Union, cast
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from .metadata import PipelineMetadata
 from .models import resolve_model
 from .preflight import check_frame_memory
 from .result import SegmentationResult
+from ._deprecated import moved_names
 
 __all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
 
@@ -283,3 +284,7 @@ class Segmenter:
         if self._backend is None:
             return "Segmenter(closed)"
         return f"Segmenter({self.model_source!r}, backend={self._backend.name!r})"
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

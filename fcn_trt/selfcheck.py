@@ -1,5 +1,11 @@
 """Deprecated alias of :mod:`fcn_trt.tools.check` (moved after 0.1.0; removed in the next release)."""
 
-from ._deprecated import reexport
+from typing import TYPE_CHECKING
+
+from ._deprecated import moved_names, reexport
 
 reexport(__name__, "fcn_trt.tools.check", globals())
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

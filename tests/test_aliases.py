@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
+
+from fcn_trt._deprecated import MOVED_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,6 +55,42 @@ def test_old_path_warns_and_gives_the_new_modules_names(old, monkeypatch):
     target = importlib.import_module(new)
     assert getattr(alias, name) is getattr(target, name)
     assert alias.__all__ == list(target.__all__)
+
+
+MOVED = sorted((module, name, target) for module, names in MOVED_NAMES.items() for name, target in names.items())
+
+
+@pytest.mark.parametrize("module,name,target", MOVED, ids=[f"{m}.{n}" for m, n, _ in MOVED])
+def test_moved_command_line_names_warn_and_are_the_new_functions(module, name, target):
+    new_module, _, new_name = target.partition(":")
+    if "convert_selfie" in new_module:
+        pytest.importorskip("onnx")
+    with warnings.catch_warnings():  # an alias module also warns when first imported: not the point here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        mod = importlib.import_module(module)
+    with pytest.warns(DeprecationWarning, match=rf"{module}\.{name} moved to {new_module}\.{new_name}"):
+        old = getattr(mod, name)
+    assert old is getattr(importlib.import_module(new_module), new_name)
+    with pytest.raises(AttributeError, match="no attribute 'not_a_moved_name'"):
+        getattr(mod, "not_a_moved_name")
+
+
+def test_an_old_parser_helper_still_builds_a_working_command_line():
+    import argparse
+
+    import fcn_trt.demo
+    import fcn_trt.segmenter
+
+    parser = argparse.ArgumentParser()
+    with pytest.warns(DeprecationWarning):
+        fcn_trt.segmenter.add_model_arguments(parser)
+    assert parser.parse_args([]).model == "demo"
+    sub = argparse.ArgumentParser().add_subparsers()
+    with pytest.warns(DeprecationWarning):
+        demo = fcn_trt.demo.add_demo_parser(sub)
+    args = demo.parse_args(["--frames", "3"])
+    with pytest.warns(DeprecationWarning):
+        assert args.func is fcn_trt.demo.run_demo_command and args.frames == 3
 
 
 def test_modules_that_became_packages_keep_their_names():

@@ -17,12 +17,10 @@ from .args import add_command
 
 def build_with_build_engine(onnx_path: Path, engine_out: Path, precision: Optional[str], size: Tuple[int, int],
                             device: int) -> Path:
-    """Build ``onnx_path`` into ``engine_out`` with build_engine (offline tooling, imported here only).
-
-    The profile is the builder's default widened to hold ``size`` (its optimum).
-    """
+    """Build ``onnx_path`` into ``engine_out`` with build_engine's ``build_for_selfcheck``, or say plainly
+    that the build tools are missing (offline tooling, imported here only)."""
     try:
-        from build_engine.trt_builder import BuildConfig, build_engine
+        from build_engine.trt_builder import build_for_selfcheck
     except ImportError:
         raise ConfigError(
             "selfcheck from an ONNX model",
@@ -31,17 +29,7 @@ def build_with_build_engine(onnx_path: Path, engine_out: Path, precision: Option
             hint="build the engine with `python -m build_engine build MODEL.onnx --out MODEL.engine`, "
             "then run `fcn-trt selfcheck MODEL.engine --onnx MODEL.onnx`",
         ) from None
-    default = BuildConfig()
-    h, w = int(size[0]), int(size[1])
-    lo, hi = default.min_shape, default.max_shape
-    config = BuildConfig(
-        precision=precision,
-        min_shape=(min(lo[0], 1), min(lo[1], h), min(lo[2], w)),
-        opt_shape=(1, h, w),
-        max_shape=(max(hi[0], 1), max(hi[1], h), max(hi[2], w)),
-        device=device,
-    )
-    return Path(build_engine(onnx_path, engine_out, config))
+    return build_for_selfcheck(onnx_path, engine_out, precision, size, device)
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:

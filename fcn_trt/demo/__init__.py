@@ -8,6 +8,13 @@ Example:
     >>> print(run_demo("out", frames=30).summary())                    # doctest: +SKIP
 """
 
+from typing import TYPE_CHECKING
+
 from .run import DEMO_CLIP_SEED, SIDE_BY_SIDE_NAME, VIDEO_NAME, DemoReport, parse_size, run_demo
+from .._deprecated import moved_names
 
 __all__ = ["run_demo", "DemoReport", "DEMO_CLIP_SEED", "VIDEO_NAME", "SIDE_BY_SIDE_NAME", "parse_size"]
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

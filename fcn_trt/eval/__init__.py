@@ -6,6 +6,8 @@ Example:
     ...     print(evaluate(seg, "VOCdevkit/VOC2012", split="val").table())
 """
 
+from typing import TYPE_CHECKING
+
 from .evaluation import EvalReport, evaluate
 from .metrics import (
     ConfusionMatrix,
@@ -17,6 +19,7 @@ from .metrics import (
     scores_from_confusion,
 )
 from .voc import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
+from .._deprecated import moved_names
 
 __all__ = [
     "EvalReport", "evaluate",
@@ -24,3 +27,7 @@ __all__ = [
     "format_iou_table",
     "VocDataset", "VocSample", "read_label_png", "save_label_png", "write_split", "write_voc_sample",
 ]
+
+
+if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
+    __getattr__ = moved_names(__name__)

@@ -42,13 +42,29 @@ ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
 DEFAULT_BUDGET = 0.995
 
 
-#: selfcheck's latencies are the tools' one latency record (fields count, p50_ms, p99_ms, mean_ms...)
-LatencyStats = StageStats
+@dataclasses.dataclass(frozen=True)
+class LatencyStats:
+    """Per-frame latency in milliseconds over ``count`` timed frames: the fields selfcheck reports of
+    the tools' one latency computation (:func:`~fcn_trt.tools.latency.stage_stats`)."""
+
+    count: int
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    min_ms: float
+    max_ms: float
 
 
-def latency_stats(samples_ms: Sequence[float]) -> StageStats:
-    """Percentiles, mean, min and max of per-frame millisecond samples (:func:`~fcn_trt.tools.latency.stage_stats`)."""
-    return stage_stats("per-frame", samples_ms)
+def latency_stats(samples_ms: Sequence[float]) -> LatencyStats:
+    """p50/p99/mean/min/max of per-frame millisecond samples (linear-interpolation percentiles).
+
+    Example:
+        >>> latency_stats([1.0, 2.0, 3.0]).p50_ms
+        2.0
+    """
+    s = stage_stats("per-frame", samples_ms)
+    return LatencyStats(count=s.count, p50_ms=s.p50_ms, p99_ms=s.p99_ms, mean_ms=s.mean_ms, min_ms=s.min_ms,
+                        max_ms=s.max_ms)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +168,32 @@ def _resolve_paths(model: Union[str, Path], onnx: Union[str, Path, None]) -> Tup
 Builder = Callable[[Path, Path, Optional[str], Tuple[int, int], int], Path]
 
 
+#: entry-point group of engine builders (:data:`Builder`); fcn-trt's own build_engine registers
+#: ``build_engine.trt_builder:build_for_selfcheck`` there, so the runtime finds the offline tools
+#: when they are installed without importing them by name
+ENGINE_BUILDERS = "fcn_trt.engine_builders"
+
+
+def installed_builder() -> Optional[Builder]:
+    """The first engine builder installed under the :data:`ENGINE_BUILDERS` entry point, or None.
+
+    Example:
+        >>> installed_builder().__name__                                     # doctest: +SKIP
+        'build_for_selfcheck'
+    """
+    from importlib import metadata
+
+    found = metadata.entry_points()
+    group = (found.select(group=ENGINE_BUILDERS) if hasattr(found, "select")  # Python >= 3.10
+             else found.get(ENGINE_BUILDERS, ()))  # type: ignore[attr-defined]
+    for entry in sorted(group, key=lambda e: e.name):
+        try:
+            return entry.load()  # type: ignore[no-any-return]
+        except ImportError as e:  # registered but its optional dependencies are missing (onnx, ...)
+            log.debug("engine builder %s not usable: %s", entry.name, e)
+    return None
+
+
 def _time_ms(fn: Any, frame: np.ndarray) -> Tuple[Dict[str, np.ndarray], float]:
     t0 = time.perf_counter()
     out = fn(frame)
@@ -178,11 +220,11 @@ def selfcheck(
 
     Args:
         model: an engine file (then ``onnx`` or a sibling ``<stem>.onnx`` is the reference), or a
-            pipeline ``.onnx`` together with ``build`` (the engine is built into ``engine_out`` or a
+            pipeline ``.onnx`` (an engine is built from it with ``build``, into ``engine_out`` or a
             temporary folder).
-        build: how to build an engine from a ``.onnx`` model; the runtime never imports the
-            offline tools itself (``fcn-trt selfcheck`` passes
-            :func:`fcn_trt.cli.selfcheck.build_with_build_engine`).
+        build: how to build an engine from a ``.onnx`` model; default: :func:`installed_builder`
+            (build_engine's, found through its entry point: the runtime never imports the offline
+            tools by name).
         frames: number of frames compared and timed (batch 1 each).
         precision: expected precision ("fp32"/"fp16"/"int8"; None = whatever the graph/engine is):
             passed to the builder for an ONNX, checked against the sidecar for an engine.
@@ -203,10 +245,13 @@ def selfcheck(
     cuda_device_info(device)  # no GPU: one NoCudaDeviceError line before any TensorRT or build work
     built = path.suffix.lower() == ".onnx"
     if built and build is None:
+        build = installed_builder()
+    if built and build is None:
         raise ConfigError(
-            "selfcheck(%s)" % path.name, expected="a TensorRT engine, or build= to build one from the ONNX",
-            found="a .onnx model and no builder",
-            hint="pass build=fcn_trt.cli.selfcheck.build_with_build_engine, or run `fcn-trt selfcheck %s`" % path.name,
+            "selfcheck(%s)" % path.name, expected="a TensorRT engine, or an engine builder for the ONNX",
+            found="a .onnx model, no build= and no %r entry point installed" % ENGINE_BUILDERS,
+            hint="install fcn-trt with its build tools (pip install 'fcn-trt[build]'), pass build=, "
+            "or build the engine first (`python -m build_engine build %s`)" % path.name,
         )
     from ..backends.onnxruntime import OnnxRuntimeBackend
 

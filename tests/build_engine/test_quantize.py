@@ -165,8 +165,9 @@ def test_quantize_errors(fcn, tmp_path, calib_dir):
     empty.mkdir()
     with pytest.raises(SourceOpenError):
         load_calibration_frames(empty, (8, 8), use_cache=False, show_progress=False)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="or S for SxS"):
         parse_size("big")
+    assert parse_size("96") == (96, 96) and parse_size("96x128") == (96, 128)  # a calibration size may be square
 
 
 def test_quantize_cli(tmp_path, calib_dir, capsys):

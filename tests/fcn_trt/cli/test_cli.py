@@ -80,7 +80,7 @@ def test_corrupt_image_is_one_line(model, tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["export", "--width-divisor", "7", "--out", "x.onnx"], "width_divisor"),
-    (["export", "--size", "12x", "--out", "x.onnx"], "--size"),
+    (["export", "--size", "12", "--out", "x.onnx"], "--size"),
     (["export", "--mean", "1,2", "--out", "x.onnx"], "--mean"),
     (["export", "--weights", "nope.npz", "--out", "x.onnx"], "nope.npz"),
     (["export", "--onnx", "nope.onnx", "--out", "x.onnx"], "nope.onnx"),

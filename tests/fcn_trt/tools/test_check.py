@@ -10,7 +10,8 @@ import pytest
 from fcn_trt.cli import main
 from fcn_trt.cli.selfcheck import build_with_build_engine
 from fcn_trt.errors import BackendUnavailableError, ConfigError, NoCudaDeviceError
-from fcn_trt.tools.check import LatencyStats, latency_stats, selfcheck
+from fcn_trt.tools import check
+from fcn_trt.tools.check import LatencyStats, installed_builder, latency_stats, selfcheck
 from tests._helpers import with_argmin_labels
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 from tests.fcn_trt.backends.test_tensorrt_backend import make_engine, tiny_pipeline
@@ -23,8 +24,7 @@ def _argmin_pipeline(path):
 
 def test_latency_stats():
     s = latency_stats([float(v) for v in range(1, 101)])
-    assert isinstance(s, LatencyStats) and (s.count, s.p50_ms, s.mean_ms, s.min_ms, s.max_ms) == (100, 50.5, 50.5, 1.0, 100.0)
-    assert s.p99_ms == pytest.approx(99.01)
+    assert s == LatencyStats(count=100, p50_ms=50.5, p99_ms=pytest.approx(99.01), mean_ms=50.5, min_ms=1.0, max_ms=100.0)
 
 
 def test_selfcheck_engine_agrees_with_onnxruntime(tmp_path, fake_trt, fake_cuda):
@@ -96,18 +96,26 @@ def test_selfcheck_bad_options(tmp_path, bad):
         selfcheck(tiny_pipeline(tmp_path / "m.onnx"), **bad)
 
 
-def test_selfcheck_builds_from_onnx(tmp_path, fake_trt, fake_cuda):
+@pytest.mark.parametrize("build", [None, build_with_build_engine], ids=["installed-builder", "explicit-builder"])
+def test_selfcheck_builds_from_onnx(tmp_path, fake_trt, fake_cuda, build):
     onnx_path = tiny_pipeline(tmp_path / "m.onnx")
     out = tmp_path / "built.engine"
-    report = selfcheck(onnx_path, frames=2, size=(100, 2000), engine_out=out, warmup=0, build=build_with_build_engine)
+    report = selfcheck(onnx_path, frames=2, size=(100, 2000), engine_out=out, warmup=0, build=build)
     assert report.built and report.passed and out.is_file() and (tmp_path / "built.engine.json").is_file()
 
 
-def test_the_library_selfcheck_never_builds_by_itself(tmp_path, fake_trt, fake_cuda):
+def test_the_installed_builder_is_build_engines_through_its_entry_point():
+    from build_engine.trt_builder import build_for_selfcheck
+
+    assert installed_builder() is build_for_selfcheck
+
+
+def test_selfcheck_of_an_onnx_without_any_builder_is_a_config_error(tmp_path, fake_trt, fake_cuda, monkeypatch):
+    monkeypatch.setattr(check, "installed_builder", lambda: None)  # fcn-trt installed without its build tools
     onnx_path = tiny_pipeline(tmp_path / "m.onnx")
-    with pytest.raises(ConfigError, match="build=") as exc:
+    with pytest.raises(ConfigError, match="fcn_trt.engine_builders") as exc:
         selfcheck(onnx_path, frames=1)
-    assert "fcn-trt selfcheck m.onnx" in str(exc.value)
+    assert "python -m build_engine build m.onnx" in str(exc.value)
     assert "Runtime" not in fake_trt._fake.created  # nothing was built or deserialised
 
 

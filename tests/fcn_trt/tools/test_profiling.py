@@ -60,8 +60,8 @@ def test_stage_stats_rejects_empty_and_nonfinite(bad):
 def test_parse_size():
     assert prof.parse_size("480x640") == (480, 640)
     assert prof.parse_size("720X1280") == (720, 1280)
-    assert prof.parse_size("480,640") == (480, 640) and prof.parse_size("480") == (480, 480)  # the one size grammar
-    for bad in ("ax3", "0x10", "-1x5", "1x2x3"):
+    assert prof.parse_size("480,640") == (480, 640)  # the one size grammar
+    for bad in ("480", "ax3", "0x10", "-1x5", "1x2x3"):
         with pytest.raises(ConfigError, match="--size"):
             prof.parse_size(bad)
 
