@@ -15,9 +15,11 @@ import sys
 
 import pytest
 
-from tests.fakes.trt_api import SUPPORTED_VERSIONS, dump_dir
+pytest.register_assert_rewrite("tests._helpers")  # its asserts report values like a test's
 
-from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (the strict cuda-python fake, for every test)
+from tests.fakes.trt_api import SUPPORTED_VERSIONS, dump_dir  # noqa: E402
+
+from tests.fakes.fixtures_cuda import fake_cuda  # noqa: E402,F401  (the strict cuda-python fake, for every test)
 
 
 @pytest.fixture(params=SUPPORTED_VERSIONS, ids=lambda v: "trt" + v)

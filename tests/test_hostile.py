@@ -9,6 +9,8 @@ and lifecycles end to end.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import threading
@@ -24,6 +26,7 @@ import fcn_trt  # noqa: E402
 from build_engine.pipeline import export_fcn_pipeline  # noqa: E402
 from fcn_trt import errors  # noqa: E402
 from fcn_trt.streaming.sources import RetryPolicy, open_source  # noqa: E402
+from tests._helpers import raises_with, write_video  # noqa: E402
 
 F = np.zeros((48, 64, 3), np.uint8)
 
@@ -38,9 +41,8 @@ def model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def seg(model):
-    s = fcn_trt.Segmenter(model, threads=1)
-    yield s
-    s.close()
+    with fcn_trt.Segmenter(model, threads=1) as s:
+        yield s
 
 
 def with_metadata(model: Path, out: Path, **changes) -> Path:
@@ -55,24 +57,13 @@ def with_metadata(model: Path, out: Path, **changes) -> Path:
     return out
 
 
+@contextlib.contextmanager
 def raises(exc, *words):
-    """A context manager asserting the exception type and that its message contains every word."""
-
-    class _Check:
-        def __enter__(self):
-            self._ctx = pytest.raises(exc)
-            self.info = self._ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *a):
-            handled = self._ctx.__exit__(*a)
-            msg = str(self.info.value)
-            assert isinstance(self.info.value, errors.FcnTrtError), type(self.info.value)
-            for w in words:
-                assert w in msg, (w, msg)
-            return handled
-
-    return _Check()
+    """A context manager asserting the exception type, that it is an FcnTrtError and that its message
+    contains every word."""
+    with raises_with(exc, *words) as info:
+        yield info
+    assert isinstance(info.value, errors.FcnTrtError), type(info.value)
 
 
 # --- frames ---------------------------------------------------------------------------------------
@@ -181,6 +172,22 @@ def _model_case(tmp_path, model, case):
     raise AssertionError(case)
 
 
+# Broken or foreign model files, each written by _model_case(tmp_path, model, case): (case, error, words).
+MODEL_FILES = [
+    ("garbage", errors.ModelFormatError, ["expected an ONNX model ONNX Runtime can load", "found"]),
+    ("empty", errors.ModelFormatError, ["expected an ONNX model"]),
+    ("text_suffix", errors.ConfigError, ["expected a .onnx pipeline graph", "found suffix .txt"]),
+    ("bare_network", errors.MetadataError, ["has no fcn_trt pipeline metadata", "build_engine export --onnx"]),
+    ("nv12_on_bgr_graph", errors.MetadataError,
+     ["metadata input_format 'nv12'", "expected a graph input 'frame' of rank 3", "found shape"]),
+    ("palette_strings", errors.MetadataError, ["palette[0][0]", "expected an integer 0..255", "found '0' (str)"]),
+    ("class_names_int", errors.MetadataError, ["class_names", "found 5 (int)"]),
+    ("two_names_five_classes", errors.MetadataError,
+     ["class_names", "one name per class of the network (5", "found 2 names"]),
+    ("confidence_declared_not_in_graph", errors.MetadataError,
+     ["expected graph outputs ['labels', 'confidence']", "(no confidence)"]),
+]
+
 MODELS = [
     ("none", lambda t, m: fcn_trt.Segmenter(None), errors.ConfigTypeError, ["model: expected", "found None"]),
     ("int", lambda t, m: fcn_trt.Segmenter(5), errors.ConfigTypeError, ["found 5 (int)", "built-in name"]),
@@ -191,23 +198,7 @@ MODELS = [
     ("folder", lambda t, m: fcn_trt.Segmenter(t), errors.ModelNotFoundError, ["found folder"]),
     ("missing", lambda t, m: fcn_trt.Segmenter(t / "missing.onnx"), errors.ModelNotFoundError, ["missing.onnx"]),
     ("typo_builtin", lambda t, m: fcn_trt.Segmenter("dmeo"), errors.ModelNotFoundError, ["found 'dmeo'", "demo"]),
-    ("garbage", lambda t, m: _model_case(t, m, "garbage"), errors.ModelFormatError,
-     ["expected an ONNX model ONNX Runtime can load", "found"]),
-    ("empty", lambda t, m: _model_case(t, m, "empty"), errors.ModelFormatError, ["expected an ONNX model"]),
-    ("text_suffix", lambda t, m: _model_case(t, m, "text_suffix"), errors.ConfigError,
-     ["expected a .onnx pipeline graph", "found suffix .txt"]),
-    ("bare_network", lambda t, m: _model_case(t, m, "bare_network"), errors.MetadataError,
-     ["has no fcn_trt pipeline metadata", "build_engine export --onnx"]),
-    ("nv12_on_bgr_graph", lambda t, m: _model_case(t, m, "nv12_on_bgr_graph"), errors.MetadataError,
-     ["metadata input_format 'nv12'", "expected a graph input 'frame' of rank 3", "found shape"]),
-    ("palette_strings", lambda t, m: _model_case(t, m, "palette_strings"), errors.MetadataError,
-     ["palette[0][0]", "expected an integer 0..255", "found '0' (str)"]),
-    ("class_names_int", lambda t, m: _model_case(t, m, "class_names_int"), errors.MetadataError,
-     ["class_names", "found 5 (int)"]),
-    ("two_names_five_classes", lambda t, m: _model_case(t, m, "two_names_five_classes"), errors.MetadataError,
-     ["class_names", "one name per class of the network (5", "found 2 names"]),
-    ("confidence_declared_not_in_graph", lambda t, m: _model_case(t, m, "confidence_declared_not_in_graph"),
-     errors.MetadataError, ["expected graph outputs ['labels', 'confidence']", "(no confidence)"]),
+] + [(case, functools.partial(_model_case, case=case), exc, words) for case, exc, words in MODEL_FILES] + [
     ("unknown_backend", lambda t, m: fcn_trt.Segmenter(m, backend="cuda"), errors.ConfigError,
      ["expected 'onnxruntime' or 'tensorrt'", "found 'cuda'"]),
     ("unknown_option", lambda t, m: fcn_trt.Segmenter(m, thread=2), errors.ConfigError,
@@ -260,12 +251,8 @@ def test_errors_are_caught_by_their_builtin_kind(tmp_path):
 # --- command lines --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "clip.avi"
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (64, 48))
-    for i in range(6):
-        w.write(np.full((48, 64, 3), 40 * i, np.uint8))
-    w.release()
-    return path
+    frames = [np.full((48, 64, 3), 40 * i, np.uint8) for i in range(6)]
+    return write_video(tmp_path_factory.mktemp("clip") / "clip.avi", frames)
 
 
 @pytest.fixture(scope="module")

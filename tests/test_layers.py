@@ -153,11 +153,14 @@ def test_no_import_cycles():
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
+def _imports_of(package: str):
+    """(module, its imports) for every module of ``package`` except the deprecated aliases."""
+    return [(m, targets) for m, targets in graph().items() if m.startswith(package) and m not in ALIASES]
+
+
 def test_no_upward_imports_in_fcn_trt():
     bad = []
-    for m, targets in graph().items():
-        if not m.startswith("fcn_trt") or m in ALIASES:
-            continue
+    for m, targets in _imports_of("fcn_trt"):
         mine = layer(m, FCN_TRT_LAYERS)
         assert mine is not None, f"{m} is in no layer: add it to FCN_TRT_LAYERS and docs/DESIGN.md"
         for t, line in targets:
@@ -175,9 +178,7 @@ def test_no_upward_imports_in_fcn_trt():
 
 def test_build_engine_layers():
     bad = []
-    for m, targets in graph().items():
-        if not m.startswith("build_engine") or m in ALIASES:
-            continue
+    for m, targets in _imports_of("build_engine"):
         mine = layer(m, BUILD_ENGINE_LAYERS) or 0
         for t, line in targets:
             if t in ALIASES:

@@ -19,6 +19,7 @@ import pytest
 from fcn_trt.errors import EngineCorruptError
 from fcn_trt.metadata import PipelineMetadata
 from fcn_trt.sidecar import SIDECAR_SCHEMA, EngineInfo, EngineSidecar, read_sidecar, sidecar_path, write_sidecar
+from tests._helpers import json_pointer_parent
 
 CASES = json.loads((Path(__file__).parent / "data" / "sidecar_schema_cases.json").read_text())
 
@@ -53,20 +54,11 @@ def edited(doc: dict, case: dict) -> dict:
     """Apply a case's JSON-Pointer edits ('set' then 'remove') to a copy of ``doc``."""
     out = copy.deepcopy(doc)
     for pointer, value in case.get("set", {}).items():
-        *parents, last = [p for p in pointer.split("/")[1:]]
-        node = out
-        for p in parents:
-            node = node[int(p)] if isinstance(node, list) else node[p]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+        node, key = json_pointer_parent(out, pointer)
+        node[key] = value
     for pointer in case.get("remove", []):
-        *parents, last = pointer.split("/")[1:]
-        node = out
-        for p in parents:
-            node = node[int(p)] if isinstance(node, list) else node[p]
-        del node[last]
+        node, key = json_pointer_parent(out, pointer)
+        del node[key]
     return out
 
 

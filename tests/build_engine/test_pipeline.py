@@ -13,11 +13,11 @@ from build_engine.fcn import build_fcn, random_fcn_weights
 from build_engine.graph import GraphBuilder, make_model
 from build_engine.pipeline import NetworkSpec, decode_nv12_nodes, export_fcn_pipeline, wrap_network
 from fcn_trt.errors import ConfigError, ModelFormatError
-from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
+from fcn_trt.metadata import CAFFE_BGR_MEAN, IMAGENET_RGB_MEAN, IMAGENET_RGB_STD, METADATA_KEY, PipelineMetadata
 
 PRESETS = {
-    "caffe": ("bgr", (104.00698793, 116.66876762, 122.67891434), (1.0, 1.0, 1.0)),
-    "imagenet": ("rgb", (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
+    "caffe": ("bgr", CAFFE_BGR_MEAN, (1.0, 1.0, 1.0)),
+    "imagenet": ("rgb", IMAGENET_RGB_MEAN, IMAGENET_RGB_STD),
     "odd": ("bgr", (10.0, 200.0, 50.0), (2.0, 30.0, 0.5)),
 }
 

@@ -9,7 +9,7 @@ import pytest
 from onnx import TensorProto
 
 from build_engine.pipeline import export_fcn_pipeline
-from build_engine.cli.fp16 import add_parser as add_fp16_parser
+from build_engine.cli import make_parser
 from build_engine.precision import (
     network_to_fp16,
     pipeline_metadata,
@@ -131,12 +131,8 @@ def test_fp16_errors(tmp_path):
 
 
 def test_fp16_cli(tmp_path, capsys):
-    import argparse
-
     src = toy_pipeline(tmp_path / "m.onnx", np.eye(3, dtype=np.float32))
-    parser = argparse.ArgumentParser()
-    add_fp16_parser(parser.add_subparsers())
-    args = parser.parse_args(["fp16", str(src), "--out", str(tmp_path / "m16.onnx")])
+    args = make_parser().parse_args(["fp16", str(src), "--out", str(tmp_path / "m16.onnx")])
     assert args.func(args) == 0
     assert pipeline_metadata(onnx.load(str(tmp_path / "m16.onnx"))).precision == "fp16"
     assert "m16.onnx" in capsys.readouterr().out

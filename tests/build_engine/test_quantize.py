@@ -3,8 +3,6 @@ calibration from folders, videos and VOC roots through the in-graph preprocessin
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -14,9 +12,10 @@ from onnx import numpy_helper
 from build_engine.calibration import load_calibration_frames, load_eval_data, parse_size, source_kind
 from build_engine.pipeline import export_fcn_pipeline
 from build_engine.precision import pipeline_metadata, to_fp16_pipeline
-from build_engine.cli.quantize import add_parser as add_quantize_parser
+from build_engine.cli import make_parser
 from build_engine.quantize import QuantizeConfig, make_reader, qdq_summary, quantize_pipeline
 from fcn_trt.errors import ConfigError, SourceOpenError
+from tests._helpers import write_video
 from tests.build_engine._precision_helpers import scene_frames, toy_pipeline, write_image_folder
 
 
@@ -134,15 +133,9 @@ def test_calibration_cache(calib_dir, tmp_path, scenes):
 
 
 def test_calibration_from_video_and_voc(tmp_path, scenes):
-    import cv2
-
     from fcn_trt.eval.voc import write_split, write_voc_sample
 
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))
-    for s in scenes:
-        writer.write(s.image)
-    writer.release()
+    video = write_video(tmp_path / "clip.avi", [s.image for s in scenes], fps=10)
     assert source_kind(video) == "video"
     v = load_calibration_frames(video, None, num_frames=3, use_cache=False, show_progress=False)
     assert v.shape == (3, 64, 64, 3)
@@ -179,11 +172,10 @@ def test_quantize_errors(fcn, tmp_path, calib_dir):
 
 def test_quantize_cli(tmp_path, calib_dir, capsys):
     src = toy_pipeline(tmp_path / "toy.onnx", np.eye(3, dtype=np.float32))
-    parser = argparse.ArgumentParser()
-    add_quantize_parser(parser.add_subparsers())
     out = tmp_path / "toy.int8.onnx"
-    args = parser.parse_args(["quantize", str(src), "--calib", str(calib_dir), "--method", "minmax", "--out", str(out),
-                              "--num-frames", "2", "--calib-size", "16x16", "--no-cache", "--no-progress"])
+    args = make_parser().parse_args(["quantize", str(src), "--calib", str(calib_dir), "--method", "minmax",
+                                     "--out", str(out), "--num-frames", "2", "--calib-size", "16x16", "--no-cache",
+                                     "--no-progress"])
     assert args.func(args) == 0
     assert pipeline_metadata(onnx.load(str(out))).precision == "int8"
     assert "zero points all 0" in capsys.readouterr().out

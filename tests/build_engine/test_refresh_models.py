@@ -1,13 +1,13 @@
 """The shipped built-in models are what the current graph builder produces, with the same labels."""
 
 import numpy as np
-import onnx
 import pytest
 
 from build_engine import refresh_models
 from build_engine.cli.refresh_models import main as refresh_main
 from fcn_trt.errors import BuildError, ConfigError
 from fcn_trt.models import BUILTIN_MODELS, models_dir
+from tests._helpers import with_argmin_labels
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_MODELS))
@@ -27,17 +27,7 @@ def test_reference_frames_cover_odd_sizes_and_noise():
 
 def test_a_builder_change_that_alters_labels_is_refused(tmp_path, monkeypatch):
     shipped = models_dir() / BUILTIN_MODELS["demo"]
-
-    def rebuild_with_flipped_labels(name, old, tmp):
-        model = onnx.load(str(old))
-        for node in model.graph.node:
-            if node.op_type == "ArgMax":
-                node.op_type = "ArgMin"
-        out = tmp / "bad.onnx"
-        onnx.save(model, str(out))
-        return out
-
-    monkeypatch.setattr(refresh_models, "_rebuild", rebuild_with_flipped_labels)
+    monkeypatch.setattr(refresh_models, "_rebuild", lambda name, old, tmp: with_argmin_labels(old, tmp / "bad.onnx"))
     with pytest.raises(BuildError, match="labels identical"):
         refresh_models.refresh_builtin("demo", out_dir=tmp_path)
     assert not (tmp_path / BUILTIN_MODELS["demo"]).exists()

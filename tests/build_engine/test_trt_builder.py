@@ -64,6 +64,12 @@ def pipeline(tmp_path) -> Path:
     return tiny_pipeline(tmp_path / "tiny.onnx")
 
 
+@pytest.fixture
+def fp16_graph(tmp_path) -> Path:
+    """The tiny pipeline as an fp16 graph (what a DLA build needs)."""
+    return tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+
+
 def _header(engine: Path) -> dict:
     header, onnx_bytes = parse_fake_engine(engine.read_bytes())
     onnx.load_from_string(onnx_bytes)  # the embedded graph is the ONNX we built from
@@ -226,13 +232,12 @@ def no_dla_trt(request, monkeypatch):
     return _install_fake(request.param, monkeypatch)
 
 
-def test_dla_builds_use_a_static_profile_and_report_where_layers_run(dla_trt, fake_cuda, tmp_path, caplog):
+def test_dla_builds_use_a_static_profile_and_report_where_layers_run(dla_trt, fake_cuda, fp16_graph, tmp_path, caplog):
     dla_trt._fake.num_dla_cores = 2
-    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
     out = tmp_path / "dla.engine"
     with caplog.at_level("WARNING", logger="build_engine.trt_builder"):
-        build_engine(graph, out, BuildConfig(dla_core=1, progress=False, min_shape=(1, 64, 96),
-                                             opt_shape=(1, 120, 160), max_shape=(2, 240, 320)), trt_module=dla_trt)
+        build_engine(fp16_graph, out, BuildConfig(dla_core=1, progress=False, min_shape=(1, 64, 96),
+                                                  opt_shape=(1, 120, 160), max_shape=(2, 240, 320)), trt_module=dla_trt)
     assert any("static profile" in r.getMessage() for r in caplog.records)  # it says so
     header = _header(out)
     assert (header["default_device_type"], header["dla_core"]) == ("DLA", 1)
@@ -249,22 +254,20 @@ def test_dla_builds_use_a_static_profile_and_report_where_layers_run(dla_trt, fa
     assert side.profiles["frame"]["min"] == side.profiles["frame"]["max"] == [1, 120, 160, 3]
 
 
-def test_no_gpu_fallback_with_layers_dla_cannot_run_is_refused(dla_trt, fake_cuda, tmp_path):
+def test_no_gpu_fallback_with_layers_dla_cannot_run_is_refused(dla_trt, fake_cuda, fp16_graph, tmp_path):
     dla_trt._fake.num_dla_cores = 1
-    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
     with pytest.raises(ConfigError) as exc:
-        build_engine(graph, tmp_path / "x.engine", BuildConfig(dla_core=0, gpu_fallback=False, progress=False),
+        build_engine(fp16_graph, tmp_path / "x.engine", BuildConfig(dla_core=0, gpu_fallback=False, progress=False),
                      trt_module=dla_trt)
     msg = str(exc.value)
     assert "cannot run on DLA" in msg and "(CAST)" in msg and "(TOPK)" in msg and "drop --no-gpu-fallback" in msg
     assert dla_trt._fake.builds == []
 
 
-def test_fake_builder_enforces_the_dla_rules(dla_trt, fake_cuda, tmp_path):
+def test_fake_builder_enforces_the_dla_rules(dla_trt, fake_cuda, fp16_graph, tmp_path):
     """The fake refuses what real TensorRT refuses, whatever the builder code does."""
     trt = dla_trt
     trt._fake.num_dla_cores = 1
-    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
     logger = trt.Logger()
 
     def build(static: bool, fallback: bool):
@@ -272,7 +275,7 @@ def test_fake_builder_enforces_the_dla_rules(dla_trt, fake_cuda, tmp_path):
         from fcn_trt.backends import _trt as compat
 
         network = builder.create_network(compat.network_creation_flags(trt))
-        assert trt.OnnxParser(network, logger).parse(graph.read_bytes())
+        assert trt.OnnxParser(network, logger).parse(fp16_graph.read_bytes())
         config = builder.create_builder_config()
         config.default_device_type = trt.DeviceType.DLA
         config.DLA_core = 0
@@ -294,24 +297,24 @@ def test_fake_builder_enforces_the_dla_rules(dla_trt, fake_cuda, tmp_path):
     assert parse_fake_engine(bytes(blob))[0]["dla_layers"]
 
 
-def test_dla_needs_dla_cores_and_fp16_or_int8(fake_trt, fake_cuda, pipeline, tmp_path):
-    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
+def test_dla_needs_dla_cores_and_fp16_or_int8(fake_trt, fake_cuda, pipeline, fp16_graph, tmp_path):
     with pytest.raises(ConfigError) as exc:  # the fake GPU has no DLA
-        build_engine(graph, tmp_path / "a.engine", BuildConfig(dla_core=0, progress=False), trt_module=fake_trt)
+        build_engine(fp16_graph, tmp_path / "a.engine", BuildConfig(dla_core=0, progress=False), trt_module=fake_trt)
     assert ("reports 0 DLA cores" if _has_dla(fake_trt) else "no DLA support") in str(exc.value)
     fake_trt._fake.num_dla_cores = 1
     if _has_dla(fake_trt):
         with pytest.raises(ConfigError, match="DLA core 1"):
-            build_engine(graph, tmp_path / "b.engine", BuildConfig(dla_core=1, progress=False), trt_module=fake_trt)
+            build_engine(fp16_graph, tmp_path / "b.engine", BuildConfig(dla_core=1, progress=False),
+                         trt_module=fake_trt)
     with pytest.raises(ConfigError, match="DLA"):
         build_engine(pipeline, tmp_path / "c.engine", BuildConfig(dla_core=0), trt_module=fake_trt)
 
 
-def test_dla_refused_on_tensorrt_11(no_dla_trt, fake_cuda, tmp_path):
+def test_dla_refused_on_tensorrt_11(no_dla_trt, fake_cuda, fp16_graph, tmp_path):
     no_dla_trt._fake.num_dla_cores = 2  # even where the device has DLA cores (Orin on JetPack 6)
-    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
     with pytest.raises(ConfigError) as exc:
-        build_engine(graph, tmp_path / "a.engine", BuildConfig(dla_core=0, progress=False), trt_module=no_dla_trt)
+        build_engine(fp16_graph, tmp_path / "a.engine", BuildConfig(dla_core=0, progress=False),
+                     trt_module=no_dla_trt)
     msg = str(exc.value)
     assert "no DLA support on Linux/Jetson" in msg and "11.4.1" in msg and "JetPack 6" in msg
     assert "Builder" not in no_dla_trt._fake.created
@@ -450,18 +453,18 @@ def test_cli_int8_without_calib_is_a_config_error(fake_trt, fake_cuda, pipeline,
     assert "--calib" in capsys.readouterr().err
 
 
-def test_cli_dla_build_says_where_layers_run_and_that_the_profile_is_static(dla_trt, fake_cuda, tmp_path, capsys):
+def test_cli_dla_build_says_where_layers_run_and_that_the_profile_is_static(dla_trt, fake_cuda, fp16_graph, tmp_path,
+                                                                           capsys):
     from build_engine.cli import main
 
     dla_trt._fake.num_dla_cores = 1
-    graph = tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
     out = tmp_path / "t.engine"
-    assert main(["build", str(graph), "--out", str(out), "--dla-core", "0", "--no-progress"]) == 0
+    assert main(["build", str(fp16_graph), "--out", str(out), "--dla-core", "0", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     side = read_sidecar(out).engine.build_flags["dla_layers"]
     assert "DLA core 0: %d layers on DLA, %d on the GPU" % (len(side["dla"]), len(side["gpu"])) in printed
     assert "static profile 1x480x640x3: frames must have exactly this shape" in printed
-    assert main(["build", str(graph), "--out", str(out), "--dla-core", "0", "--no-gpu-fallback",
+    assert main(["build", str(fp16_graph), "--out", str(out), "--dla-core", "0", "--no-gpu-fallback",
                  "--no-progress"]) != 0
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "cannot run on DLA" in err  # one readable line, no traceback

@@ -18,6 +18,7 @@ from build_engine.weights import (
     weights_sha256,
 )
 from fcn_trt.errors import BackendUnavailableError, ConfigError, ModelFormatError, ModelNotFoundError
+from tests._helpers import raises_with
 
 try:
     import torch
@@ -61,38 +62,12 @@ def test_npz_float64_is_converted(tmp_path):
     np.testing.assert_array_equal(w["fc7.bias"], [0, 1, 2])
 
 
-def test_npz_integer_array_is_rejected(tmp_path):
-    np.savez(tmp_path / "w.npz", **{"fc7.bias": np.arange(3)})
-    with pytest.raises(ModelFormatError, match=r"fc7\.bias.*floating-point.*int"):
-        load_weights(tmp_path / "w.npz")
-
-
-def test_corrupt_npz_is_a_format_error(tmp_path):
-    bad = tmp_path / "bad.npz"
-    bad.write_bytes(b"this is not a zip archive")
-    with pytest.raises(ModelFormatError, match="numpy .npz archive"):
-        load_weights(bad)
-
-
-def test_empty_npz_is_rejected(tmp_path):
-    np.savez(tmp_path / "empty.npz")
-    with pytest.raises(ModelFormatError, match="at least one parameter"):
-        load_weights(tmp_path / "empty.npz")
-
-
 def test_missing_file(tmp_path):
     with pytest.raises(ModelNotFoundError, match="no file at") as info:
         load_weights(tmp_path / "nope.npz")
     assert isinstance(info.value, FileNotFoundError)
     with pytest.raises(ModelNotFoundError):
         weights_sha256(tmp_path / "nope.npz")
-
-
-def test_unknown_suffix(tmp_path):
-    p = tmp_path / "weights.onnx"
-    p.write_bytes(b"\x00")
-    with pytest.raises(ModelFormatError, match=r"expected suffix \.npz, \.pth, \.pt, found '\.onnx'"):
-        load_weights(p)
 
 
 def test_save_npz_rejects_bad_dtype_and_suffix(tmp_path, small_weights):
@@ -139,11 +114,16 @@ def _assert_same(weights, state_dict):
         np.testing.assert_array_equal(weights[name], t.numpy())
 
 
+def _assert_saved_loads_as(obj, path, state_dict):
+    """``torch.save(obj, path)``; ``load_weights(path)`` then gives exactly ``state_dict``'s tensors."""
+    torch.save(obj, path)
+    _assert_same(load_weights(path), state_dict)
+
+
 @needs_torch
 def test_pth_state_dict(tmp_path):
     sd = _torch_net().state_dict()
-    torch.save(sd, tmp_path / "w.pth")
-    _assert_same(load_weights(tmp_path / "w.pth"), sd)
+    _assert_saved_loads_as(sd, tmp_path / "w.pth", sd)
 
 
 @needs_torch
@@ -161,8 +141,7 @@ def test_pt_training_checkpoint_with_dataparallel_prefix(tmp_path):
         "model_state_dict": {"module." + k: v for k, v in sd.items()},
         "best_mean_iu": 0.5,
     }
-    torch.save(ckpt, tmp_path / "checkpoint.pt")
-    _assert_same(load_weights(tmp_path / "checkpoint.pt"), sd)
+    _assert_saved_loads_as(ckpt, tmp_path / "checkpoint.pt", sd)
 
 
 @needs_torch
@@ -172,38 +151,6 @@ def test_pth_half_precision_is_upcast(tmp_path):
     w = load_weights(tmp_path / "half.pth")
     assert all(v.dtype == np.float32 for v in w.values())
     np.testing.assert_array_equal(w["fc6.weight"], sd["fc6.weight"].float().numpy())
-
-
-class _Pickled:  # not loadable with weights_only=True
-    pass
-
-
-@needs_torch
-def test_pth_with_arbitrary_objects_is_refused(tmp_path):
-    torch.save({"model": _Pickled()}, tmp_path / "evil.pth")
-    with pytest.raises(ModelFormatError, match="weights_only=True"):
-        load_weights(tmp_path / "evil.pth")
-
-
-@needs_torch
-def test_pth_not_a_dict(tmp_path):
-    torch.save([torch.zeros(2)], tmp_path / "list.pth")
-    with pytest.raises(ModelFormatError, match="found list"):
-        load_weights(tmp_path / "list.pth")
-
-
-@needs_torch
-def test_pth_integer_tensor_is_rejected(tmp_path):
-    torch.save({"fc7.bias": torch.arange(3)}, tmp_path / "int.pth")
-    with pytest.raises(ModelFormatError, match=r"fc7\.bias.*floating-point tensor"):
-        load_weights(tmp_path / "int.pth")
-
-
-@needs_torch
-def test_corrupt_pth(tmp_path):
-    (tmp_path / "bad.pth").write_bytes(b"garbage")
-    with pytest.raises(ModelFormatError, match="torch state dict"):
-        load_weights(tmp_path / "bad.pth")
 
 
 @needs_torch
@@ -255,19 +202,42 @@ def test_check_weights_reports_everything_in_one_message(small_weights):
     del w["upscore8.weight"]
     w["extra.weight"] = np.zeros(1, np.float32)
     w["fc7.bias"] = np.zeros(7, np.float32)
-    with pytest.raises(ModelFormatError) as info:
+    with raises_with(ModelFormatError, "missing 2: [score_pool3.weight, upscore8.weight]",
+                     "unexpected 1: [extra.weight]", "fc7.bias expected (256,) found (7,)"):
         check_weights(w, "fcn8s", 5, 16)
-    msg = str(info.value)
-    assert "missing 2: [score_pool3.weight, upscore8.weight]" in msg
-    assert "unexpected 1: [extra.weight]" in msg
-    assert "fc7.bias expected (256,) found (7,)" in msg
 
 
 def test_check_weights_hints_the_real_config(small_weights):
-    with pytest.raises(ModelFormatError) as info:
+    with raises_with(ModelFormatError, "shape mismatch", "... (",  # long lists are truncated
+                     "variant=fcn8s, num_classes=5, width_divisor=16"):
         check_weights(small_weights, "fcn8s", 21, 1)
-    msg = str(info.value)
-    assert "shape mismatch" in msg and "... (" in msg  # long lists are truncated
-    assert "variant=fcn8s, num_classes=5, width_divisor=16" in msg
     with pytest.raises(ModelFormatError, match=r"missing 1: \[upscore16.weight\]; unexpected 4: \[score_pool3.bias"):
         check_weights(small_weights, "fcn16s", 5, 16)
+
+
+# --- files that are not weights -------------------------------------------------------------------
+class _Pickled:  # not loadable with weights_only=True
+    pass
+
+
+@pytest.mark.parametrize("name,write,match", [
+    pytest.param("w.npz", lambda p: np.savez(p, **{"fc7.bias": np.arange(3)}), r"fc7\.bias.*floating-point.*int",
+                 id="npz_integer_array"),
+    pytest.param("bad.npz", lambda p: p.write_bytes(b"this is not a zip archive"), "numpy .npz archive",
+                 id="corrupt_npz"),
+    pytest.param("empty.npz", lambda p: np.savez(p), "at least one parameter", id="empty_npz"),
+    pytest.param("weights.onnx", lambda p: p.write_bytes(b"\x00"),
+                 r"expected suffix \.npz, \.pth, \.pt, found '\.onnx'", id="unknown_suffix"),
+    pytest.param("evil.pth", lambda p: torch.save({"model": _Pickled()}, p), "weights_only=True", marks=needs_torch,
+                 id="pth_with_arbitrary_objects"),
+    pytest.param("list.pth", lambda p: torch.save([torch.zeros(2)], p), "found list", marks=needs_torch,
+                 id="pth_not_a_dict"),
+    pytest.param("int.pth", lambda p: torch.save({"fc7.bias": torch.arange(3)}, p), r"fc7\.bias.*floating-point tensor",
+                 marks=needs_torch, id="pth_integer_tensor"),
+    pytest.param("bad.pth", lambda p: p.write_bytes(b"garbage"), "torch state dict", marks=needs_torch,
+                 id="corrupt_pth"),
+])
+def test_a_file_that_is_not_weights_is_a_format_error(tmp_path, name, write, match):
+    write(tmp_path / name)
+    with pytest.raises(ModelFormatError, match=match):
+        load_weights(tmp_path / name)

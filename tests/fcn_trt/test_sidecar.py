@@ -17,6 +17,7 @@ from fcn_trt.sidecar import (
     sidecar_path,
     write_sidecar,
 )
+from tests._helpers import json_pointer_parent
 
 META = PipelineMetadata(class_names=("bg", "person"), palette=((0, 0, 0), (255, 0, 0)), input_format="nv12")
 
@@ -127,19 +128,15 @@ def test_inspect_without_tensorrt_shows_sidecar_and_why_no_tensors(tmp_path, mon
 
 
 def test_inspect_with_fakes_lists_io_tensors(fake_trt, fake_cuda, tmp_path, capsys):
-    import argparse
-
     from build_engine.trt_builder import BuildConfig, build_engine
-    from fcn_trt.cli.inspect import add_parser as add_inspect_parser
+    from fcn_trt.cli import make_parser
     from tests.build_engine.test_trt_builder import tiny_pipeline
 
     graph = tiny_pipeline(tmp_path / "t.onnx")
     engine = build_engine(graph, tmp_path / "t.engine",
                           BuildConfig(min_shape=(1, 8, 8), opt_shape=(1, 16, 16), max_shape=(1, 32, 32), progress=False),
                           trt_module=fake_trt)
-    parser = argparse.ArgumentParser()
-    add_inspect_parser(parser.add_subparsers())
-    args = parser.parse_args(["inspect", str(engine)])
+    args = make_parser().parse_args(["inspect", str(engine)])
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "input  frame        UINT8  [-1, -1, -1, 3]  profile min (1, 8, 8, 3) opt (1, 16, 16, 3) max (1, 32, 32, 3)" in out
@@ -207,16 +204,11 @@ def edit(doc, changes):
     """Apply JSON-pointer edits (value None removes the member)."""
     doc = json.loads(json.dumps(doc))
     for pointer, value in changes.items():
-        *parents, last = pointer.split("/")[1:]
-        node = doc
-        for p in parents:
-            node = node[int(p)] if isinstance(node, list) else node[p]
-        if isinstance(node, list):
-            node[int(last)] = value
-        elif value is None and not pointer.endswith("/schema"):
-            del node[last]
+        node, key = json_pointer_parent(doc, pointer)
+        if value is None and not isinstance(node, list) and not pointer.endswith("/schema"):
+            del node[key]
         else:
-            node[last] = value
+            node[key] = value
     return doc
 
 

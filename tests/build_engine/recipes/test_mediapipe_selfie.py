@@ -55,6 +55,14 @@ def _transpose_conv_reference(x, w_ohwi, b, stride, padding_same=True):
     return (full + b).astype(np.float32)
 
 
+def _assert_relu_transpose_conv(model, x, w, b, out_shape, padding_same=True):
+    """``model`` gives Relu(TFLite TRANSPOSE_CONV(x, w, b), stride 2), of ``out_shape``, on ``x``."""
+    got = _run(model, x)
+    assert got.shape == out_shape
+    expected = np.maximum(_transpose_conv_reference(x, w, b, (2, 2), padding_same=padding_same), 0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def _custom_model(x_shape, w, b, op_type="TFL_Convolution2DTransposeBias", attrs=None, out_shape=None,
                   wrap_transposes=False):
     """input NHWC -> [custom op] -> Relu -> output; optionally the NCHW<->NHWC transposes tf2onnx leaves."""
@@ -93,10 +101,7 @@ def test_repair_matches_numpy_transpose_conv_2x2_s2(op_type):
     assert ms.repair_transpose_conv_bias(model) == 1  # no options: stride = kernel (2x2 s2)
     assert [n.op_type for n in model.graph.node] == ["Transpose", "ConvTranspose", "Transpose", "Relu"]
     onnx.checker.check_model(model, full_check=True)
-    expected = np.maximum(_transpose_conv_reference(x, w, b, (2, 2)), 0)
-    got = _run(model, x)
-    assert got.shape == (1, 8, 10, 2)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    _assert_relu_transpose_conv(model, x, w, b, (1, 8, 10, 2))
 
 
 def test_repair_uses_options_for_stride_and_same_padding():
@@ -107,10 +112,7 @@ def test_repair_uses_options_for_stride_and_same_padding():
     conv = [n for n in model.graph.node if n.op_type == "ConvTranspose"][0]
     attrs = {a.name: list(helper.get_attribute_value(a)) for a in conv.attribute}
     assert attrs["strides"] == [2, 2] and attrs["kernel_shape"] == [3, 3] and attrs["pads"] == [0, 0, 1, 1]
-    expected = np.maximum(_transpose_conv_reference(x, w, b, (2, 2), padding_same=True), 0)
-    got = _run(model, x)
-    assert got.shape == (1, 8, 10, 2)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    _assert_relu_transpose_conv(model, x, w, b, (1, 8, 10, 2), padding_same=True)
 
 
 def test_repair_reads_custom_options_attribute_and_valid_padding():
@@ -118,10 +120,7 @@ def test_repair_reads_custom_options_attribute_and_valid_padding():
     raw = struct.pack("<3i", 2, 2, 2)  # VALID, stride_w 2, stride_h 2
     model = _custom_model(x.shape, w, b, attrs={"custom_options": raw})
     assert ms.repair_transpose_conv_bias(model) == 1
-    expected = np.maximum(_transpose_conv_reference(x, w, b, (2, 2), padding_same=False), 0)
-    got = _run(model, x)
-    assert got.shape == (1, 9, 11, 2)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    _assert_relu_transpose_conv(model, x, w, b, (1, 9, 11, 2), padding_same=False)
 
 
 def test_repair_infers_stride_from_static_shapes():
@@ -130,8 +129,7 @@ def test_repair_infers_stride_from_static_shapes():
     model = _custom_model(x.shape, w, b, out_shape=[1, 6, 6, 2])
     model.graph.value_info.append(helper.make_tensor_value_info("segment", TensorProto.FLOAT, [1, 6, 6, 2]))
     assert ms.repair_transpose_conv_bias(model) == 1
-    np.testing.assert_allclose(_run(model, x), np.maximum(_transpose_conv_reference(x, w, b, (2, 2)), 0),
-                               rtol=1e-5, atol=1e-5)
+    _assert_relu_transpose_conv(model, x, w, b, (1, 6, 6, 2))
 
 
 def test_repair_rejects_bad_weights():
@@ -316,11 +314,10 @@ def test_convert_missing_tflite_is_a_clear_error(tmp_path):
 
 
 def test_cli_parser_and_missing_file(tmp_path):
-    import argparse
+    from build_engine.cli import make_parser
 
-    parser = argparse.ArgumentParser()
-    convert_selfie_cli.add_parser(parser.add_subparsers(dest="cmd"))
-    args = parser.parse_args(["convert-selfie", "--out", str(tmp_path / "o.onnx"), "--tflite", str(tmp_path / "m.tflite")])
+    argv = ["convert-selfie", "--out", str(tmp_path / "o.onnx"), "--tflite", str(tmp_path / "m.tflite")]
+    args = make_parser().parse_args(argv)
     assert args.func is convert_selfie_cli.command and not args.landscape
     with pytest.raises(SourceOpenError):
         args.func(args)

@@ -68,6 +68,17 @@ def _onnx_from_file(path, variant, n_class, width_divisor):
     return model
 
 
+def _onnx_logits(model, x: np.ndarray) -> np.ndarray:
+    (got,) = _session(model).run(["logits"], {"input": x})
+    return got
+
+
+def _assert_file_matches_torch(net, path, config: tuple, x: np.ndarray) -> None:
+    """The graph built from the weights file ``path`` (``config`` = variant, n_class, width_divisor)
+    gives ``net``'s logits on ``x``."""
+    _assert_parity(_torch_logits(net, x), _onnx_logits(_onnx_from_file(path, *config), x))
+
+
 # --- bare network ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("batch,height,width", [(2, 97, 131), (1, 64, 64)])
@@ -75,10 +86,8 @@ def test_fcn_matches_torch_width8(tmp_path, variant, batch, height, width):
     n_class = 5
     net = _torch_net(variant, n_class, 8, seed=VARIANTS.index(variant))
     path = save_npz(net.state_dict(), tmp_path / f"{variant}.npz")
-    model = _onnx_from_file(path, variant, n_class, 8)
     x = _preprocessed(np.random.default_rng(height), batch, height, width)
-    (got,) = _session(model).run(["logits"], {"input": x})
-    _assert_parity(_torch_logits(net, x), got)
+    _assert_file_matches_torch(net, path, (variant, n_class, 8), x)
 
 
 def test_fcn_dynamic_shapes_one_session(tmp_path):
@@ -100,10 +109,7 @@ def test_fcn8s_canonical_width(tmp_path):
     net = _torch_net("fcn8s", 21, 1, seed=5)
     path = save_npz(net.state_dict(), tmp_path / "fcn8s.npz")
     assert infer_fcn_config(load_weights(path)) == ("fcn8s", 21, 1)
-    model = _onnx_from_file(path, "fcn8s", 21, 1)
-    x = _preprocessed(np.random.default_rng(1), 1, 64, 64)
-    (got,) = _session(model).run(["logits"], {"input": x})
-    _assert_parity(_torch_logits(net, x), got)
+    _assert_file_matches_torch(net, path, ("fcn8s", 21, 1), _preprocessed(np.random.default_rng(1), 1, 64, 64))
 
 
 def test_fp16_npz_storage_matches_rounded_torch_weights(tmp_path):
@@ -113,10 +119,7 @@ def test_fp16_npz_storage_matches_rounded_torch_weights(tmp_path):
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(p.half().float())
-    model = _onnx_from_file(path, "fcn16s", 4, 8)
-    x = _preprocessed(np.random.default_rng(3), 1, 50, 70)
-    (got,) = _session(model).run(["logits"], {"input": x})
-    _assert_parity(_torch_logits(net, x), got)
+    _assert_file_matches_torch(net, path, ("fcn16s", 4, 8), _preprocessed(np.random.default_rng(3), 1, 50, 70))
 
 
 # --- .pth round trips -----------------------------------------------------------------------------
@@ -132,10 +135,7 @@ def test_pth_round_trip(tmp_path, form):
     path = tmp_path / ("w.pth" if form == "state_dict" else "ckpt.pt")
     torch.save(obj, path)
     assert infer_fcn_config(load_weights(path)) == ("fcn8s", 6, 8)
-    model = _onnx_from_file(path, "fcn8s", 6, 8)
-    x = _preprocessed(np.random.default_rng(4), 2, 97, 131)
-    (got,) = _session(model).run(["logits"], {"input": x})
-    _assert_parity(_torch_logits(net, x), got)
+    _assert_file_matches_torch(net, path, ("fcn8s", 6, 8), _preprocessed(np.random.default_rng(4), 2, 97, 131))
 
 
 def test_pytorch_fcn_initialisation_loads_and_runs(tmp_path):
@@ -144,7 +144,7 @@ def test_pytorch_fcn_initialisation_loads_and_runs(tmp_path):
     torch.save(net.state_dict(), tmp_path / "init.pth")
     model = _onnx_from_file(tmp_path / "init.pth", "fcn32s", 3, 8)
     x = _preprocessed(np.random.default_rng(0), 1, 40, 40)
-    (got,) = _session(model).run(["logits"], {"input": x})
+    got = _onnx_logits(model, x)
     np.testing.assert_array_equal(got, _torch_logits(net, x))
     assert not got.any()
 

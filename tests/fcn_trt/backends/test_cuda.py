@@ -12,6 +12,7 @@ import pytest
 
 from fcn_trt.backends import _cuda as cuda
 from fcn_trt.errors import BackendUnavailableError, ClosedError, CudaError, NoCudaDeviceError
+from tests._helpers import raises_with
 from tests.fakes import fake_cuda as fake_module
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 
@@ -31,6 +32,12 @@ def _fake_public_names():
     return [n for n in vars(fake_module) if not n.startswith("_") and n not in fake_module.FAKE_ONLY]
 
 
+def _fake_and_real_objects():
+    """(name, the fake's object, the real module's object) for every public name of the fake."""
+    real = _real_runtime()
+    return [(n, getattr(fake_module, n), getattr(real, n)) for n in _fake_public_names()]
+
+
 def test_fake_exposes_only_real_names():
     real = _real_runtime()
     missing = [n for n in _fake_public_names() if not hasattr(real, n)]
@@ -42,28 +49,23 @@ def test_fake_exposes_only_real_names():
 
 
 def test_fake_enum_members_match_real_values():
-    real = _real_runtime()
     checked = 0
-    for name in _fake_public_names():
-        obj = getattr(fake_module, name)
+    for name, obj, real_obj in _fake_and_real_objects():
         if inspect.isclass(obj) and issubclass(obj, enum.Enum):
-            real_enum = getattr(real, name)
             for member in obj:
-                assert int(getattr(real_enum, member.name)) == int(member), (name, member.name)
+                assert int(getattr(real_obj, member.name)) == int(member), (name, member.name)
                 checked += 1
         elif isinstance(obj, int) and not isinstance(obj, bool):
-            assert int(getattr(real, name)) == obj, name
+            assert int(real_obj) == obj, name
     assert checked >= 20
 
 
 def test_fake_functions_take_the_real_parameters():
-    real = _real_runtime()
     compared = 0
-    for name in _fake_public_names():
-        obj = getattr(fake_module, name)
+    for name, obj, real_obj in _fake_and_real_objects():
         if not (inspect.isfunction(obj) and name.startswith("cuda")):
             continue
-        first_line = (getattr(real, name).__doc__ or "").strip().splitlines()[0]
+        first_line = (real_obj.__doc__ or "").strip().splitlines()[0]
         if not first_line.startswith(name + "("):
             continue
         real_params = [p.split(":")[0].strip().split(" ")[-1] for p in first_line[len(name) + 1 : -1].split(",") if p.strip()]
@@ -294,23 +296,19 @@ def test_insufficient_driver_names_versions_and_the_fix(fake_cuda):
     # JetPack 6: a CUDA 12.6 driver; cuda-python 13 (CUDA 13 runtime) needs a >= 580 driver
     fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
     fake_cuda.STATE.driver_version = 12060
-    with pytest.raises(NoCudaDeviceError) as exc:
+    with raises_with(NoCudaDeviceError, "cudaErrorInsufficientDriver",
+                     "the driver supports CUDA 12.6 (cudaDriverGetVersion returned 12060)",
+                     "cuda-python 13.0.0 (CUDA runtime 13.0, which needs an NVIDIA driver >= 580)",
+                     'Hint: install the cuda-python that matches the driver: pip install "cuda-python>=12,<13"',
+                     "upgrade the NVIDIA driver to >= 580"):
         cuda.cuda_device_info()
-    msg = str(exc.value)
-    assert "cudaErrorInsufficientDriver" in msg
-    assert "the driver supports CUDA 12.6 (cudaDriverGetVersion returned 12060)" in msg
-    assert "cuda-python 13.0.0 (CUDA runtime 13.0, which needs an NVIDIA driver >= 580)" in msg
-    assert 'Hint: install the cuda-python that matches the driver: pip install "cuda-python>=12,<13"' in msg
-    assert "upgrade the NVIDIA driver to >= 580" in msg
 
 
 def test_insufficient_driver_without_any_driver(fake_cuda):
     fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
-    with pytest.raises(NoCudaDeviceError) as exc:
+    with raises_with(NoCudaDeviceError, "no NVIDIA driver is loaded (cudaDriverGetVersion returned 0)",
+                     "nvidia-smi", "ONNX Runtime"):  # the fix is a driver, not a pip line
         cuda.cuda_device_info()
-    msg = str(exc.value)
-    assert "no NVIDIA driver is loaded (cudaDriverGetVersion returned 0)" in msg
-    assert "nvidia-smi" in msg and "ONNX Runtime" in msg  # the fix is a driver, not a pip line
 
 
 def _real_cuda_runtime():

@@ -37,6 +37,7 @@ from fcn_trt.errors import (
 )
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, write_sidecar
+from tests._helpers import raises_with, run_in_threads
 from tests.fakes import fake_tensorrt
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 
@@ -118,6 +119,26 @@ def ort_run(onnx_path: Path, frames: np.ndarray) -> dict:
 
 def rand_frames(shape, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def _assert_results_match_onnx(be, onnx_path: Path, *done) -> None:
+    """For each ``(ticket, frame)`` in ``done``, in that order: ``be.result(ticket)`` has the labels
+    ONNX Runtime gives for ``frame``."""
+    for ticket, frame in done:
+        np.testing.assert_array_equal(be.result(ticket)["labels"], ort_run(onnx_path, frame)["labels"])
+
+
+def _open_error(engine: Path, error: type, *words: str, **kwargs) -> str:
+    """``TensorRTBackend(engine, **kwargs)`` raises ``error`` whose message holds every one of ``words``;
+    returns the message."""
+    with raises_with(error, *words) as exc:
+        TensorRTBackend(engine, **kwargs)
+    return str(exc.value)
+
+
+def _other_trt_version(trt) -> str:
+    """A supported TensorRT release other than the fake ``trt``'s."""
+    return "8.6.1" if trt.__version__ != "8.6.1" else "10.3.0"
 
 
 # --- results equal ONNX Runtime -------------------------------------------------------------------
@@ -211,13 +232,11 @@ def test_submit_result_two_in_flight(tmp_path, fake_trt, fake_cuda):
         f0, f1 = rand_frames((1, 16, 16, 3), 10), rand_frames((1, 16, 16, 3), 11)
         t0, t1 = be.submit(f0), be.submit(f1)
         assert t0.slot != t1.slot
-        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f1)["labels"])
-        np.testing.assert_array_equal(be.result(t0)["labels"], ort_run(onnx_path, f0)["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t1, f1), (t0, f0))
         # a third submit completes the oldest; every result stays correct
         frames = [rand_frames((2, 16, 24, 3), 20 + i) for i in range(5)]
         tickets = [be.submit(f) for f in frames]
-        for f, t in zip(frames, tickets):
-            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        _assert_results_match_onnx(be, onnx_path, *zip(tickets, frames))
         with pytest.raises(InputError):
             be.result(tickets[0])  # already retrieved
 
@@ -247,8 +266,7 @@ def test_copy_of_the_next_frame_overlaps_compute_of_this_one(tmp_path, fake_trt,
         # steady state: a pipeline of 4 frames beats running their stages back to back
         start = st.gpu_clock_ms
         tickets = [be.submit(f) for f in frames[2:]]
-        for f, t in zip(frames[2:], tickets):
-            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, f)["labels"])
+        _assert_results_match_onnx(be, onnx_path, *zip(tickets, frames[2:]))
         serial = 4 * sum(expected_stage_ms(fake_cuda, shape).values())
         assert st.gpu_clock_ms - start < 0.8 * serial
 
@@ -278,12 +296,11 @@ def test_results_taken_out_of_order_then_a_new_submit(tmp_path, fake_trt, fake_c
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
         f = [rand_frames((1, 16, 16, 3), 60 + i) for i in range(4)]
         t0, t1 = be.submit(f[0]), be.submit(f[1])
-        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f[1])["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t1, f[1]))
         t2 = be.submit(f[2])
         assert t2.slot != t0.slot
         t3 = be.submit(f[3])  # both slots busy: the oldest (t0) is completed and parked first
-        for t, frame in ((t0, f[0]), (t2, f[2]), (t3, f[3])):
-            np.testing.assert_array_equal(be.result(t)["labels"], ort_run(onnx_path, frame)["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t0, f[0]), (t2, f[2]), (t3, f[3]))
 
 
 def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
@@ -291,8 +308,7 @@ def test_shape_change_with_work_in_flight(tmp_path, fake_trt, fake_cuda):
     with TensorRTBackend(make_engine(tmp_path, fake_trt)) as be:
         f0, f1 = rand_frames((1, 16, 16, 3), 1), rand_frames((2, 32, 8, 3), 2)
         t0, t1 = be.submit(f0), be.submit(f1)
-        np.testing.assert_array_equal(be.result(t0)["labels"], ort_run(onnx_path, f0)["labels"])
-        np.testing.assert_array_equal(be.result(t1)["labels"], ort_run(onnx_path, f1)["labels"])
+        _assert_results_match_onnx(be, onnx_path, (t0, f0), (t1, f1))
 
 
 # --- CUDA graphs ----------------------------------------------------------------------------------
@@ -457,9 +473,7 @@ def test_engine_shared_between_backends(tmp_path, fake_trt, fake_cuda):
 def test_failed_open_leaks_nothing(tmp_path, fake_trt, fake_cuda):
     engine = make_engine(tmp_path, fake_trt)
     fake_cuda.STATE.fail_next["cudaMallocHost"] = fake_cuda.cudaError_t.cudaErrorMemoryAllocation
-    with pytest.raises(Exception) as exc:
-        TensorRTBackend(engine)
-    assert "cudaErrorMemoryAllocation" in str(exc.value)
+    _open_error(engine, Exception, "cudaErrorMemoryAllocation")
     assert fake_cuda.DEVICE_MEMORY.live_allocations() == {} and fake_cuda.HOST_MEMORY.live_allocations() == {}
     assert fake_cuda.live_objects()["streams"] == 0 and open_engine_count() == 0
 
@@ -485,38 +499,26 @@ def test_corrupt_engine(tmp_path, fake_trt, fake_cuda, damage):
     engine = make_engine(tmp_path, fake_trt)
     blob = engine.read_bytes()
     engine.write_bytes({"garbage": b"\x00junk" * 50, "truncated": blob[:20], "empty": b""}[damage])
-    with pytest.raises(EngineCorruptError) as exc:
-        TensorRTBackend(engine)
-    msg = str(exc.value)
-    assert "rebuild" in msg and "m.engine" in msg
+    msg = _open_error(engine, EngineCorruptError, "rebuild", "m.engine")
     if damage != "empty":
         assert "Serialization" in msg  # TensorRT's own log line, captured by the backend's logger
     assert fake_cuda.DEVICE_MEMORY.live_allocations() == {} and open_engine_count() == 0
 
 
 def test_foreign_engine_lying_sidecar(tmp_path, fake_trt, fake_cuda):
-    other = "8.6.1" if fake_trt.__version__ != "8.6.1" else "10.3.0"
-    engine = make_engine(tmp_path, fake_trt, engine_version=other)  # bytes from another TensorRT
-    with pytest.raises(EngineCorruptError) as exc:
-        TensorRTBackend(engine)
-    assert "Version tag does not match" in str(exc.value)
+    engine = make_engine(tmp_path, fake_trt, engine_version=_other_trt_version(fake_trt))  # bytes from another TensorRT
+    _open_error(engine, EngineCorruptError, "Version tag does not match")
 
 
-def test_missing_sidecar(tmp_path, fake_trt, fake_cuda):
-    engine = make_engine(tmp_path, fake_trt, sidecar=False)
-    with pytest.raises(EngineError) as exc:
-        TensorRTBackend(engine)
-    assert "m.engine.json" in str(exc.value) and "build_engine build" in str(exc.value)
-    assert "Runtime" not in fake_trt._fake.created
-
-
-def test_engine_from_other_tensorrt_version(tmp_path, fake_trt, fake_cuda):
-    other = "8.6.1" if fake_trt.__version__ != "8.6.1" else "10.3.0"
-    engine = make_engine(tmp_path, fake_trt, engine_version=other, sidecar_version=other)
-    with pytest.raises(EngineMismatchError) as exc:
-        TensorRTBackend(engine)
-    msg = str(exc.value)
-    assert "TensorRT" in msg and "build_engine build" in msg
+@pytest.mark.parametrize("engine_kwargs,error,words", [
+    pytest.param(lambda trt: {"sidecar": False}, EngineError, ["m.engine.json", "build_engine build"],
+                 id="missing_sidecar"),
+    pytest.param(lambda trt: dict.fromkeys(["engine_version", "sidecar_version"], _other_trt_version(trt)),
+                 EngineMismatchError, ["TensorRT", "build_engine build"], id="engine_from_other_tensorrt_version"),
+    pytest.param(lambda trt: {"cc": "8.6"}, EngineMismatchError, ["sm_86", "sm_87"], id="engine_from_other_gpu"),
+])
+def test_sidecar_mismatch_is_refused_before_deserialising(tmp_path, fake_trt, fake_cuda, engine_kwargs, error, words):
+    _open_error(make_engine(tmp_path, fake_trt, **engine_kwargs(fake_trt)), error, *words)
     assert "Runtime" not in fake_trt._fake.created  # checked before deserialising
 
 
@@ -547,37 +549,21 @@ def test_host_code_stays_off_for_ordinary_engines(tmp_path, fake_trt, fake_cuda)
 
 def test_version_compatible_engine_with_a_sidecar_that_hides_it_fails_clearly(tmp_path, fake_trt, fake_cuda):
     engine = make_engine(tmp_path, fake_trt, engine_flags=["VERSION_COMPATIBLE"])  # sidecar: not compatible
-    with pytest.raises(EngineCorruptError) as exc:
-        TensorRTBackend(engine)
-    assert "host code" in str(exc.value) and "Hint:" in str(exc.value)
+    _open_error(engine, EngineCorruptError, "host code", "Hint:")
     assert open_engine_count() == 0
-
-
-def test_engine_from_other_gpu(tmp_path, fake_trt, fake_cuda):
-    engine = make_engine(tmp_path, fake_trt, cc="8.6")
-    with pytest.raises(EngineMismatchError) as exc:
-        TensorRTBackend(engine)
-    assert "sm_86" in str(exc.value) and "sm_87" in str(exc.value)
-    assert "Runtime" not in fake_trt._fake.created
 
 
 def test_precision_and_source_onnx_checks(tmp_path, fake_trt, fake_cuda):
     engine = make_engine(tmp_path, fake_trt, precision="fp16")
-    with pytest.raises(EngineMismatchError) as exc:
-        TensorRTBackend(engine, precision="int8")
-    assert "--precision int8" in str(exc.value)
+    _open_error(engine, EngineMismatchError, "--precision int8", precision="int8")
     TensorRTBackend(engine, precision="fp16", onnx=tmp_path / "m.onnx").close()
     other = tiny_pipeline(tmp_path / "other.onnx", outputs=("labels",))
-    with pytest.raises(EngineMismatchError) as exc:
-        TensorRTBackend(engine, onnx=other)
-    assert "sha256" in str(exc.value)
+    _open_error(engine, EngineMismatchError, "sha256", onnx=other)
 
 
 def test_not_a_pipeline_engine(tmp_path, fake_trt, fake_cuda):
     engine = make_engine(tmp_path, fake_trt, input_name="images")
-    with pytest.raises(ModelFormatError) as exc:
-        TensorRTBackend(engine)
-    assert "'frame'" in str(exc.value)
+    _open_error(engine, ModelFormatError, "'frame'")
     assert fake_cuda.DEVICE_MEMORY.live_allocations() == {} and open_engine_count() == 0
 
 
@@ -593,9 +579,7 @@ def test_tensorrt_not_installed(tmp_path, fake_cuda, monkeypatch):
     engine = tmp_path / "m.engine"
     engine.write_bytes(b"x")
     monkeypatch.setitem(sys.modules, "tensorrt", None)
-    with pytest.raises(BackendUnavailableError) as exc:
-        TensorRTBackend(engine)
-    assert 'pip install "fcn-trt[tensorrt]"' in str(exc.value)
+    _open_error(engine, BackendUnavailableError, 'pip install "fcn-trt[tensorrt]"')
 
 
 def test_segmenter_uses_the_backend(tmp_path, fake_trt, fake_cuda):
@@ -637,8 +621,6 @@ def test_real_tensorrt_matches_onnxruntime(tmp_path):
 
 
 def test_backends_in_threads_share_one_engine(tmp_path, fake_trt, fake_cuda):
-    import threading
-
     engine = make_engine(tmp_path, fake_trt)
     onnx_path = tmp_path / "m.onnx"
     frames = [rand_frames((1, 16, 16, 3), 300 + i) for i in range(4)]
@@ -654,11 +636,7 @@ def test_backends_in_threads_share_one_engine(tmp_path, fake_trt, fake_cuda):
         except Exception as e:  # pragma: no cover - reported by the assert below
             failures.append((k, repr(e)))
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(worker, 3)
     assert failures == []
     assert fake_trt._fake.created.count("IExecutionContext") == 3
     assert open_engine_count() == 0 and fake_cuda.DEVICE_MEMORY.live_allocations() == {}
@@ -674,8 +652,5 @@ def test_sidecar_pipeline_that_contradicts_the_engine_is_refused(tmp_path, fake_
     doc = json.loads(path.read_text())
     doc["pipeline"].update(change)
     path.write_text(json.dumps(doc))
-    with pytest.raises(MetadataError) as exc:
-        TensorRTBackend(engine)
-    for w in words:
-        assert w in str(exc.value)
+    _open_error(engine, MetadataError, *words)
     assert open_engine_count() == 0  # nothing leaked by the failed open

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,10 +13,12 @@ cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
 
 from fcn_trt.cli import demo as demo_cli  # noqa: E402
+from fcn_trt.cli import make_parser  # noqa: E402
 from fcn_trt.demo import run as demo  # noqa: E402
 from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
 from fcn_trt.streaming import scenes  # noqa: E402
+from tests._helpers import read_video  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "fcn_trt" / "models"
 DEMO_ONNX = MODELS / "demo_fcn8s_w8.onnx"
@@ -33,16 +34,8 @@ def test_demo_smoke_run_writes_video_and_side_by_side(tmp_path):
     assert 0.0 <= report.pixel_accuracy <= 1.0 and 0.0 <= report.mean_iu <= 1.0
     assert set(report.class_iu) == set(scenes.CLASS_NAMES)
     assert report.mean_latency_ms > 0.0
-    cap = cv2.VideoCapture(report.video)
-    n = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        assert frame.shape == (64, 96, 3)
-        n += 1
-    cap.release()
-    assert n == 3
+    frames = read_video(report.video)
+    assert len(frames) == 3 and all(frame.shape == (64, 96, 3) for frame in frames)
     side = cv2.imread(report.side_by_side)
     assert side.shape == (64, 3 * 96 + 8, 3)
     # the middle panel is the ground truth of the kept frame, colourised with the scene palette
@@ -54,11 +47,8 @@ def test_demo_smoke_run_writes_video_and_side_by_side(tmp_path):
 
 @needs_model
 def test_demo_command_prints_scores(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    demo_cli.add_parser(sub)
-    args = parser.parse_args(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "48x64",
-                              "--model", str(DEMO_ONNX), "--no-progress"])
+    args = make_parser().parse_args(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "48x64",
+                                     "--model", str(DEMO_ONNX), "--no-progress"])
     assert args.func is demo_cli.command
     assert args.func(args) == 0
     out = capsys.readouterr().out
@@ -67,9 +57,7 @@ def test_demo_command_prints_scores(tmp_path, capsys):
 
 
 def test_demo_rejects_bad_options_and_foreign_models(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    demo_cli.add_parser(sub)
+    parser = make_parser()
     args = parser.parse_args(["demo", "--out", str(tmp_path), "--size", "big"])
     assert demo_cli.command(args) == 2
     assert "--size: expected HxW" in capsys.readouterr().err

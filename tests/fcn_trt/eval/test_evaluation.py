@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import types
@@ -10,7 +9,7 @@ import types
 import numpy as np
 import pytest
 
-from fcn_trt.cli.eval import add_parser as add_eval_parser
+from fcn_trt.cli import make_parser
 from fcn_trt.cli.eval import command as run_eval_command
 from fcn_trt.errors import InputError
 from fcn_trt.eval.evaluation import EvalReport, evaluate
@@ -104,16 +103,10 @@ def test_not_a_segmenter():
         evaluate(object(), "unused")
 
 
-def _parse(argv):
-    parser = argparse.ArgumentParser(prog="fcn-trt")
-    sub = parser.add_subparsers(dest="command")
-    add_eval_parser(sub)
-    return parser.parse_args(argv)
-
-
 def test_cli_prints_table_and_writes_json(voc_root, tmp_path, capsys):
     out = tmp_path / "reports" / "eval.json"
-    args = _parse(["eval", "model.onnx", "--data", str(voc_root), "--json", str(out), "--no-progress"])
+    args = make_parser().parse_args(["eval", "model.onnx", "--data", str(voc_root), "--json", str(out),
+                                     "--no-progress"])
     assert args.func is run_eval_command and args.split == "val" and args.limit is None
     seg = FakeSegmenter([PRED_A, PRED_B])
     assert run_eval_command(args, segmenter_factory=lambda a: seg) == 0
@@ -129,15 +122,15 @@ def test_cli_prints_table_and_writes_json(voc_root, tmp_path, capsys):
 
 
 def test_cli_limit_and_errors(voc_root, tmp_path, capsys):
-    args = _parse(["eval", "m.onnx", "--data", str(voc_root), "--limit", "1", "--no-progress"])
+    args = make_parser().parse_args(["eval", "m.onnx", "--data", str(voc_root), "--limit", "1", "--no-progress"])
     assert args.limit == 1
     assert run_eval_command(args, segmenter_factory=lambda a: FakeSegmenter([PRED_A])) == 0
     assert "1 images" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        _parse(["eval", "m.onnx", "--data", str(voc_root), "--limit", "0"])
+        make_parser().parse_args(["eval", "m.onnx", "--data", str(voc_root), "--limit", "0"])
     capsys.readouterr()
     seg = FakeSegmenter([PRED_A])
-    args = _parse(["eval", "m.onnx", "--data", str(tmp_path / "missing"), "--no-progress"])
+    args = make_parser().parse_args(["eval", "m.onnx", "--data", str(tmp_path / "missing"), "--no-progress"])
     assert run_eval_command(args, segmenter_factory=lambda a: seg) == 7  # SourceOpenError exit code
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fcn-trt eval: error: VOC dataset root")
@@ -176,7 +169,8 @@ def test_real_segmenter_on_tiny_exported_pipeline(tmp_path, capsys):
     assert report.scores.num_pixels == int(expected.sum()) == 24 * 31 + 20 * 27
     assert report.scores.pixel_accuracy == pytest.approx(np.trace(expected) / expected.sum())
 
-    args = _parse(["eval", str(model), "--data", str(root), "--no-progress", "--json", str(tmp_path / "r.json")])
+    args = make_parser().parse_args(["eval", str(model), "--data", str(root), "--no-progress",
+                                     "--json", str(tmp_path / "r.json")])
     assert run_eval_command(args) == 0  # default factory: fcn_trt.Segmenter
     assert "onnxruntime" in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text())["confusion"] == expected.tolist()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import signal
@@ -17,6 +19,7 @@ import pytest
 import fcn_trt
 from fcn_trt.errors import BackendUnavailableError, ConfigError
 from fcn_trt.serve.server import TritonServer, free_port, probe_server_python
+from tests._helpers import run_in_threads
 from tests._triton import ROOT, server_python, tiny_frames
 
 SIZES = [(48, 64), (61, 83), (97, 129), (120, 90)]
@@ -32,12 +35,8 @@ def local_labels(triton_pipeline):
 
 @pytest.mark.parametrize("protocol", ["grpc", "http"])
 def test_independent_tritonclient_gets_local_labels_from_several_threads(triton_server, local_labels, protocol):
-    if protocol == "grpc":
-        import tritonclient.grpc as tc
-        address = f"127.0.0.1:{triton_server.grpc_port}"
-    else:
-        import tritonclient.http as tc
-        address = f"127.0.0.1:{triton_server.http_port}"
+    tc = importlib.import_module(f"tritonclient.{protocol}")  # tritonclient.grpc or tritonclient.http
+    address = f"127.0.0.1:{getattr(triton_server, protocol + '_port')}"
     mismatches, errors, done = [], [], []
 
     def client_thread(index: int) -> None:
@@ -57,11 +56,7 @@ def test_independent_tritonclient_gets_local_labels_from_several_threads(triton_
         except Exception as e:  # surfaced below
             errors.append(repr(e))
 
-    threads = [threading.Thread(target=client_thread, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_in_threads(client_thread, 4, timeout=120)
     assert not errors and not mismatches
     assert len(done) == 2 * 3 * 2 + 2 * 3 * len(SIZES)
 
@@ -131,18 +126,26 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _start_serve_cli(pipeline):
+@contextlib.contextmanager
+def _serve_cli(pipeline):
+    """`fcn-trt serve pipeline` in a subprocess: yields (process, http port, grpc port); kills it at the
+    end if it still runs."""
     python = server_python()
     http_port, grpc_port = free_port(), free_port()
     cmd = [sys.executable, "-m", "fcn_trt.cli", "serve", str(pipeline), "--http-port", str(http_port),
            "--grpc-port", str(grpc_port), "--model-name", "cam", "--server-python", str(python), "--threads", "1"]
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), http_port, grpc_port
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield proc, http_port, grpc_port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_fcn_trt_serve_stops_on_sigterm_or_ctrl_c_within_seconds(triton_pipeline, signum):
-    proc, http_port, grpc_port = _start_serve_cli(triton_pipeline)
-    try:
+    with _serve_cli(triton_pipeline) as (proc, http_port, grpc_port):
         first = proc.stdout.readline()  # the "serving ..." line once the model is ready (or an error)
         assert first.startswith("serving "), first + proc.stdout.read()
         assert f"grpc://127.0.0.1:{grpc_port}/cam" in first
@@ -153,10 +156,6 @@ def test_fcn_trt_serve_stops_on_sigterm_or_ctrl_c_within_seconds(triton_pipeline
         code = proc.wait(60)
         elapsed = time.monotonic() - t0
         rest = proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     assert code == 0, rest
     assert f"stopped ({signum.name}; tritonserver exit status 0, " in rest
     assert elapsed < 30  # measured ~2 s; generous for a loaded machine
@@ -164,8 +163,7 @@ def test_fcn_trt_serve_stops_on_sigterm_or_ctrl_c_within_seconds(triton_pipeline
 
 
 def test_server_goes_when_fcn_trt_serve_is_killed(triton_pipeline):
-    proc, http_port, grpc_port = _start_serve_cli(triton_pipeline)
-    try:
+    with _serve_cli(triton_pipeline) as (proc, http_port, grpc_port):
         first = proc.stdout.readline()
         assert first.startswith("serving "), first + proc.stdout.read()
         proc.kill()  # no chance to clean up: the kernel's parent-death signal stops tritonserver
@@ -174,10 +172,6 @@ def test_server_goes_when_fcn_trt_serve_is_killed(triton_pipeline):
         while (_port_open(grpc_port) or _port_open(http_port)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _port_open(grpc_port) and not _port_open(http_port)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def test_a_busy_port_is_a_server_error_with_the_log(triton_pipeline):

@@ -18,6 +18,7 @@ cv2 = pytest.importorskip("cv2", reason="OpenCV is not installed")
 import fcn_trt  # noqa: E402
 from fcn_trt.errors import SourceEndedError, SourceOpenError  # noqa: E402
 from fcn_trt.streaming.sources import gstreamer_available, missing_gst_elements, open_source, rtsp_pipeline  # noqa: E402
+from tests._helpers import write_video  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not gstreamer_available(),
@@ -32,13 +33,8 @@ CAMERA = ("videotestsrc is-live=true pattern=ball ! video/x-raw,width=64,height=
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     """A 90-frame MJPG .avi whose frame i is filled with the value i (so order and loss are visible)."""
-    path = tmp_path_factory.mktemp("gst") / "clip90.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (64, 48))
-    assert writer.isOpened()
-    for i in range(90):
-        writer.write(np.full((48, 64, 3), 2 * i, np.uint8))
-    writer.release()
-    return path
+    frames = [np.full((48, 64, 3), 2 * i, np.uint8) for i in range(90)]
+    return write_video(tmp_path_factory.mktemp("gst") / "clip90.avi", frames)
 
 
 def test_live_test_source_streams_through_a_segmenter():

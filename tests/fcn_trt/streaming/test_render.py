@@ -11,6 +11,7 @@ import pytest
 from fcn_trt.errors import ConfigError, InputError, SourceOpenError
 from fcn_trt.result import SegmentationResult
 from fcn_trt.streaming.drawing import FpsMeter, LabelSmoother, draw_legend, draw_text, open_video_writer, render
+from tests._helpers import read_video
 
 NAMES = ("background", "floor", "person")
 PALETTE = ((0, 0, 0), (0, 255, 0), (255, 0, 0))
@@ -155,12 +156,7 @@ def test_video_writer_round_trip(tmp_path, scene):
     for _ in range(5):
         writer.write(render(frame, result))
     writer.release()
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    cap.release()
-    assert n == 5
+    assert len(read_video(path)) == 5
     with pytest.raises(SourceOpenError):
         open_video_writer(tmp_path / "x.mp4", 15.0, (160, 120), fourcc="ZZZZ")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -17,6 +18,7 @@ from fcn_trt.streaming.sources import (
     open_source,
     rtsp_pipeline,
 )
+from tests._helpers import write_video
 
 
 def _frame(i: int, h: int = 48, w: int = 64) -> np.ndarray:
@@ -31,13 +33,7 @@ def _bar(frame: np.ndarray) -> int:
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory):
-    path = tmp_path_factory.mktemp("src") / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
-    assert writer.isOpened()
-    for i in range(12):
-        writer.write(_frame(i))
-    writer.release()
-    return path
+    return write_video(tmp_path_factory.mktemp("src") / "clip.mp4", [_frame(i) for i in range(12)], fourcc="mp4v")
 
 
 @pytest.fixture()
@@ -150,16 +146,16 @@ def test_pipeline_helpers():
         jetson_csi_pipeline(output="rgb")
 
 
+@dataclasses.dataclass(eq=False)
 class FakeCamera:
     """A cv2.VideoCapture look-alike: frames until ``fail_after``, then ok=False ``fail_times`` times."""
 
-    def __init__(self, fail_after: int = 10 ** 9, fail_times: int = 10 ** 9, raise_error: bool = False) -> None:
-        self.n = 0
-        self.fails = 0
-        self.fail_after = fail_after
-        self.fail_times = fail_times
-        self.raise_error = raise_error
-        self.released = False
+    fail_after: int = 10 ** 9
+    fail_times: int = 10 ** 9
+    raise_error: bool = False
+    n: int = dataclasses.field(default=0, init=False)
+    fails: int = dataclasses.field(default=0, init=False)
+    released: bool = dataclasses.field(default=False, init=False)
 
     def read(self):
         if self.n >= self.fail_after and self.fails < self.fail_times:

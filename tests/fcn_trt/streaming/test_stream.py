@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -22,6 +21,7 @@ from fcn_trt.backends.base import AsyncBackend, Backend
 from fcn_trt.errors import ClosedError, ConfigError, FrameShapeError, SourceEndedError, SourceOpenError
 from fcn_trt.streaming.sources import open_source
 from fcn_trt.streaming.stream import Stream, StreamResult, stream
+from tests._helpers import write_video
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -33,9 +33,8 @@ def model(tmp_path_factory):
 
 @pytest.fixture()
 def seg(model):
-    s = fcn_trt.Segmenter(model, threads=1)
-    yield s
-    s.close()
+    with fcn_trt.Segmenter(model, threads=1) as s:
+        yield s
 
 
 def _frame(i: int, h: int = 48, w: int = 64) -> np.ndarray:
@@ -96,11 +95,7 @@ class SlowSegmenter(fcn_trt.Segmenter):
 
 
 def test_video_file_every_frame_in_order(seg, tmp_path):
-    path = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
-    for i in range(15):
-        writer.write(_frame(i))
-    writer.release()
+    path = write_video(tmp_path / "clip.mp4", [_frame(i) for i in range(15)], fourcc="mp4v")
     with seg.stream(str(path)) as frames:
         results = list(frames)
     assert [r.sequence for r in results] == list(range(15))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import onnx
 import pytest
 
 from fcn_trt.cli import main
@@ -13,19 +12,14 @@ from fcn_trt.cli.selfcheck import build_with_build_engine
 from fcn_trt.errors import BackendUnavailableError, ConfigError, NoCudaDeviceError
 from fcn_trt.tools import check
 from fcn_trt.tools.check import LatencyStats, installed_builder, latency_stats, selfcheck
+from tests._helpers import with_argmin_labels
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 from tests.fcn_trt.backends.test_tensorrt_backend import make_engine, tiny_pipeline
 
 
 def _argmin_pipeline(path):
     """Same IO as the tiny pipeline, different labels (ArgMin): a reference that disagrees."""
-    tiny_pipeline(path)
-    model = onnx.load(str(path))
-    for node in model.graph.node:
-        if node.op_type == "ArgMax":
-            node.op_type = "ArgMin"
-    onnx.save(model, str(path))
-    return path
+    return with_argmin_labels(tiny_pipeline(path), path)
 
 
 def test_latency_stats():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import types
@@ -14,7 +13,7 @@ import fcn_trt
 from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt.backends._trt_layers import make_layer_profiler
 from fcn_trt.backends.onnxruntime import parse_ort_profile
-from fcn_trt.cli import profile as profile_cli
+from fcn_trt.cli import make_parser
 from fcn_trt.errors import BackendUnavailableError, ConfigError, InputError, SourceError
 from fcn_trt.tools import profiling as prof
 from fcn_trt.tools.sysinfo import jetson_info, system_info
@@ -203,9 +202,8 @@ def test_plot_without_matplotlib_is_a_clear_error(model_path, monkeypatch):
 
 
 def test_cli_json(model_path, capsys):
-    parser = argparse.ArgumentParser()
-    profile_cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["profile", str(model_path), "--size", "24x32", "--frames", "3", "--warmup", "1", "--json"])
+    args = make_parser().parse_args(["profile", str(model_path), "--size", "24x32", "--frames", "3", "--warmup", "1",
+                                     "--json"])
     assert args.func(args) == 0
     d = json.loads(capsys.readouterr().out)
     assert set(d) == REPORT_KEYS and d["frames"] == 3 and d["frame_hw"] == [24, 32]
