@@ -64,14 +64,3 @@ def test_every_public_error_has_a_builtin_kind():
         if cls is errors.FcnTrtError:
             continue
         assert any(issubclass(cls, base) for base in KINDS), cls.__name__
-
-
-def test_a_corrupt_model_is_caught_by_value_error_and_a_missing_one_by_os_error(tmp_path):
-    import fcn_trt
-
-    bad = tmp_path / "bad.onnx"
-    bad.write_bytes(b"not a protobuf")
-    with pytest.raises(ValueError):
-        fcn_trt.Segmenter(bad)
-    with pytest.raises(OSError):
-        fcn_trt.Segmenter(tmp_path / "missing.onnx")
