@@ -310,6 +310,10 @@ class _Graph:
                 return value.decode() if isinstance(value, bytes) else value
         return default
 
+    def nodes_of(self, *op_types: str) -> Iterator[Tuple[int, onnx.NodeProto]]:
+        """(index, node) of the nodes whose operator is one of ``op_types``, in graph order."""
+        return ((i, node) for i, node in enumerate(self.nodes) if node.op_type in op_types)
+
     def has_attr(self, node: onnx.NodeProto, name: str) -> bool:
         return any(a.name == name for a in node.attribute)
 
@@ -366,9 +370,13 @@ def _per_major(sources: Mapping[str, str]) -> str:
     return "; ".join("%s: %s" % (t, src) for t, src in sources.items())
 
 
-def _rule(rule_id: str, targets: Sequence[str], summary: str, source: str) -> Callable[[_RuleFn], _RuleFn]:
+def _rule(rule_id: str, targets: Sequence[str], summary: str,
+          source: Union[str, Mapping[str, str]]) -> Callable[[_RuleFn], _RuleFn]:
+    """Register a check as rule ``rule_id``; ``source`` is one citation or ``{major: citation}``."""
+    cited = source if isinstance(source, str) else _per_major(source)
+
     def register(fn: _RuleFn) -> _RuleFn:
-        RULES[rule_id] = Rule(rule_id, tuple(targets), summary, source, fn)
+        RULES[rule_id] = Rule(rule_id, tuple(targets), summary, cited, fn)
         return fn
 
     return register
@@ -402,8 +410,7 @@ _OPSET_SOURCES = {
 }
 
 
-@_rule("opset-range", TARGETS, "the default-domain opset is inside the parser's documented range",
-       _per_major(_OPSET_SOURCES))
+@_rule("opset-range", TARGETS, "the default-domain opset is inside the parser's documented range", _OPSET_SOURCES)
 def _check_opset(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for t in targets:
         low, high = _OPSETS[t]
@@ -426,7 +433,7 @@ _UNSUPPORTED_OP_SOURCES = {
 
 
 @_rule("unsupported-op", TARGETS, "every operator has an importer in that parser (docs/operators.md 'Y')",
-       _per_major(_UNSUPPORTED_OP_SOURCES))
+       _UNSUPPORTED_OP_SOURCES)
 def _check_ops(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         bad = []
@@ -462,8 +469,7 @@ _DTYPE_SOURCES = {
 }
 
 
-@_rule("unsupported-dtype", TARGETS, "every tensor type converts to a TensorRT DataType",
-       _per_major(_DTYPE_SOURCES))
+@_rule("unsupported-dtype", TARGETS, "every tensor type converts to a TensorRT DataType", _DTYPE_SOURCES)
 def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for t in targets:
         ok = _DTYPES[t]
@@ -580,7 +586,7 @@ _UINT8_MESSAGES = {
 
 
 @_rule("uint8-intermediate", TARGETS, "no node produces a UINT8 tensor that is not a graph output",
-       _per_major(_UINT8_INTERMEDIATE_SOURCES))
+       _UINT8_INTERMEDIATE_SOURCES)
 def _check_uint8_intermediate(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type == "QuantizeLinear":  # the importer turns it into INT8: rule qdq-uint8
@@ -660,8 +666,8 @@ _CAST_UINT8_SOURCE = (_H86 + "NvInferRuntimeBase.h:141,147; " + _H103 + "NvInfer
 
 @_rule("cast-uint8-type", TARGETS, "casts to/from UINT8 only from/to FLOAT or FLOAT16", _CAST_UINT8_SOURCE)
 def _check_cast_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in ("Cast", "CastLike") or not node.input:
+    for i, node in g.nodes_of("Cast", "CastLike"):
+        if not node.input:
             continue
         src = g.dtype(node.input[0])
         dst = g.attr(node, "to") if node.op_type == "Cast" else (g.dtype(node.input[1]) if len(node.input) > 1 else None)
@@ -695,7 +701,7 @@ _OP_TYPES_SOURCES = {
 
 
 @_rule("op-input-dtype", TARGETS, "each operator's data input has a type listed for it in docs/operators.md",
-       _per_major(_OP_TYPES_SOURCES))
+       _OP_TYPES_SOURCES)
 def _check_op_types(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type in _TYPE_CHECK_SKIP or not node.input or not node.input[0]:
@@ -727,9 +733,7 @@ _SHAPE_SOURCE = (_P86 + " builtin_op_importers.cpp:4434-4440 (addShape(input), s
 
 @_rule("shape-start-end", ("8.6",), "no Shape start/end on 8.x: the importer ignores them", _SHAPE_SOURCE)
 def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Shape":
-            continue
+    for i, node in g.nodes_of("Shape"):
         start = g.attr(node, "start", 0)
         end = g.attr(node, "end")
         rank = g.ranks.get(node.input[0]) if node.input else None
@@ -749,12 +753,9 @@ _RESIZE_MODE_SOURCES = {
 }
 
 
-@_rule("resize-mode", TARGETS, "Resize mode is nearest, linear or cubic",
-       _per_major(_RESIZE_MODE_SOURCES))
+@_rule("resize-mode", TARGETS, "Resize mode is nearest, linear or cubic", _RESIZE_MODE_SOURCES)
 def _check_resize_mode(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Resize":
-            continue
+    for i, node in g.nodes_of("Resize"):
         mode = g.attr(node, "mode", "nearest")
         if mode in ("nearest", "linear", "cubic"):
             continue
@@ -774,13 +775,11 @@ _CTM_SOURCES = {
 
 @_rule("resize-coordinate-mode", TARGETS,
        "Resize coordinate_transformation_mode is half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, "
-       "asymmetric or align_corners", _per_major(_CTM_SOURCES))
+       "asymmetric or align_corners", _CTM_SOURCES)
 def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
         return
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Resize":
-            continue
+    for i, node in g.nodes_of("Resize"):
         ctm = g.attr(node, "coordinate_transformation_mode", "half_pixel")
         if ctm in _CTM_OK:
             continue
@@ -800,8 +799,8 @@ _TF_NN_SOURCE = (_P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxO
 def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
         return
-    for i, node in enumerate(g.nodes):
-        if (node.op_type == "Resize" and g.attr(node, "coordinate_transformation_mode") == "tf_half_pixel_for_nn"
+    for i, node in g.nodes_of("Resize"):
+        if (g.attr(node, "coordinate_transformation_mode") == "tf_half_pixel_for_nn"
                 and g.attr(node, "nearest_mode", "round_prefer_floor") != "round_prefer_floor"):
             yield _v("resize-tf-nearest-mode", g, i, targets,
                      "This version of TensorRT only support round_prefer_floor nearest mode in tf_half_pixel_for_nn!",
@@ -814,13 +813,12 @@ _RESIZE_OPSET18_SOURCES = {
     "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
     "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
 }
-_RESIZE_OPSET18_SOURCE = _per_major(_RESIZE_OPSET18_SOURCES)
 
 
-@_rule("resize-antialias", TARGETS, "Resize antialias is 0", _RESIZE_OPSET18_SOURCE)
+@_rule("resize-antialias", TARGETS, "Resize antialias is 0", _RESIZE_OPSET18_SOURCES)
 def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type == "Resize" and g.attr(node, "antialias", 0):
+    for i, node in g.nodes_of("Resize"):
+        if g.attr(node, "antialias", 0):
             for t in targets:
                 msg = {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
                        "10": "Antialiasing is not supported currently.",
@@ -830,10 +828,10 @@ def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Vio
                          parser_error=t != "8.6")
 
 
-@_rule("resize-aspect-ratio", TARGETS, "Resize keep_aspect_ratio_policy is stretch", _RESIZE_OPSET18_SOURCE)
+@_rule("resize-aspect-ratio", TARGETS, "Resize keep_aspect_ratio_policy is stretch", _RESIZE_OPSET18_SOURCES)
 def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type == "Resize" and g.attr(node, "keep_aspect_ratio_policy", "stretch") != "stretch":
+    for i, node in g.nodes_of("Resize"):
+        if g.attr(node, "keep_aspect_ratio_policy", "stretch") != "stretch":
             for t in targets:
                 msg = {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from "
                               "ONNX Runtime",
@@ -854,10 +852,10 @@ _RESIZE_AXES_SOURCES = {
 
 
 @_rule("resize-axes", TARGETS, "Resize axes (opset 18) unique, and the full iota when scales is not a constant",
-       _per_major(_RESIZE_AXES_SOURCES))
+       _RESIZE_AXES_SOURCES)
 def _check_resize_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        axes = g.attr(node, "axes") if node.op_type == "Resize" else None
+    for i, node in g.nodes_of("Resize"):
+        axes = g.attr(node, "axes")
         if not axes:
             continue
         rank = g.ranks.get(node.input[0]) if node.input else None
@@ -891,11 +889,9 @@ _RESIZE_DIMS_SOURCES = {
 
 
 @_rule("resize-scales-dims", TARGETS, "constant Resize scales touch at most the last 3 (linear) / 2 (cubic) dims",
-       _per_major(_RESIZE_DIMS_SOURCES))
+       _RESIZE_DIMS_SOURCES)
 def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Resize":
-            continue
+    for i, node in g.nodes_of("Resize"):
         mode = g.attr(node, "mode", "nearest")
         if mode not in ("linear", "cubic") or g.opset < 11 or len(node.input) < 3:
             continue
@@ -917,8 +913,8 @@ _ARGMAX_SOURCE = (_P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers
 @_rule("argmax-select-last-index", TARGETS, "ArgMax/ArgMin select_last_index only at opset >= 12",
        _ARGMAX_SOURCE)
 def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type in ("ArgMax", "ArgMin") and g.attr(node, "select_last_index", 0) and g.opset < 12:
+    for i, node in g.nodes_of("ArgMax", "ArgMin"):
+        if g.attr(node, "select_last_index", 0) and g.opset < 12:
             yield _v("argmax-select-last-index", g, i, targets,
                      "Per-opset 12 ONNX does not support the select_last_index attribute.",
                      "export at opset >= 12 or drop select_last_index", _ARGMAX_SOURCE)
@@ -934,8 +930,8 @@ _SLICE_SOURCES = {"8.6": _P86 + " builtin_op_importers.cpp:4493"}
 def _check_slice_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 10:
         return
-    for i, node in enumerate(g.nodes):
-        if node.op_type == "Slice" and len(node.input) > 3 and node.input[3] and not g.is_const(node.input[3]):
+    for i, node in g.nodes_of("Slice"):
+        if len(node.input) > 3 and node.input[3] and not g.is_const(node.input[3]):
             for t in targets:
                 yield _v("slice-axes-constant", g, i, (t,), "This version of TensorRT does not support dynamic axes.",
                          "give Slice its axes as an initializer", _SLICE_SOURCES[t])
@@ -955,7 +951,7 @@ _REDUCE_OPS = frozenset(("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumEx
 
 @_rule("axes-input-constant", TARGETS,
        "Squeeze/Unsqueeze (8.6, 10) and Reduce* (all) take their axes input as a constant",
-       _per_major(_AXES_INPUT_SOURCES))
+       _AXES_INPUT_SOURCES)
 def _check_axes_inputs(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _AXES_MESSAGES and node.op_type not in _REDUCE_OPS:
@@ -977,12 +973,9 @@ _POOL_SOURCES = {
 }
 
 
-@_rule("pooling-attributes", TARGETS, "pooling dilations are 1 and MaxPool has no Indices output",
-       _per_major(_POOL_SOURCES))
+@_rule("pooling-attributes", TARGETS, "pooling dilations are 1 and MaxPool has no Indices output", _POOL_SOURCES)
 def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in ("MaxPool", "AveragePool", "LpPool"):
-            continue
+    for i, node in g.nodes_of("MaxPool", "AveragePool", "LpPool"):
         if node.op_type == "MaxPool" and len([o for o in node.output if o]) > 1:
             for t in targets:
                 msg = ("This version of TensorRT doesn't support mode than 1 outputs for MaxPool nodes!" if t == "11"
@@ -1007,11 +1000,10 @@ _QDQ_ZP_SOURCES = {
 }
 
 
-@_rule("qdq-zero-point", TARGETS, "Q/DQ zero points are all 0 (symmetric quantization)",
-       _per_major(_QDQ_ZP_SOURCES))
+@_rule("qdq-zero-point", TARGETS, "Q/DQ zero points are all 0 (symmetric quantization)", _QDQ_ZP_SOURCES)
 def _check_qdq_zero(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ or len(node.input) < 3 or not node.input[2]:
+    for i, node in g.nodes_of(*_QDQ):
+        if len(node.input) < 3 or not node.input[2]:
             continue
         zp = g.const(node.input[2])
         if zp is not None and np.any(zp.astype(np.int64) != 0):
@@ -1031,12 +1023,9 @@ _QDQ_UINT8_SOURCES = {
 }
 
 
-@_rule("qdq-uint8", TARGETS, "Q/DQ are INT8 (no UINT8 zero point / data)",
-       _per_major(_QDQ_UINT8_SOURCES))
+@_rule("qdq-uint8", TARGETS, "Q/DQ are INT8 (no UINT8 zero point / data)", _QDQ_UINT8_SOURCES)
 def _check_qdq_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ:
-            continue
+    for i, node in g.nodes_of(*_QDQ):
         zp_type = g.dtype(node.input[2]) if len(node.input) > 2 and node.input[2] else None
         data_type = g.dtype(node.input[0]) if node.op_type == "DequantizeLinear" else None
         if TensorProto.UINT8 not in (zp_type, data_type) and not (node.op_type == "QuantizeLinear" and zp_type is None):
@@ -1057,11 +1046,10 @@ _QDQ_SCALE_SOURCES = {
 }
 
 
-@_rule("qdq-scale-positive", TARGETS, "constant Q/DQ scales are all positive",
-       _per_major(_QDQ_SCALE_SOURCES))
+@_rule("qdq-scale-positive", TARGETS, "constant Q/DQ scales are all positive", _QDQ_SCALE_SOURCES)
 def _check_qdq_scale(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ or len(node.input) < 2:
+    for i, node in g.nodes_of(*_QDQ):
+        if len(node.input) < 2:
             continue
         scale = g.const(node.input[1])
         if scale is not None and (scale.size == 0 or np.any(scale.astype(np.float64) <= 0)):
@@ -1089,11 +1077,9 @@ def _const_subgraph(g: _Graph, name: str) -> bool:
 
 @_rule("qdq-constant-params", TARGETS,
        "Q/DQ scale (8.6, 10) and zero point (all) come from a Constant (optionally through a Cast)",
-       _per_major(_QDQ_CONST_SOURCES))
+       _QDQ_CONST_SOURCES)
 def _check_qdq_constants(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ:
-            continue
+    for i, node in g.nodes_of(*_QDQ):
         for pos, what in ((1, "scale"), (2, "zero point")):
             if len(node.input) <= pos or not node.input[pos] or _const_subgraph(g, node.input[pos]):
                 continue
@@ -1112,8 +1098,8 @@ _QDQ_FP32_SOURCE = (_P86 + " builtin_op_importers.cpp:1194-1197 (scale values re
 
 @_rule("qdq-scale-fp32", ("8.6",), "Q/DQ scales are float32 on 8.x", _QDQ_FP32_SOURCE)
 def _check_qdq_fp32(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type in _QDQ and len(node.input) > 1:
+    for i, node in g.nodes_of(*_QDQ):
+        if len(node.input) > 1:
             dt = g.dtype(node.input[1])
             if dt is not None and dt != TensorProto.FLOAT:
                 yield _v("qdq-scale-fp32", g, i, targets,
@@ -1158,8 +1144,8 @@ _QDQ_ACT_SOURCE = (_P86 + " builtin_op_importers.cpp:1242-1255; " + _P10 + " onn
 @_rule("qdq-per-tensor-activation", TARGETS, "per-channel Q/DQ only on constant weights; activations per-tensor",
        _QDQ_ACT_SOURCE)
 def _check_qdq_activation(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type in _QDQ and _per_channel(g, node) is not None and not _weight_data(g, node.input[0]):
+    for i, node in g.nodes_of(*_QDQ):
+        if _per_channel(g, node) is not None and not _weight_data(g, node.input[0]):
             yield _v("qdq-per-tensor-activation", g, i, targets,
                      "Activations-quantization does not support per-axis quantization (the importer treats any "
                      "per-axis Q/DQ as weight quantization of a KCRS kernel)",
@@ -1168,8 +1154,8 @@ def _check_qdq_activation(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Viola
 
 def _weight_dq_for(g: _Graph, op_type: str) -> Iterator[Tuple[int, onnx.NodeProto, int]]:
     """(index, DQ node, axis) of per-channel DequantizeLinear nodes feeding ``op_type``'s weight input."""
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "DequantizeLinear" or not node.output:
+    for i, node in g.nodes_of("DequantizeLinear"):
+        if not node.output:
             continue
         axis = _per_channel(g, node)
         if axis is None:
@@ -1207,7 +1193,7 @@ _DECONV_AXIS_SOURCES = {
 
 @_rule("qdq-deconv-weight-axis", TARGETS,
        "per-channel ConvTranspose weight scales: axis 0 on 8.x (input channels), axis 1 on 10+ (output channels)",
-       _per_major(_DECONV_AXIS_SOURCES))
+       _DECONV_AXIS_SOURCES)
 def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node, axis in _weight_dq_for(g, "ConvTranspose"):
         for t in targets:
