@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -746,48 +747,84 @@ def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
                  parser_error=False)
 
 
-_RESIZE_MODE_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
-    "10": _P10 + " onnxOpCheckers.cpp:555-563",
-    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
-}
+@dataclasses.dataclass(frozen=True)
+class _ResizeAttribute:
+    """A Resize attribute the parser takes only with some values: one rule, checked by :func:`_check_resize_attribute`.
 
+    ``message`` and ``source`` are one text or ``{major: text}``; on the majors of ``silent_on`` the importer
+    never reads the attribute (no parser error, the engine computes something else), elsewhere the parser
+    fails with ``code``."""
 
-@_rule("resize-mode", TARGETS, "Resize mode is nearest, linear or cubic", _RESIZE_MODE_SOURCES)
-def _check_resize_mode(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in g.nodes_of("Resize"):
-        mode = g.attr(node, "mode", "nearest")
-        if mode in ("nearest", "linear", "cubic"):
-            continue
-        for t in targets:
-            yield _v("resize-mode", g, i, (t,), "Invalid Resize mode", "use mode linear (or nearest)",
-                     _RESIZE_MODE_SOURCES[t])
+    rule: str
+    summary: str
+    attribute: str
+    default: Any
+    allowed: Tuple[Any, ...]
+    message: Union[str, Mapping[str, str]]
+    fix: str
+    source: Mapping[str, str]
+    min_opset: int = 0
+    code: str = _CODE_UNSUPPORTED_NODE
+    silent_on: Tuple[str, ...] = ()
 
 
 _CTM_OK = ("half_pixel", "pytorch_half_pixel", "tf_half_pixel_for_nn", "asymmetric", "align_corners")
-_CTM_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
-    "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at onnxOpImporters.cpp:4477 "
-          "is not reached)",
-    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
+_RESIZE_OPSET18_SOURCES = {
+    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
+           "attributes; OnnxAttrs ignores attributes an importer does not read)",
+    "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
 }
+_RESIZE_ATTRIBUTES = (
+    _ResizeAttribute(
+        "resize-mode", "Resize mode is nearest, linear or cubic", "mode", "nearest", ("nearest", "linear", "cubic"),
+        "Invalid Resize mode", "use mode linear (or nearest)",
+        {"8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
+         "10": _P10 + " onnxOpCheckers.cpp:555-563",
+         "11": _P110 + " onnxOpCheckers.cpp (Resize checker)"}),
+    _ResizeAttribute(
+        "resize-coordinate-mode",
+        "Resize coordinate_transformation_mode is half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, "
+        "asymmetric or align_corners", "coordinate_transformation_mode", "half_pixel", _CTM_OK,
+        "TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
+        "align_corners transformation modes!", "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric",
+        {"8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
+         "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at "
+               "onnxOpImporters.cpp:4477 is not reached)",
+         "11": _P110 + " onnxOpCheckers.cpp (Resize checker)"}, min_opset=11),
+    _ResizeAttribute(
+        "resize-antialias", "Resize antialias is 0", "antialias", 0, (0,),
+        {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
+         "10": "Antialiasing is not supported currently.",
+         "11": "Antialiasing is not supported currently."},
+        "drop antialias (or blur explicitly before downscaling)", _RESIZE_OPSET18_SOURCES,
+        code="UNSUPPORTED_NODE_ATTR", silent_on=("8.6",)),
+    _ResizeAttribute(
+        "resize-aspect-ratio", "Resize keep_aspect_ratio_policy is stretch", "keep_aspect_ratio_policy", "stretch",
+        ("stretch",),
+        {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from ONNX Runtime",
+         "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
+         "11": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."},
+        "compute the target sizes in the graph and use the default policy 'stretch'", _RESIZE_OPSET18_SOURCES,
+        code="UNSUPPORTED_NODE_ATTR", silent_on=("8.6",)),
+)
 
 
-@_rule("resize-coordinate-mode", TARGETS,
-       "Resize coordinate_transformation_mode is half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, "
-       "asymmetric or align_corners", _CTM_SOURCES)
-def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    if g.opset < 11:
+def _check_resize_attribute(spec: _ResizeAttribute, g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    if g.opset < spec.min_opset:
         return
     for i, node in g.nodes_of("Resize"):
-        ctm = g.attr(node, "coordinate_transformation_mode", "half_pixel")
-        if ctm in _CTM_OK:
+        if g.attr(node, spec.attribute, spec.default) in spec.allowed:
             continue
         for t in targets:
-            msg = ("TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
-                   "align_corners transformation modes!")
-            yield _v("resize-coordinate-mode", g, i, (t,), msg,
-                     "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric", _CTM_SOURCES[t])
+            silent = t in spec.silent_on
+            yield _v(spec.rule, g, i, (t,), spec.message if isinstance(spec.message, str) else spec.message[t],
+                     spec.fix, spec.source[t], _CODE_UNSUPPORTED_NODE if silent else spec.code,
+                     parser_error=not silent)
+
+
+for _spec in _RESIZE_ATTRIBUTES:
+    _rule(_spec.rule, TARGETS, _spec.summary, _spec.source)(functools.partial(_check_resize_attribute, _spec))
 
 
 _TF_NN_SOURCE = (_P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577; " + _P110
@@ -805,42 +842,6 @@ def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violati
             yield _v("resize-tf-nearest-mode", g, i, targets,
                      "This version of TensorRT only support round_prefer_floor nearest mode in tf_half_pixel_for_nn!",
                      "use nearest_mode round_prefer_floor or another coordinate transformation", _TF_NN_SOURCE)
-
-
-_RESIZE_OPSET18_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
-           "attributes; OnnxAttrs ignores attributes an importer does not read)",
-    "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
-    "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
-}
-
-
-@_rule("resize-antialias", TARGETS, "Resize antialias is 0", _RESIZE_OPSET18_SOURCES)
-def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in g.nodes_of("Resize"):
-        if g.attr(node, "antialias", 0):
-            for t in targets:
-                msg = {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
-                       "10": "Antialiasing is not supported currently.",
-                       "11": "Antialiasing is not supported currently."}[t]
-                yield _v("resize-antialias", g, i, (t,), msg, "drop antialias (or blur explicitly before downscaling)",
-                         _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
-                         parser_error=t != "8.6")
-
-
-@_rule("resize-aspect-ratio", TARGETS, "Resize keep_aspect_ratio_policy is stretch", _RESIZE_OPSET18_SOURCES)
-def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in g.nodes_of("Resize"):
-        if g.attr(node, "keep_aspect_ratio_policy", "stretch") != "stretch":
-            for t in targets:
-                msg = {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from "
-                              "ONNX Runtime",
-                       "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
-                       "11": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."}[t]
-                yield _v("resize-aspect-ratio", g, i, (t,), msg,
-                         "compute the target sizes in the graph and use the default policy 'stretch'",
-                         _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
-                         parser_error=t != "8.6")
 
 
 _RESIZE_AXES_SOURCES = {
