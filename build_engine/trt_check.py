@@ -993,27 +993,52 @@ def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 # Q/DQ (explicit quantization)
 # ------------------------------------------------------------------------------------------------
 _QDQ = ("QuantizeLinear", "DequantizeLinear")
-_QDQ_ZP_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:1215-1221, docs/operators.md:50,127",
-    "10": _P10 + " onnxOpImporters.cpp:1489-1494",
-    "11": _P111 + " docs/operators.md (QuantizeLinear 'y_zero_point must be 0', DequantizeLinear 'x_zero_point "
-          "must be zero'); " + _H111 + "NvOnnxParser.h:97-100 (asymmetric only with a DLA-only flag, off by default)",
-}
+@dataclasses.dataclass(frozen=True)
+class _QdqValues:
+    """A constant Q/DQ input (scale, zero point) whose values the importer checks: one rule, checked by
+    :func:`_check_qdq_values`; the parser fails with ``message`` when ``bad(values)``."""
+
+    rule: str
+    summary: str
+    position: int
+    bad: Callable[[np.ndarray], bool]
+    message: str
+    fix: str
+    source: Mapping[str, str]
 
 
-@_rule("qdq-zero-point", TARGETS, "Q/DQ zero points are all 0 (symmetric quantization)", _QDQ_ZP_SOURCES)
-def _check_qdq_zero(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+_QDQ_VALUES = (
+    _QdqValues(
+        "qdq-zero-point", "Q/DQ zero points are all 0 (symmetric quantization)", 2,
+        lambda zp: bool(np.any(zp.astype(np.int64) != 0)),
+        "TensorRT only supports symmetric quantization. The zero point for the QuantizeLinear/DequantizeLinear "
+        "operator must be all zeros.",
+        "quantize symmetrically (onnxruntime: ActivationSymmetric/WeightSymmetric=True, QInt8)",
+        {"8.6": _P86 + " builtin_op_importers.cpp:1215-1221, docs/operators.md:50,127",
+         "10": _P10 + " onnxOpImporters.cpp:1489-1494",
+         "11": _P111 + " docs/operators.md (QuantizeLinear 'y_zero_point must be 0', DequantizeLinear "
+               "'x_zero_point must be zero'); " + _H111 + "NvOnnxParser.h:97-100 (asymmetric only with a DLA-only "
+               "flag, off by default)"}),
+    _QdqValues(
+        "qdq-scale-positive", "constant Q/DQ scales are all positive", 1,
+        lambda scale: scale.size == 0 or bool(np.any(scale.astype(np.float64) <= 0)),
+        "Scale coefficients must all be positive", "recalibrate: a zero scale comes from an all-zero tensor or channel",
+        {"8.6": _P86 + " builtin_op_importers.cpp:1192-1197",
+         "10": _P10 + " onnxOpImporters.cpp:1385-1404",
+         "11": _P10 + " onnxOpImporters.cpp:1385-1404 (11.x importer not read for this check)"}),
+)
+
+
+def _check_qdq_values(spec: _QdqValues, g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in g.nodes_of(*_QDQ):
-        if len(node.input) < 3 or not node.input[2]:
-            continue
-        zp = g.const(node.input[2])
-        if zp is not None and np.any(zp.astype(np.int64) != 0):
+        values = g.const(node.input[spec.position]) if len(node.input) > spec.position else None
+        if values is not None and spec.bad(values):
             for t in targets:
-                yield _v("qdq-zero-point", g, i, (t,),
-                         "TensorRT only supports symmetric quantization. The zero point for the "
-                         "QuantizeLinear/DequantizeLinear operator must be all zeros.",
-                         "quantize symmetrically (onnxruntime: ActivationSymmetric/WeightSymmetric=True, QInt8)",
-                         _QDQ_ZP_SOURCES[t], _CODE_INVALID_NODE)
+                yield _v(spec.rule, g, i, (t,), spec.message, spec.fix, spec.source[t], _CODE_INVALID_NODE)
+
+
+for _qdq in _QDQ_VALUES:
+    _rule(_qdq.rule, TARGETS, _qdq.summary, _qdq.source)(functools.partial(_check_qdq_values, _qdq))
 
 
 _QDQ_UINT8_SOURCES = {
@@ -1038,26 +1063,6 @@ def _check_qdq_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]
             yield _v("qdq-uint8", g, i, (t,), msg,
                      "quantize to int8 with an int8 zero point of 0 (onnxruntime: QuantType.QInt8)",
                      _QDQ_UINT8_SOURCES[t], parser_error=t == "8.6")
-
-
-_QDQ_SCALE_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:1192-1197",
-    "10": _P10 + " onnxOpImporters.cpp:1385-1404",
-    "11": _P10 + " onnxOpImporters.cpp:1385-1404 (11.x importer not read for this check)",
-}
-
-
-@_rule("qdq-scale-positive", TARGETS, "constant Q/DQ scales are all positive", _QDQ_SCALE_SOURCES)
-def _check_qdq_scale(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in g.nodes_of(*_QDQ):
-        if len(node.input) < 2:
-            continue
-        scale = g.const(node.input[1])
-        if scale is not None and (scale.size == 0 or np.any(scale.astype(np.float64) <= 0)):
-            for t in targets:
-                yield _v("qdq-scale-positive", g, i, (t,), "Scale coefficients must all be positive",
-                         "recalibrate: a zero scale comes from an all-zero tensor or channel", _QDQ_SCALE_SOURCES[t],
-                         _CODE_INVALID_NODE)
 
 
 _QDQ_CONST_SOURCES = {
