@@ -163,6 +163,16 @@ def _fixed(value: Any) -> property:
     return property(lambda self: value)
 
 
+def _reads(slot: str) -> Callable[[Any], Any]:
+    """A TensorRT getter method (not a property) returning ``self.<slot>``."""
+    return lambda self: getattr(self, slot)
+
+
+def _reads_fixed(value: Any) -> Callable[[Any], Any]:
+    """A TensorRT getter method whose answer the fake never changes."""
+    return lambda self: value
+
+
 def _as_is(self: Any, value: Any) -> Any:
     return value
 
@@ -518,29 +528,15 @@ class _ParserError(_Strict):
         self._trt_init = True
         self._code, self._desc, self._node, self._node_name, self._op = code, desc, node, node_name, node_operator
 
-    def code(self) -> Any:
-        return self._code
-
-    def desc(self) -> str:
-        return self._desc
-
-    def file(self) -> str:
-        return "ModelImporter.cpp"
-
-    def func(self) -> str:
-        return "parseGraph"
-
-    def line(self) -> int:
-        return 0
-
-    def node(self) -> int:
-        return self._node
-
-    def node_name(self) -> str:
-        return self._node_name
-
-    def node_operator(self) -> str:
-        return self._op
+    # IParserError's getters are methods (err.code(), err.desc()...), not properties
+    code = _reads("_code")
+    desc = _reads("_desc")
+    file = _reads_fixed("ModelImporter.cpp")
+    func = _reads_fixed("parseGraph")
+    line = _reads_fixed(0)
+    node = _reads("_node")
+    node_name = _reads("_node_name")
+    node_operator = _reads("_op")
 
     def __str__(self) -> str:
         return "In node %d with name: %s and operator: %s (%s): %s: %s" % (
