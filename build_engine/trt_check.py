@@ -315,6 +315,18 @@ class _Graph:
         """(index, node) of the nodes whose operator is one of ``op_types``, in graph order."""
         return ((i, node) for i, node in enumerate(self.nodes) if node.op_type in op_types)
 
+    def io_of(self, elem_type: int) -> Iterator[Tuple[str, str]]:
+        """(name, "graph input" / "graph output") of the graph inputs and outputs of type ``elem_type``."""
+        for vi in list(self.inputs) + list(self.outputs):
+            if self.dtype(vi.name) == elem_type:
+                yield vi.name, "graph input" if vi.name in self.input_names else "graph output"
+
+    def constants_of(self, elem_type: int) -> List[str]:
+        """Names of the initializers, then of the Constant nodes' outputs, of type ``elem_type``."""
+        names = [t.name for t in self.graph.initializer if t.data_type == elem_type]
+        return names + [n.output[0] for n in self.nodes
+                        if n.op_type == "Constant" and n.output and self.dtype(n.output[0]) == elem_type]
+
     def has_attr(self, node: onnx.NodeProto, name: str) -> bool:
         return any(a.name == name for a in node.attribute)
 
@@ -517,10 +529,8 @@ def _check_double(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     msg = ("There is limited support for DOUBLE type. TensorRT will attempt to cast DOUBLE down to FLOAT, "
            "clamping values to +-FLT_MAX if necessary (the engine computes and binds float32)")
     fix = "use float32 (or float16) instead of double"
-    for vi in list(g.inputs) + list(g.outputs):
-        if g.dtype(vi.name) == TensorProto.DOUBLE:
-            yield _ve("double-tensor", vi.name, "graph input" if vi.name in g.input_names else "graph output",
-                      targets, msg, fix, _DOUBLE_SOURCE, parser_error=False)
+    for name, kind in g.io_of(TensorProto.DOUBLE):
+        yield _ve("double-tensor", name, kind, targets, msg, fix, _DOUBLE_SOURCE, parser_error=False)
     for init in g.graph.initializer:
         if init.data_type == TensorProto.DOUBLE:
             yield _ve("double-tensor", init.name, "initializer", targets, msg, fix, _DOUBLE_SOURCE,
@@ -536,13 +546,12 @@ _INT64_IO_SOURCE = _P86 + " onnx2trt_utils.cpp:357-358 (convertDtype: INT64 -> k
 @_rule("int64-io", ("8.6",), "no INT64 graph inputs/outputs on 8.x: they become INT32 engine bindings",
        _INT64_IO_SOURCE)
 def _check_int64_io(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for vi in list(g.inputs) + list(g.outputs):
-        if g.dtype(vi.name) == TensorProto.INT64:
-            yield _ve("int64-io", vi.name, "graph input" if vi.name in g.input_names else "graph output", targets,
-                      "TensorRT 8.x does not natively support INT64: the tensor is imported as INT32, so the engine "
-                      "binding is int32 where the ONNX graph says int64",
-                      "make the graph input/output int32 (or float), casting inside the graph", _INT64_IO_SOURCE,
-                      parser_error=False)
+    for name, kind in g.io_of(TensorProto.INT64):
+        yield _ve("int64-io", name, kind, targets,
+                  "TensorRT 8.x does not natively support INT64: the tensor is imported as INT32, so the engine "
+                  "binding is int32 where the ONNX graph says int64",
+                  "make the graph input/output int32 (or float), casting inside the graph", _INT64_IO_SOURCE,
+                  parser_error=False)
 
 
 _INT64_CLAMP_SOURCE = _P86 + " onnx2trt_utils.cpp:367-404 (convertINT64), docs/operators.md:9"
@@ -552,9 +561,7 @@ _INT64_CLAMP_SOURCE = _P86 + " onnx2trt_utils.cpp:367-404 (convertINT64), docs/o
        _INT64_CLAMP_SOURCE)
 def _check_int64_clamp(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     lo, hi = np.iinfo(np.int32).min, np.iinfo(np.int32).max
-    names = [t.name for t in g.graph.initializer if t.data_type == TensorProto.INT64]
-    names += [n.output[0] for n in g.nodes if n.op_type == "Constant" and n.output and g.dtype(n.output[0]) == TensorProto.INT64]
-    for name in names:
+    for name in g.constants_of(TensorProto.INT64):
         value = g.const(name)
         if value is None or value.size == 0 or (value.min() >= lo and value.max() <= hi):
             continue
@@ -649,9 +656,7 @@ _UINT8_INIT_SOURCE = (_P86 + " onnx2trt_utils.cpp:617-621, 672-685 (UINT8 weight
 @_rule("uint8-initializer", TARGETS, "no UINT8 initializers/Constants (outside Q/DQ): they are imported as INT32",
        _UINT8_INIT_SOURCE)
 def _check_uint8_init(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    names = [t.name for t in g.graph.initializer if t.data_type == TensorProto.UINT8]
-    names += [n.output[0] for n in g.nodes if n.op_type == "Constant" and n.output and g.dtype(n.output[0]) == TensorProto.UINT8]
-    for name in names:
+    for name in g.constants_of(TensorProto.UINT8):
         uses = g.consumers.get(name, [])
         if uses and all(g.nodes[i].op_type in ("QuantizeLinear", "DequantizeLinear") for i, _ in uses):
             continue  # a Q/DQ zero point: rule qdq-uint8
