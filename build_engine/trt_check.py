@@ -6,7 +6,8 @@
 rejects it (or silently imports something else than ONNX Runtime runs), what the real parser says,
 how to fix the graph, and where the rule comes from.
 
-Each rule is one small function registered with :func:`_rule`; its citation names the primary
+Each rule is one small function registered with :func:`_rule`, or a row of a table whose rules share
+one check (the Resize attribute values, the constant Q/DQ values); its citation names the primary
 source (repository@commit file:line) it was derived from. The parser commits are the ones NVIDIA's
 TensorRT releases pin as their ``parsers/onnx`` submodule:
 
