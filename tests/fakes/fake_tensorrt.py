@@ -173,6 +173,14 @@ def _reads_fixed(value: Any) -> Callable[[Any], Any]:
     return lambda self: value
 
 
+def _buffer(data: Any, error: str) -> bytes:
+    """The bytes of a buffer argument; anything else raises the binding's TypeError ``error``."""
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(error)
+
+
 def _as_is(self: Any, value: Any) -> Any:
     return value
 
@@ -599,10 +607,7 @@ class _OnnxParser(_Strict):
         import onnx.checker
         import onnx.defs
 
-        try:
-            data = bytes(memoryview(model))
-        except TypeError:
-            raise TypeError("parse(): incompatible function arguments, model must be a buffer")
+        data = _buffer(model, "parse(): incompatible function arguments, model must be a buffer")
         try:
             proto = onnx.load_from_string(data)
         except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError and friends
@@ -1060,10 +1065,7 @@ class _Runtime(_WithLogger):
 
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Any:
         state = self._state
-        try:
-            data = bytes(memoryview(serialized_engine))
-        except TypeError:
-            raise TypeError("deserialize_cuda_engine(): incompatible function arguments, expected a buffer")
+        data = _buffer(serialized_engine, "deserialize_cuda_engine(): incompatible function arguments, expected a buffer")
         try:
             header, onnx_bytes = parse_fake_engine(data)
         except (ValueError, UnicodeDecodeError):
