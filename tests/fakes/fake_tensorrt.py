@@ -158,6 +158,11 @@ def _stored(slot: str, convert: Callable[[Any, Any], Any] | None = None) -> prop
     return property(get, put)
 
 
+def _count_of(slot: str) -> property:
+    """A read-only TensorRT count (``num_inputs``...): the length of ``self.<slot>``."""
+    return property(lambda self: len(getattr(self, slot)))
+
+
 def _fixed(value: Any) -> property:
     """A read-only TensorRT attribute whose value the fake never changes."""
     return property(lambda self: value)
@@ -446,13 +451,9 @@ class _INetworkDefinition(_Strict):
     def get_flag(self, flag: Any) -> bool:
         return bool(self._flags & (1 << int(flag)))
 
-    @property
-    def num_inputs(self) -> int:
-        return len(self._inputs)
+    num_inputs = _count_of("_inputs")
 
-    @property
-    def num_outputs(self) -> int:
-        return len(self._outputs)
+    num_outputs = _count_of("_outputs")
 
     num_layers = _stored("_num_nodes")
 
@@ -576,9 +577,7 @@ class _OnnxParser(_Strict):
         self._flags = 0
         self._created()
 
-    @property
-    def num_errors(self) -> int:
-        return len(self._errors)
+    num_errors = _count_of("_errors")
 
     def get_error(self, index: int) -> Any:
         return self._errors[index] if 0 <= index < len(self._errors) else None
@@ -789,9 +788,7 @@ class _IBuilderConfig(_Strict):
         self._profiles.append(profile)
         return len(self._profiles) - 1
 
-    @property
-    def num_optimization_profiles(self) -> int:
-        return len(self._profiles)
+    num_optimization_profiles = _count_of("_profiles")
 
     # properties ------------------------------------------------------------------------------
     builder_optimization_level = _stored("_opt_level", _as_index)
@@ -1123,9 +1120,7 @@ class _ICudaEngine(_Strict):
             self._session = ort.InferenceSession(self._onnx, opts, providers=["CPUExecutionProvider"])
         return self._session
 
-    @property
-    def num_io_tensors(self) -> int:
-        return len(self._io)
+    num_io_tensors = _count_of("_io")
 
     def get_tensor_name(self, index: int) -> str:
         return self._io[index]["name"]
