@@ -6,7 +6,8 @@
 rejects it (or silently imports something else than ONNX Runtime runs), what the real parser says,
 how to fix the graph, and where the rule comes from.
 
-Each rule is one small function registered with :func:`_rule`; its citation names the primary
+Each rule is one small function registered with :func:`_rule`, or a row of a table whose rules share
+one check (the Resize attribute values, the constant Q/DQ values); its citation names the primary
 source (repository@commit file:line) it was derived from. The parser commits are the ones NVIDIA's
 TensorRT releases pin as their ``parsers/onnx`` submodule:
 
@@ -36,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -310,6 +312,22 @@ class _Graph:
                 return value.decode() if isinstance(value, bytes) else value
         return default
 
+    def nodes_of(self, *op_types: str) -> Iterator[Tuple[int, onnx.NodeProto]]:
+        """(index, node) of the nodes whose operator is one of ``op_types``, in graph order."""
+        return ((i, node) for i, node in enumerate(self.nodes) if node.op_type in op_types)
+
+    def io_of(self, elem_type: int) -> Iterator[Tuple[str, str]]:
+        """(name, "graph input" / "graph output") of the graph inputs and outputs of type ``elem_type``."""
+        for vi in list(self.inputs) + list(self.outputs):
+            if self.dtype(vi.name) == elem_type:
+                yield vi.name, "graph input" if vi.name in self.input_names else "graph output"
+
+    def constants_of(self, elem_type: int) -> List[str]:
+        """Names of the initializers, then of the Constant nodes' outputs, of type ``elem_type``."""
+        names = [t.name for t in self.graph.initializer if t.data_type == elem_type]
+        return names + [n.output[0] for n in self.nodes
+                        if n.op_type == "Constant" and n.output and self.dtype(n.output[0]) == elem_type]
+
     def has_attr(self, node: onnx.NodeProto, name: str) -> bool:
         return any(a.name == name for a in node.attribute)
 
@@ -366,9 +384,13 @@ def _per_major(sources: Mapping[str, str]) -> str:
     return "; ".join("%s: %s" % (t, src) for t, src in sources.items())
 
 
-def _rule(rule_id: str, targets: Sequence[str], summary: str, source: str) -> Callable[[_RuleFn], _RuleFn]:
+def _rule(rule_id: str, targets: Sequence[str], summary: str,
+          source: Union[str, Mapping[str, str]]) -> Callable[[_RuleFn], _RuleFn]:
+    """Register a check as rule ``rule_id``; ``source`` is one citation or ``{major: citation}``."""
+    cited = source if isinstance(source, str) else _per_major(source)
+
     def register(fn: _RuleFn) -> _RuleFn:
-        RULES[rule_id] = Rule(rule_id, tuple(targets), summary, source, fn)
+        RULES[rule_id] = Rule(rule_id, tuple(targets), summary, cited, fn)
         return fn
 
     return register
@@ -402,8 +424,7 @@ _OPSET_SOURCES = {
 }
 
 
-@_rule("opset-range", TARGETS, "the default-domain opset is inside the parser's documented range",
-       _per_major(_OPSET_SOURCES))
+@_rule("opset-range", TARGETS, "the default-domain opset is inside the parser's documented range", _OPSET_SOURCES)
 def _check_opset(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for t in targets:
         low, high = _OPSETS[t]
@@ -426,7 +447,7 @@ _UNSUPPORTED_OP_SOURCES = {
 
 
 @_rule("unsupported-op", TARGETS, "every operator has an importer in that parser (docs/operators.md 'Y')",
-       _per_major(_UNSUPPORTED_OP_SOURCES))
+       _UNSUPPORTED_OP_SOURCES)
 def _check_ops(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         bad = []
@@ -462,8 +483,7 @@ _DTYPE_SOURCES = {
 }
 
 
-@_rule("unsupported-dtype", TARGETS, "every tensor type converts to a TensorRT DataType",
-       _per_major(_DTYPE_SOURCES))
+@_rule("unsupported-dtype", TARGETS, "every tensor type converts to a TensorRT DataType", _DTYPE_SOURCES)
 def _check_dtypes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for t in targets:
         ok = _DTYPES[t]
@@ -510,10 +530,8 @@ def _check_double(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     msg = ("There is limited support for DOUBLE type. TensorRT will attempt to cast DOUBLE down to FLOAT, "
            "clamping values to +-FLT_MAX if necessary (the engine computes and binds float32)")
     fix = "use float32 (or float16) instead of double"
-    for vi in list(g.inputs) + list(g.outputs):
-        if g.dtype(vi.name) == TensorProto.DOUBLE:
-            yield _ve("double-tensor", vi.name, "graph input" if vi.name in g.input_names else "graph output",
-                      targets, msg, fix, _DOUBLE_SOURCE, parser_error=False)
+    for name, kind in g.io_of(TensorProto.DOUBLE):
+        yield _ve("double-tensor", name, kind, targets, msg, fix, _DOUBLE_SOURCE, parser_error=False)
     for init in g.graph.initializer:
         if init.data_type == TensorProto.DOUBLE:
             yield _ve("double-tensor", init.name, "initializer", targets, msg, fix, _DOUBLE_SOURCE,
@@ -529,13 +547,12 @@ _INT64_IO_SOURCE = _P86 + " onnx2trt_utils.cpp:357-358 (convertDtype: INT64 -> k
 @_rule("int64-io", ("8.6",), "no INT64 graph inputs/outputs on 8.x: they become INT32 engine bindings",
        _INT64_IO_SOURCE)
 def _check_int64_io(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for vi in list(g.inputs) + list(g.outputs):
-        if g.dtype(vi.name) == TensorProto.INT64:
-            yield _ve("int64-io", vi.name, "graph input" if vi.name in g.input_names else "graph output", targets,
-                      "TensorRT 8.x does not natively support INT64: the tensor is imported as INT32, so the engine "
-                      "binding is int32 where the ONNX graph says int64",
-                      "make the graph input/output int32 (or float), casting inside the graph", _INT64_IO_SOURCE,
-                      parser_error=False)
+    for name, kind in g.io_of(TensorProto.INT64):
+        yield _ve("int64-io", name, kind, targets,
+                  "TensorRT 8.x does not natively support INT64: the tensor is imported as INT32, so the engine "
+                  "binding is int32 where the ONNX graph says int64",
+                  "make the graph input/output int32 (or float), casting inside the graph", _INT64_IO_SOURCE,
+                  parser_error=False)
 
 
 _INT64_CLAMP_SOURCE = _P86 + " onnx2trt_utils.cpp:367-404 (convertINT64), docs/operators.md:9"
@@ -545,9 +562,7 @@ _INT64_CLAMP_SOURCE = _P86 + " onnx2trt_utils.cpp:367-404 (convertINT64), docs/o
        _INT64_CLAMP_SOURCE)
 def _check_int64_clamp(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     lo, hi = np.iinfo(np.int32).min, np.iinfo(np.int32).max
-    names = [t.name for t in g.graph.initializer if t.data_type == TensorProto.INT64]
-    names += [n.output[0] for n in g.nodes if n.op_type == "Constant" and n.output and g.dtype(n.output[0]) == TensorProto.INT64]
-    for name in names:
+    for name in g.constants_of(TensorProto.INT64):
         value = g.const(name)
         if value is None or value.size == 0 or (value.min() >= lo and value.max() <= hi):
             continue
@@ -580,7 +595,7 @@ _UINT8_MESSAGES = {
 
 
 @_rule("uint8-intermediate", TARGETS, "no node produces a UINT8 tensor that is not a graph output",
-       _per_major(_UINT8_INTERMEDIATE_SOURCES))
+       _UINT8_INTERMEDIATE_SOURCES)
 def _check_uint8_intermediate(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type == "QuantizeLinear":  # the importer turns it into INT8: rule qdq-uint8
@@ -642,9 +657,7 @@ _UINT8_INIT_SOURCE = (_P86 + " onnx2trt_utils.cpp:617-621, 672-685 (UINT8 weight
 @_rule("uint8-initializer", TARGETS, "no UINT8 initializers/Constants (outside Q/DQ): they are imported as INT32",
        _UINT8_INIT_SOURCE)
 def _check_uint8_init(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    names = [t.name for t in g.graph.initializer if t.data_type == TensorProto.UINT8]
-    names += [n.output[0] for n in g.nodes if n.op_type == "Constant" and n.output and g.dtype(n.output[0]) == TensorProto.UINT8]
-    for name in names:
+    for name in g.constants_of(TensorProto.UINT8):
         uses = g.consumers.get(name, [])
         if uses and all(g.nodes[i].op_type in ("QuantizeLinear", "DequantizeLinear") for i, _ in uses):
             continue  # a Q/DQ zero point: rule qdq-uint8
@@ -660,8 +673,8 @@ _CAST_UINT8_SOURCE = (_H86 + "NvInferRuntimeBase.h:141,147; " + _H103 + "NvInfer
 
 @_rule("cast-uint8-type", TARGETS, "casts to/from UINT8 only from/to FLOAT or FLOAT16", _CAST_UINT8_SOURCE)
 def _check_cast_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in ("Cast", "CastLike") or not node.input:
+    for i, node in g.nodes_of("Cast", "CastLike"):
+        if not node.input:
             continue
         src = g.dtype(node.input[0])
         dst = g.attr(node, "to") if node.op_type == "Cast" else (g.dtype(node.input[1]) if len(node.input) > 1 else None)
@@ -695,7 +708,7 @@ _OP_TYPES_SOURCES = {
 
 
 @_rule("op-input-dtype", TARGETS, "each operator's data input has a type listed for it in docs/operators.md",
-       _per_major(_OP_TYPES_SOURCES))
+       _OP_TYPES_SOURCES)
 def _check_op_types(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type in _TYPE_CHECK_SKIP or not node.input or not node.input[0]:
@@ -727,9 +740,7 @@ _SHAPE_SOURCE = (_P86 + " builtin_op_importers.cpp:4434-4440 (addShape(input), s
 
 @_rule("shape-start-end", ("8.6",), "no Shape start/end on 8.x: the importer ignores them", _SHAPE_SOURCE)
 def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Shape":
-            continue
+    for i, node in g.nodes_of("Shape"):
         start = g.attr(node, "start", 0)
         end = g.attr(node, "end")
         rank = g.ranks.get(node.input[0]) if node.input else None
@@ -742,53 +753,84 @@ def _check_shape(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
                  parser_error=False)
 
 
-_RESIZE_MODE_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
-    "10": _P10 + " onnxOpCheckers.cpp:555-563",
-    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
-}
+@dataclasses.dataclass(frozen=True)
+class _ResizeAttribute:
+    """A Resize attribute the parser takes only with some values: one rule, checked by :func:`_check_resize_attribute`.
 
+    ``message`` and ``source`` are one text or ``{major: text}``; on the majors of ``silent_on`` the importer
+    never reads the attribute (no parser error, the engine computes something else), elsewhere the parser
+    fails with ``code``."""
 
-@_rule("resize-mode", TARGETS, "Resize mode is nearest, linear or cubic",
-       _per_major(_RESIZE_MODE_SOURCES))
-def _check_resize_mode(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Resize":
-            continue
-        mode = g.attr(node, "mode", "nearest")
-        if mode in ("nearest", "linear", "cubic"):
-            continue
-        for t in targets:
-            yield _v("resize-mode", g, i, (t,), "Invalid Resize mode", "use mode linear (or nearest)",
-                     _RESIZE_MODE_SOURCES[t])
+    rule: str
+    summary: str
+    attribute: str
+    default: Any
+    allowed: Tuple[Any, ...]
+    message: Union[str, Mapping[str, str]]
+    fix: str
+    source: Mapping[str, str]
+    min_opset: int = 0
+    code: str = _CODE_UNSUPPORTED_NODE
+    silent_on: Tuple[str, ...] = ()
 
 
 _CTM_OK = ("half_pixel", "pytorch_half_pixel", "tf_half_pixel_for_nn", "asymmetric", "align_corners")
-_CTM_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
-    "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at onnxOpImporters.cpp:4477 "
-          "is not reached)",
-    "11": _P110 + " onnxOpCheckers.cpp (Resize checker)",
+_RESIZE_OPSET18_SOURCES = {
+    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
+           "attributes; OnnxAttrs ignores attributes an importer does not read)",
+    "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
+    "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
 }
+_RESIZE_ATTRIBUTES = (
+    _ResizeAttribute(
+        "resize-mode", "Resize mode is nearest, linear or cubic", "mode", "nearest", ("nearest", "linear", "cubic"),
+        "Invalid Resize mode", "use mode linear (or nearest)",
+        {"8.6": _P86 + " builtin_op_importers.cpp:3743-3757",
+         "10": _P10 + " onnxOpCheckers.cpp:555-563",
+         "11": _P110 + " onnxOpCheckers.cpp (Resize checker)"}),
+    _ResizeAttribute(
+        "resize-coordinate-mode",
+        "Resize coordinate_transformation_mode is half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, "
+        "asymmetric or align_corners", "coordinate_transformation_mode", "half_pixel", _CTM_OK,
+        "TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
+        "align_corners transformation modes!", "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric",
+        {"8.6": _P86 + " builtin_op_importers.cpp:3808-3812",
+         "10": _P10 + " onnxOpCheckers.cpp:579-582 (static check; the importer's own text at "
+               "onnxOpImporters.cpp:4477 is not reached)",
+         "11": _P110 + " onnxOpCheckers.cpp (Resize checker)"}, min_opset=11),
+    _ResizeAttribute(
+        "resize-antialias", "Resize antialias is 0", "antialias", 0, (0,),
+        {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
+         "10": "Antialiasing is not supported currently.",
+         "11": "Antialiasing is not supported currently."},
+        "drop antialias (or blur explicitly before downscaling)", _RESIZE_OPSET18_SOURCES,
+        code="UNSUPPORTED_NODE_ATTR", silent_on=("8.6",)),
+    _ResizeAttribute(
+        "resize-aspect-ratio", "Resize keep_aspect_ratio_policy is stretch", "keep_aspect_ratio_policy", "stretch",
+        ("stretch",),
+        {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from ONNX Runtime",
+         "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
+         "11": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."},
+        "compute the target sizes in the graph and use the default policy 'stretch'", _RESIZE_OPSET18_SOURCES,
+        code="UNSUPPORTED_NODE_ATTR", silent_on=("8.6",)),
+)
 
 
-@_rule("resize-coordinate-mode", TARGETS,
-       "Resize coordinate_transformation_mode is half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, "
-       "asymmetric or align_corners", _per_major(_CTM_SOURCES))
-def _check_resize_ctm(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    if g.opset < 11:
+def _check_resize_attribute(spec: _ResizeAttribute, g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    if g.opset < spec.min_opset:
         return
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Resize":
-            continue
-        ctm = g.attr(node, "coordinate_transformation_mode", "half_pixel")
-        if ctm in _CTM_OK:
+    for i, node in g.nodes_of("Resize"):
+        if g.attr(node, spec.attribute, spec.default) in spec.allowed:
             continue
         for t in targets:
-            msg = ("TensorRT only supports half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric and "
-                   "align_corners transformation modes!")
-            yield _v("resize-coordinate-mode", g, i, (t,), msg,
-                     "use half_pixel (matches cv2.INTER_LINEAR for linear) or asymmetric", _CTM_SOURCES[t])
+            silent = t in spec.silent_on
+            yield _v(spec.rule, g, i, (t,), spec.message if isinstance(spec.message, str) else spec.message[t],
+                     spec.fix, spec.source[t], _CODE_UNSUPPORTED_NODE if silent else spec.code,
+                     parser_error=not silent)
+
+
+for _spec in _RESIZE_ATTRIBUTES:
+    _rule(_spec.rule, TARGETS, _spec.summary, _spec.source)(functools.partial(_check_resize_attribute, _spec))
 
 
 _TF_NN_SOURCE = (_P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxOpCheckers.cpp:575-577; " + _P110
@@ -800,49 +842,12 @@ _TF_NN_SOURCE = (_P86 + " builtin_op_importers.cpp:3769-3772; " + _P10 + " onnxO
 def _check_resize_tf_nn(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 11:
         return
-    for i, node in enumerate(g.nodes):
-        if (node.op_type == "Resize" and g.attr(node, "coordinate_transformation_mode") == "tf_half_pixel_for_nn"
+    for i, node in g.nodes_of("Resize"):
+        if (g.attr(node, "coordinate_transformation_mode") == "tf_half_pixel_for_nn"
                 and g.attr(node, "nearest_mode", "round_prefer_floor") != "round_prefer_floor"):
             yield _v("resize-tf-nearest-mode", g, i, targets,
                      "This version of TensorRT only support round_prefer_floor nearest mode in tf_half_pixel_for_nn!",
                      "use nearest_mode round_prefer_floor or another coordinate transformation", _TF_NN_SOURCE)
-
-
-_RESIZE_OPSET18_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:3732-3905 never reads antialias/keep_aspect_ratio_policy (opset 18 "
-           "attributes; OnnxAttrs ignores attributes an importer does not read)",
-    "10": _P10 + " onnxOpCheckers.cpp:585-594, docs/operators.md:161",
-    "11": _P110 + " onnxOpCheckers.cpp (Resize checker); " + _P111 + " docs/operators.md (Resize restrictions)",
-}
-_RESIZE_OPSET18_SOURCE = _per_major(_RESIZE_OPSET18_SOURCES)
-
-
-@_rule("resize-antialias", TARGETS, "Resize antialias is 0", _RESIZE_OPSET18_SOURCE)
-def _check_resize_antialias(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type == "Resize" and g.attr(node, "antialias", 0):
-            for t in targets:
-                msg = {"8.6": "no parser error: antialias is ignored, results differ from ONNX Runtime",
-                       "10": "Antialiasing is not supported currently.",
-                       "11": "Antialiasing is not supported currently."}[t]
-                yield _v("resize-antialias", g, i, (t,), msg, "drop antialias (or blur explicitly before downscaling)",
-                         _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
-                         parser_error=t != "8.6")
-
-
-@_rule("resize-aspect-ratio", TARGETS, "Resize keep_aspect_ratio_policy is stretch", _RESIZE_OPSET18_SOURCE)
-def _check_resize_aspect(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type == "Resize" and g.attr(node, "keep_aspect_ratio_policy", "stretch") != "stretch":
-            for t in targets:
-                msg = {"8.6": "no parser error: keep_aspect_ratio_policy is ignored, the output size differs from "
-                              "ONNX Runtime",
-                       "10": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`.",
-                       "11": "Only `stretch` is supported currently as `keep_aspect_ratio_policy`."}[t]
-                yield _v("resize-aspect-ratio", g, i, (t,), msg,
-                         "compute the target sizes in the graph and use the default policy 'stretch'",
-                         _RESIZE_OPSET18_SOURCES[t], "UNSUPPORTED_NODE_ATTR" if t != "8.6" else _CODE_UNSUPPORTED_NODE,
-                         parser_error=t != "8.6")
 
 
 _RESIZE_AXES_SOURCES = {
@@ -854,10 +859,10 @@ _RESIZE_AXES_SOURCES = {
 
 
 @_rule("resize-axes", TARGETS, "Resize axes (opset 18) unique, and the full iota when scales is not a constant",
-       _per_major(_RESIZE_AXES_SOURCES))
+       _RESIZE_AXES_SOURCES)
 def _check_resize_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        axes = g.attr(node, "axes") if node.op_type == "Resize" else None
+    for i, node in g.nodes_of("Resize"):
+        axes = g.attr(node, "axes")
         if not axes:
             continue
         rank = g.ranks.get(node.input[0]) if node.input else None
@@ -891,11 +896,9 @@ _RESIZE_DIMS_SOURCES = {
 
 
 @_rule("resize-scales-dims", TARGETS, "constant Resize scales touch at most the last 3 (linear) / 2 (cubic) dims",
-       _per_major(_RESIZE_DIMS_SOURCES))
+       _RESIZE_DIMS_SOURCES)
 def _check_resize_dims(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "Resize":
-            continue
+    for i, node in g.nodes_of("Resize"):
         mode = g.attr(node, "mode", "nearest")
         if mode not in ("linear", "cubic") or g.opset < 11 or len(node.input) < 3:
             continue
@@ -917,8 +920,8 @@ _ARGMAX_SOURCE = (_P86 + " onnx2trt_utils.cpp:76-81; " + _P10 + " onnxOpCheckers
 @_rule("argmax-select-last-index", TARGETS, "ArgMax/ArgMin select_last_index only at opset >= 12",
        _ARGMAX_SOURCE)
 def _check_argmax(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type in ("ArgMax", "ArgMin") and g.attr(node, "select_last_index", 0) and g.opset < 12:
+    for i, node in g.nodes_of("ArgMax", "ArgMin"):
+        if g.attr(node, "select_last_index", 0) and g.opset < 12:
             yield _v("argmax-select-last-index", g, i, targets,
                      "Per-opset 12 ONNX does not support the select_last_index attribute.",
                      "export at opset >= 12 or drop select_last_index", _ARGMAX_SOURCE)
@@ -934,8 +937,8 @@ _SLICE_SOURCES = {"8.6": _P86 + " builtin_op_importers.cpp:4493"}
 def _check_slice_axes(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     if g.opset < 10:
         return
-    for i, node in enumerate(g.nodes):
-        if node.op_type == "Slice" and len(node.input) > 3 and node.input[3] and not g.is_const(node.input[3]):
+    for i, node in g.nodes_of("Slice"):
+        if len(node.input) > 3 and node.input[3] and not g.is_const(node.input[3]):
             for t in targets:
                 yield _v("slice-axes-constant", g, i, (t,), "This version of TensorRT does not support dynamic axes.",
                          "give Slice its axes as an initializer", _SLICE_SOURCES[t])
@@ -955,7 +958,7 @@ _REDUCE_OPS = frozenset(("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumEx
 
 @_rule("axes-input-constant", TARGETS,
        "Squeeze/Unsqueeze (8.6, 10) and Reduce* (all) take their axes input as a constant",
-       _per_major(_AXES_INPUT_SOURCES))
+       _AXES_INPUT_SOURCES)
 def _check_axes_inputs(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node in enumerate(g.nodes):
         if node.op_type not in _AXES_MESSAGES and node.op_type not in _REDUCE_OPS:
@@ -977,12 +980,9 @@ _POOL_SOURCES = {
 }
 
 
-@_rule("pooling-attributes", TARGETS, "pooling dilations are 1 and MaxPool has no Indices output",
-       _per_major(_POOL_SOURCES))
+@_rule("pooling-attributes", TARGETS, "pooling dilations are 1 and MaxPool has no Indices output", _POOL_SOURCES)
 def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in ("MaxPool", "AveragePool", "LpPool"):
-            continue
+    for i, node in g.nodes_of("MaxPool", "AveragePool", "LpPool"):
         if node.op_type == "MaxPool" and len([o for o in node.output if o]) > 1:
             for t in targets:
                 msg = ("This version of TensorRT doesn't support mode than 1 outputs for MaxPool nodes!" if t == "11"
@@ -999,28 +999,52 @@ def _check_pooling(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
 # Q/DQ (explicit quantization)
 # ------------------------------------------------------------------------------------------------
 _QDQ = ("QuantizeLinear", "DequantizeLinear")
-_QDQ_ZP_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:1215-1221, docs/operators.md:50,127",
-    "10": _P10 + " onnxOpImporters.cpp:1489-1494",
-    "11": _P111 + " docs/operators.md (QuantizeLinear 'y_zero_point must be 0', DequantizeLinear 'x_zero_point "
-          "must be zero'); " + _H111 + "NvOnnxParser.h:97-100 (asymmetric only with a DLA-only flag, off by default)",
-}
+@dataclasses.dataclass(frozen=True)
+class _QdqValues:
+    """A constant Q/DQ input (scale, zero point) whose values the importer checks: one rule, checked by
+    :func:`_check_qdq_values`; the parser fails with ``message`` when ``bad(values)``."""
+
+    rule: str
+    summary: str
+    position: int
+    bad: Callable[[np.ndarray], bool]
+    message: str
+    fix: str
+    source: Mapping[str, str]
 
 
-@_rule("qdq-zero-point", TARGETS, "Q/DQ zero points are all 0 (symmetric quantization)",
-       _per_major(_QDQ_ZP_SOURCES))
-def _check_qdq_zero(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ or len(node.input) < 3 or not node.input[2]:
-            continue
-        zp = g.const(node.input[2])
-        if zp is not None and np.any(zp.astype(np.int64) != 0):
+_QDQ_VALUES = (
+    _QdqValues(
+        "qdq-zero-point", "Q/DQ zero points are all 0 (symmetric quantization)", 2,
+        lambda zp: bool(np.any(zp.astype(np.int64) != 0)),
+        "TensorRT only supports symmetric quantization. The zero point for the QuantizeLinear/DequantizeLinear "
+        "operator must be all zeros.",
+        "quantize symmetrically (onnxruntime: ActivationSymmetric/WeightSymmetric=True, QInt8)",
+        {"8.6": _P86 + " builtin_op_importers.cpp:1215-1221, docs/operators.md:50,127",
+         "10": _P10 + " onnxOpImporters.cpp:1489-1494",
+         "11": _P111 + " docs/operators.md (QuantizeLinear 'y_zero_point must be 0', DequantizeLinear "
+               "'x_zero_point must be zero'); " + _H111 + "NvOnnxParser.h:97-100 (asymmetric only with a DLA-only "
+               "flag, off by default)"}),
+    _QdqValues(
+        "qdq-scale-positive", "constant Q/DQ scales are all positive", 1,
+        lambda scale: scale.size == 0 or bool(np.any(scale.astype(np.float64) <= 0)),
+        "Scale coefficients must all be positive", "recalibrate: a zero scale comes from an all-zero tensor or channel",
+        {"8.6": _P86 + " builtin_op_importers.cpp:1192-1197",
+         "10": _P10 + " onnxOpImporters.cpp:1385-1404",
+         "11": _P10 + " onnxOpImporters.cpp:1385-1404 (11.x importer not read for this check)"}),
+)
+
+
+def _check_qdq_values(spec: _QdqValues, g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
+    for i, node in g.nodes_of(*_QDQ):
+        values = g.const(node.input[spec.position]) if len(node.input) > spec.position else None
+        if values is not None and spec.bad(values):
             for t in targets:
-                yield _v("qdq-zero-point", g, i, (t,),
-                         "TensorRT only supports symmetric quantization. The zero point for the "
-                         "QuantizeLinear/DequantizeLinear operator must be all zeros.",
-                         "quantize symmetrically (onnxruntime: ActivationSymmetric/WeightSymmetric=True, QInt8)",
-                         _QDQ_ZP_SOURCES[t], _CODE_INVALID_NODE)
+                yield _v(spec.rule, g, i, (t,), spec.message, spec.fix, spec.source[t], _CODE_INVALID_NODE)
+
+
+for _qdq in _QDQ_VALUES:
+    _rule(_qdq.rule, TARGETS, _qdq.summary, _qdq.source)(functools.partial(_check_qdq_values, _qdq))
 
 
 _QDQ_UINT8_SOURCES = {
@@ -1031,12 +1055,9 @@ _QDQ_UINT8_SOURCES = {
 }
 
 
-@_rule("qdq-uint8", TARGETS, "Q/DQ are INT8 (no UINT8 zero point / data)",
-       _per_major(_QDQ_UINT8_SOURCES))
+@_rule("qdq-uint8", TARGETS, "Q/DQ are INT8 (no UINT8 zero point / data)", _QDQ_UINT8_SOURCES)
 def _check_qdq_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ:
-            continue
+    for i, node in g.nodes_of(*_QDQ):
         zp_type = g.dtype(node.input[2]) if len(node.input) > 2 and node.input[2] else None
         data_type = g.dtype(node.input[0]) if node.op_type == "DequantizeLinear" else None
         if TensorProto.UINT8 not in (zp_type, data_type) and not (node.op_type == "QuantizeLinear" and zp_type is None):
@@ -1048,27 +1069,6 @@ def _check_qdq_uint8(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]
             yield _v("qdq-uint8", g, i, (t,), msg,
                      "quantize to int8 with an int8 zero point of 0 (onnxruntime: QuantType.QInt8)",
                      _QDQ_UINT8_SOURCES[t], parser_error=t == "8.6")
-
-
-_QDQ_SCALE_SOURCES = {
-    "8.6": _P86 + " builtin_op_importers.cpp:1192-1197",
-    "10": _P10 + " onnxOpImporters.cpp:1385-1404",
-    "11": _P10 + " onnxOpImporters.cpp:1385-1404 (11.x importer not read for this check)",
-}
-
-
-@_rule("qdq-scale-positive", TARGETS, "constant Q/DQ scales are all positive",
-       _per_major(_QDQ_SCALE_SOURCES))
-def _check_qdq_scale(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ or len(node.input) < 2:
-            continue
-        scale = g.const(node.input[1])
-        if scale is not None and (scale.size == 0 or np.any(scale.astype(np.float64) <= 0)):
-            for t in targets:
-                yield _v("qdq-scale-positive", g, i, (t,), "Scale coefficients must all be positive",
-                         "recalibrate: a zero scale comes from an all-zero tensor or channel", _QDQ_SCALE_SOURCES[t],
-                         _CODE_INVALID_NODE)
 
 
 _QDQ_CONST_SOURCES = {
@@ -1089,11 +1089,9 @@ def _const_subgraph(g: _Graph, name: str) -> bool:
 
 @_rule("qdq-constant-params", TARGETS,
        "Q/DQ scale (8.6, 10) and zero point (all) come from a Constant (optionally through a Cast)",
-       _per_major(_QDQ_CONST_SOURCES))
+       _QDQ_CONST_SOURCES)
 def _check_qdq_constants(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type not in _QDQ:
-            continue
+    for i, node in g.nodes_of(*_QDQ):
         for pos, what in ((1, "scale"), (2, "zero point")):
             if len(node.input) <= pos or not node.input[pos] or _const_subgraph(g, node.input[pos]):
                 continue
@@ -1112,8 +1110,8 @@ _QDQ_FP32_SOURCE = (_P86 + " builtin_op_importers.cpp:1194-1197 (scale values re
 
 @_rule("qdq-scale-fp32", ("8.6",), "Q/DQ scales are float32 on 8.x", _QDQ_FP32_SOURCE)
 def _check_qdq_fp32(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type in _QDQ and len(node.input) > 1:
+    for i, node in g.nodes_of(*_QDQ):
+        if len(node.input) > 1:
             dt = g.dtype(node.input[1])
             if dt is not None and dt != TensorProto.FLOAT:
                 yield _v("qdq-scale-fp32", g, i, targets,
@@ -1158,8 +1156,8 @@ _QDQ_ACT_SOURCE = (_P86 + " builtin_op_importers.cpp:1242-1255; " + _P10 + " onn
 @_rule("qdq-per-tensor-activation", TARGETS, "per-channel Q/DQ only on constant weights; activations per-tensor",
        _QDQ_ACT_SOURCE)
 def _check_qdq_activation(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
-    for i, node in enumerate(g.nodes):
-        if node.op_type in _QDQ and _per_channel(g, node) is not None and not _weight_data(g, node.input[0]):
+    for i, node in g.nodes_of(*_QDQ):
+        if _per_channel(g, node) is not None and not _weight_data(g, node.input[0]):
             yield _v("qdq-per-tensor-activation", g, i, targets,
                      "Activations-quantization does not support per-axis quantization (the importer treats any "
                      "per-axis Q/DQ as weight quantization of a KCRS kernel)",
@@ -1168,8 +1166,8 @@ def _check_qdq_activation(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Viola
 
 def _weight_dq_for(g: _Graph, op_type: str) -> Iterator[Tuple[int, onnx.NodeProto, int]]:
     """(index, DQ node, axis) of per-channel DequantizeLinear nodes feeding ``op_type``'s weight input."""
-    for i, node in enumerate(g.nodes):
-        if node.op_type != "DequantizeLinear" or not node.output:
+    for i, node in g.nodes_of("DequantizeLinear"):
+        if not node.output:
             continue
         axis = _per_channel(g, node)
         if axis is None:
@@ -1207,7 +1205,7 @@ _DECONV_AXIS_SOURCES = {
 
 @_rule("qdq-deconv-weight-axis", TARGETS,
        "per-channel ConvTranspose weight scales: axis 0 on 8.x (input channels), axis 1 on 10+ (output channels)",
-       _per_major(_DECONV_AXIS_SOURCES))
+       _DECONV_AXIS_SOURCES)
 def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node, axis in _weight_dq_for(g, "ConvTranspose"):
         for t in targets:

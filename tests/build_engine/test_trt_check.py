@@ -102,6 +102,15 @@ def qdq_weights(op: str, axis: int, zp_dtype=np.int8, scale=0.1, zp=0) -> onnx.M
     return model(nodes, [vi("x", F, [1, channels_in, 8, 8])], [vi("y", F, None)], inits)
 
 
+def qdq_param_input(param: str) -> onnx.ModelProto:
+    """Q -> DQ (node "n") whose scale ``"s"`` or zero point ``"z"`` is a graph input; the other is an initializer."""
+    params = {"s": (F, const("s", 0.1, np.float32)), "z": (I8, const("z", 0, np.int8))}
+    inits = [init for name, (_, init) in params.items() if name != param]
+    return model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
+                  helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
+                 [vi("x", F, [1, 3]), vi(param, params[param][0], [])], [vi("y", F, None)], inits)
+
+
 def uint8_identity() -> onnx.ModelProto:
     """Cast(uint8) -> Identity -> graph output: the Cast's UINT8 output is an intermediate tensor."""
     return model([helper.make_node("Cast", ["x"], ["u"], to=U8, name="n"),
@@ -219,15 +228,9 @@ NEGATIVE = [
           (("10", "11"), "TensorRT doesn't support QuantizeLinear/DequantizeLinear with UINT8 zero_point.")), "q_x"),
     Case("qdq-scale-positive", lambda: qdq_weights("Conv", 0, scale=0.0),
          ((TARGETS, "Scale coefficients must all be positive"),), "q_x"),
-    Case("qdq-constant-params", lambda: model(
-        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
-         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
-        [vi("x", F, [1, 3]), vi("s", F, [])], [vi("y", F, None)], [const("z", 0, np.int8)]),
+    Case("qdq-constant-params", lambda: qdq_param_input("s"),
          ((("8.6", "10"), "The subgraph which terminates with the scale tensor must be a build-time constant"),)),
-    Case("qdq-constant-params", lambda: model(
-        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
-         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
-        [vi("x", F, [1, 3]), vi("z", I8, [])], [vi("y", F, None)], [const("s", 0.1, np.float32)]),
+    Case("qdq-constant-params", lambda: qdq_param_input("z"),
          ((TARGETS, "The subgraph which terminates with the zero point tensor must be a build-time constant"),)),
     Case("qdq-scale-fp32", lambda: model(
         [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),

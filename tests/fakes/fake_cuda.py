@@ -971,40 +971,35 @@ def cudaEventRecordWithFlags(event: _Any, stream: _Any, flags: int) -> _Tuple[cu
     return _record_event("cudaEventRecordWithFlags", event, stream, external=bool(int(flags) & cudaEventRecordExternal))
 
 
-def cudaEventSynchronize(event: _Any) -> _Tuple[cudaError_t]:
-    err = _enter("cudaEventSynchronize")
+def _host_waits(name: str, event: _Any, on_capture_internal: cudaError_t) -> _Tuple[cudaError_t]:
+    """The host waits for the event's latest record (and so learns what is ordered before it).
+
+    A record made inside a stream capture is a fork/join marker, not work: there is nothing to wait
+    for, and the call returns ``on_capture_internal``."""
+    err = _enter(name)
     if err is not None:
         return (err,)
     ev = _event(event)
     if ev is None:
         return (cudaError_t.cudaErrorInvalidResourceHandle,)
     if ev["capture_internal"]:
-        return (cudaError_t.cudaErrorInvalidValue,)
-    _wait_for_record(ev)
-    return (_OK,)
-
-
-def _wait_for_record(ev: _Dict[str, _Any]) -> None:
-    """The host waits for the event's latest record (and so learns what is ordered before it)."""
+        return (on_capture_internal,)
     with _LOCK:
         record = ev["latest"]
         if record is not None:
             _complete(record)
             _host_learns(record.vc)
+    return (_OK,)
+
+
+def cudaEventSynchronize(event: _Any) -> _Tuple[cudaError_t]:
+    return _host_waits("cudaEventSynchronize", event, cudaError_t.cudaErrorInvalidValue)
 
 
 def cudaEventQuery(event: _Any) -> _Tuple[cudaError_t]:
     # The fake's GPU makes progress only when the host waits or polls: a query runs the work before
     # the event and reports it complete (a real GPU may still say cudaErrorNotReady).
-    err = _enter("cudaEventQuery")
-    if err is not None:
-        return (err,)
-    ev = _event(event)
-    if ev is None:
-        return (cudaError_t.cudaErrorInvalidResourceHandle,)
-    if not ev["capture_internal"]:
-        _wait_for_record(ev)
-    return (_OK,)
+    return _host_waits("cudaEventQuery", event, _OK)
 
 
 def cudaEventElapsedTime(start: _Any, end: _Any) -> _Tuple[cudaError_t, float]:

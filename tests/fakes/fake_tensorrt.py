@@ -40,7 +40,7 @@ import struct
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -136,6 +136,73 @@ class _Strict(metaclass=_StrictMeta):
     def _created(self) -> None:
         self._state.created.append(type(self)._TRT_NAME)
         self._state.objects.append(self)
+
+
+# ------------------------------------------------------------------------------------------------
+# plain TensorRT attributes
+# ------------------------------------------------------------------------------------------------
+def _stored(slot: str, convert: Callable[[Any, Any], Any] | None = None) -> property:
+    """A TensorRT attribute the fake keeps in ``self.<slot>``: read-only, or assignable through
+    ``convert(self, value)``, which checks the value (raising the real binding's TypeError) and returns
+    what to store."""
+
+    def get(self: Any) -> Any:
+        return getattr(self, slot)
+
+    if convert is None:
+        return property(get)
+
+    def put(self: Any, value: Any) -> None:
+        setattr(self, slot, convert(self, value))
+
+    return property(get, put)
+
+
+def _count_of(slot: str) -> property:
+    """A read-only TensorRT count (``num_inputs``...): the length of ``self.<slot>``."""
+    return property(lambda self: len(getattr(self, slot)))
+
+
+def _fixed(value: Any) -> property:
+    """A read-only TensorRT attribute whose value the fake never changes."""
+    return property(lambda self: value)
+
+
+def _reads(slot: str) -> Callable[[Any], Any]:
+    """A TensorRT getter method (not a property) returning ``self.<slot>``."""
+    return lambda self: getattr(self, slot)
+
+
+def _reads_fixed(value: Any) -> Callable[[Any], Any]:
+    """A TensorRT getter method whose answer the fake never changes."""
+    return lambda self: value
+
+
+def _buffer(data: Any, error: str) -> bytes:
+    """The bytes of a buffer argument; anything else raises the binding's TypeError ``error``."""
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(error)
+
+
+def _as_is(self: Any, value: Any) -> Any:
+    return value
+
+
+def _as_index(self: Any, value: Any) -> int:
+    return operator.index(value)
+
+
+def _enum_of(enum_name: str, attribute: str) -> Callable[[Any, Any], Any]:
+    """A ``convert`` for :func:`_stored` that takes only members of ``tensorrt.<enum_name>``."""
+
+    def convert(self: Any, value: Any) -> Any:
+        if not isinstance(value, self._state.enum(enum_name)):
+            raise TypeError("%s: expected tensorrt.%s" % (attribute, enum_name))
+        return value
+
+    return convert
 
 
 class _TrtEnum(enum.Enum):
@@ -271,13 +338,7 @@ class _Logger(_ILogger):
         self._trt_init = True
         self._min = min_severity if min_severity is not None else type(self).WARNING
 
-    @property
-    def min_severity(self) -> Any:
-        return self._min
-
-    @min_severity.setter
-    def min_severity(self, value: Any) -> None:
-        self._min = value
+    min_severity = _stored("_min", _as_is)
 
     def log(self, severity: Any, msg: str) -> None:
         if int(severity.value) <= int(self._min.value):
@@ -341,33 +402,21 @@ class _ITensor(_Strict):
         self._trt_init = True
         self._name, self._shape, self._dtype, self._is_input = name, shape, dtype, is_input
 
-    @property
-    def name(self) -> str:
-        return self._name
+    name = _stored("_name")
 
     @property
     def shape(self) -> Any:
         return self._state.classes["Dims"](self._shape)
 
-    @property
-    def dtype(self) -> Any:
-        return self._dtype
-
-    @property
-    def is_network_input(self) -> bool:
-        return self._is_input
+    dtype = _stored("_dtype")
+    is_network_input = _stored("_is_input")
 
     @property
     def is_network_output(self) -> bool:
         return not self._is_input
 
-    @property
-    def is_shape_tensor(self) -> bool:
-        return False
-
-    @property
-    def is_execution_tensor(self) -> bool:
-        return True
+    is_shape_tensor = _fixed(False)
+    is_execution_tensor = _fixed(True)
 
 
 class _INetworkDefinition(_Strict):
@@ -397,24 +446,16 @@ class _INetworkDefinition(_Strict):
             return True  # implicit batch was removed in TensorRT 10
         return bool(self._flags & (1 << members["EXPLICIT_BATCH"]))
 
-    @property
-    def flags(self) -> int:
-        return self._flags
+    flags = _stored("_flags")
 
     def get_flag(self, flag: Any) -> bool:
         return bool(self._flags & (1 << int(flag)))
 
-    @property
-    def num_inputs(self) -> int:
-        return len(self._inputs)
+    num_inputs = _count_of("_inputs")
 
-    @property
-    def num_outputs(self) -> int:
-        return len(self._outputs)
+    num_outputs = _count_of("_outputs")
 
-    @property
-    def num_layers(self) -> int:
-        return self._num_nodes
+    num_layers = _stored("_num_nodes")
 
     def get_layer(self, index: int) -> Any:
         layers = self._layers()
@@ -444,9 +485,7 @@ class _INetworkDefinition(_Strict):
     def has_implicit_batch_dimension(self) -> bool:
         return not self._explicit_batch
 
-    @property
-    def name(self) -> str:
-        return "fake_network"
+    name = _fixed("fake_network")
 
 
 # ONNX operator -> the TensorRT layer type its importer makes (one layer per node here; the real
@@ -487,13 +526,8 @@ class _ILayer(_Strict):
         self._type = layer_type
         self._created()
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def type(self) -> Any:
-        return self._type
+    name = _stored("_name")
+    type = _stored("_type")
 
 
 class _ParserError(_Strict):
@@ -503,29 +537,15 @@ class _ParserError(_Strict):
         self._trt_init = True
         self._code, self._desc, self._node, self._node_name, self._op = code, desc, node, node_name, node_operator
 
-    def code(self) -> Any:
-        return self._code
-
-    def desc(self) -> str:
-        return self._desc
-
-    def file(self) -> str:
-        return "ModelImporter.cpp"
-
-    def func(self) -> str:
-        return "parseGraph"
-
-    def line(self) -> int:
-        return 0
-
-    def node(self) -> int:
-        return self._node
-
-    def node_name(self) -> str:
-        return self._node_name
-
-    def node_operator(self) -> str:
-        return self._op
+    # IParserError's getters are methods (err.code(), err.desc()...), not properties
+    code = _reads("_code")
+    desc = _reads("_desc")
+    file = _reads_fixed("ModelImporter.cpp")
+    func = _reads_fixed("parseGraph")
+    line = _reads_fixed(0)
+    node = _reads("_node")
+    node_name = _reads("_node_name")
+    node_operator = _reads("_op")
 
     def __str__(self) -> str:
         return "In node %d with name: %s and operator: %s (%s): %s: %s" % (
@@ -557,9 +577,7 @@ class _OnnxParser(_Strict):
         self._flags = 0
         self._created()
 
-    @property
-    def num_errors(self) -> int:
-        return len(self._errors)
+    num_errors = _count_of("_errors")
 
     def get_error(self, index: int) -> Any:
         return self._errors[index] if 0 <= index < len(self._errors) else None
@@ -567,9 +585,7 @@ class _OnnxParser(_Strict):
     def clear_errors(self) -> None:
         self._errors = []
 
-    @property
-    def flags(self) -> int:
-        return self._flags
+    flags = _stored("_flags")
 
     def set_flag(self, flag: Any) -> None:
         self._flags |= 1 << int(flag)
@@ -590,10 +606,7 @@ class _OnnxParser(_Strict):
         import onnx.checker
         import onnx.defs
 
-        try:
-            data = bytes(memoryview(model))
-        except TypeError:
-            raise TypeError("parse(): incompatible function arguments, model must be a buffer")
+        data = _buffer(model, "parse(): incompatible function arguments, model must be a buffer")
         try:
             proto = onnx.load_from_string(data)
         except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError and friends
@@ -712,6 +725,12 @@ class _ITimingCache(_Strict):
         return True
 
 
+def _monitor_or_none(self: Any, value: Any) -> Any:
+    if value is not None and not isinstance(value, self._state.classes["IProgressMonitor"]):
+        raise TypeError("progress_monitor: expected tensorrt.IProgressMonitor")
+    return value
+
+
 class _IBuilderConfig(_Strict):
     _TRT_NAME = "IBuilderConfig"
 
@@ -748,13 +767,7 @@ class _IBuilderConfig(_Strict):
         self._check_flag(flag)
         return bool(self._flags & (1 << int(flag)))
 
-    @property
-    def flags(self) -> int:
-        return self._flags
-
-    @flags.setter
-    def flags(self, value: int) -> None:
-        self._flags = operator.index(value)
+    flags = _stored("_flags", _as_index)
 
     def _flag_names(self) -> list:
         return sorted(n for n, v in self._state.dump.enums["BuilderFlag"].items() if self._flags & (1 << v))
@@ -775,69 +788,21 @@ class _IBuilderConfig(_Strict):
         self._profiles.append(profile)
         return len(self._profiles) - 1
 
-    @property
-    def num_optimization_profiles(self) -> int:
-        return len(self._profiles)
+    num_optimization_profiles = _count_of("_profiles")
 
     # properties ------------------------------------------------------------------------------
-    @property
-    def builder_optimization_level(self) -> int:
-        return self._opt_level
-
-    @builder_optimization_level.setter
-    def builder_optimization_level(self, value: int) -> None:
-        self._opt_level = operator.index(value)
-
-    @property
-    def hardware_compatibility_level(self) -> Any:
-        return self._hw_level
-
-    @hardware_compatibility_level.setter
-    def hardware_compatibility_level(self, value: Any) -> None:
-        if not isinstance(value, self._state.enum("HardwareCompatibilityLevel")):
-            raise TypeError("hardware_compatibility_level: expected tensorrt.HardwareCompatibilityLevel")
-        self._hw_level = value
-
-    @property
-    def DLA_core(self) -> int:  # noqa: N802 - TensorRT's name
-        return self._dla_core
-
-    @DLA_core.setter
-    def DLA_core(self, value: int) -> None:  # noqa: N802
-        self._dla_core = operator.index(value)
-
-    @property
-    def default_device_type(self) -> Any:
-        return self._device_type
+    builder_optimization_level = _stored("_opt_level", _as_index)
+    hardware_compatibility_level = _stored(
+        "_hw_level", _enum_of("HardwareCompatibilityLevel", "hardware_compatibility_level"))
+    DLA_core = _stored("_dla_core", _as_index)
+    default_device_type = _stored("_device_type", _enum_of("DeviceType", "default_device_type"))
+    profiling_verbosity = _stored("_profiling_verbosity", _as_is)
+    progress_monitor = _stored("_progress_monitor", _monitor_or_none)
 
     def can_run_on_DLA(self, layer: Any) -> bool:  # noqa: N802 - TensorRT's name
         if not isinstance(layer, self._state.classes["ILayer"]):
             raise TypeError("can_run_on_DLA(): incompatible function arguments, expected tensorrt.ILayer")
         return layer.type.name in _DLA_LAYER_TYPES
-
-    @default_device_type.setter
-    def default_device_type(self, value: Any) -> None:
-        if not isinstance(value, self._state.enum("DeviceType")):
-            raise TypeError("default_device_type: expected tensorrt.DeviceType")
-        self._device_type = value
-
-    @property
-    def profiling_verbosity(self) -> Any:
-        return self._profiling_verbosity
-
-    @profiling_verbosity.setter
-    def profiling_verbosity(self, value: Any) -> None:
-        self._profiling_verbosity = value
-
-    @property
-    def progress_monitor(self) -> Any:
-        return self._progress_monitor
-
-    @progress_monitor.setter
-    def progress_monitor(self, value: Any) -> None:
-        if value is not None and not isinstance(value, self._state.classes["IProgressMonitor"]):
-            raise TypeError("progress_monitor: expected tensorrt.IProgressMonitor")
-        self._progress_monitor = value
 
     # timing cache ----------------------------------------------------------------------------
     def create_timing_cache(self, serialized_timing_cache: Any) -> Any:
@@ -878,9 +843,7 @@ class _WithLogger(_Strict):
         self._logger = logger
         self._created()
 
-    @property
-    def logger(self) -> Any:
-        return self._logger
+    logger = _stored("_logger")
 
     @property
     def num_DLA_cores(self) -> int:  # noqa: N802
@@ -890,17 +853,9 @@ class _WithLogger(_Strict):
 class _Builder(_WithLogger):
     _TRT_NAME = "Builder"
 
-    @property
-    def platform_has_fast_fp16(self) -> bool:
-        return True
-
-    @property
-    def platform_has_fast_int8(self) -> bool:
-        return True
-
-    @property
-    def platform_has_tf32(self) -> bool:
-        return True
+    platform_has_fast_fp16 = _fixed(True)
+    platform_has_fast_int8 = _fixed(True)
+    platform_has_tf32 = _fixed(True)
 
     def create_network(self, flags: int = 0) -> Any:
         flags = operator.index(flags)
@@ -1081,6 +1036,17 @@ def parse_fake_engine(blob: bytes) -> tuple:
     return header, blob[start + n:]
 
 
+def _bool_of(attribute: str) -> Callable[[Any, Any], bool]:
+    """A ``convert`` for :func:`_stored` that takes only ``True``/``False`` (no ints, like pybind11)."""
+
+    def convert(self: Any, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError("%s: expected bool, got %s" % (attribute, type(value).__name__))
+        return value
+
+    return convert
+
+
 class _Runtime(_WithLogger):
     _TRT_NAME = "Runtime"
 
@@ -1089,32 +1055,14 @@ class _Runtime(_WithLogger):
         self._host_code_allowed = False
         self._dla_core = -1
 
-    @property
-    def DLA_core(self) -> int:  # noqa: N802 - TensorRT's name
-        return self._dla_core
-
-    @DLA_core.setter
-    def DLA_core(self, value: int) -> None:  # noqa: N802
-        self._dla_core = operator.index(value)
-
-    @property
-    def engine_host_code_allowed(self) -> bool:
-        # IRuntime::setEngineHostCodeAllowed: "The default value is false." (NvInferRuntime.h,
-        # TensorRT OSS v8.6.1 line ~931, v10.3.0 line ~1652, v11.1 line ~2137)
-        return self._host_code_allowed
-
-    @engine_host_code_allowed.setter
-    def engine_host_code_allowed(self, value: bool) -> None:
-        if not isinstance(value, bool):
-            raise TypeError("engine_host_code_allowed: expected bool, got %s" % type(value).__name__)
-        self._host_code_allowed = value
+    DLA_core = _stored("_dla_core", _as_index)
+    # IRuntime::setEngineHostCodeAllowed: "The default value is false." (NvInferRuntime.h,
+    # TensorRT OSS v8.6.1 line ~931, v10.3.0 line ~1652, v11.1 line ~2137)
+    engine_host_code_allowed = _stored("_host_code_allowed", _bool_of("engine_host_code_allowed"))
 
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Any:
         state = self._state
-        try:
-            data = bytes(memoryview(serialized_engine))
-        except TypeError:
-            raise TypeError("deserialize_cuda_engine(): incompatible function arguments, expected a buffer")
+        data = _buffer(serialized_engine, "deserialize_cuda_engine(): incompatible function arguments, expected a buffer")
         try:
             header, onnx_bytes = parse_fake_engine(data)
         except (ValueError, UnicodeDecodeError):
@@ -1172,9 +1120,7 @@ class _ICudaEngine(_Strict):
             self._session = ort.InferenceSession(self._onnx, opts, providers=["CPUExecutionProvider"])
         return self._session
 
-    @property
-    def num_io_tensors(self) -> int:
-        return len(self._io)
+    num_io_tensors = _count_of("_io")
 
     def get_tensor_name(self, index: int) -> str:
         return self._io[index]["name"]
@@ -1266,17 +1212,10 @@ class _IExecutionContext(_Strict):
         self._profile = 0
         self._created()
 
-    @property
-    def engine(self) -> Any:
-        return self._engine
+    engine = _stored("_engine")
+    name = _fixed("fake_context")
 
-    @property
-    def name(self) -> str:
-        return "fake_context"
-
-    @property
-    def active_optimization_profile(self) -> int:
-        return self._profile
+    active_optimization_profile = _stored("_profile")
 
     def set_optimization_profile_async(self, profile_index: int, stream_handle: int) -> bool:
         operator.index(stream_handle)
