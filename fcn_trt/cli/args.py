@@ -30,15 +30,20 @@ __all__ = [
 ]
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a positive integer (for --frames, --limit...)."""
+def _checked_int(text: str, accept: Callable[[int], bool], expected: str) -> int:
+    """``int(text)`` if ``accept`` takes it, else an ``argparse.ArgumentTypeError`` saying ``expected``."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
+        raise argparse.ArgumentTypeError("expected %s, found %r" % (expected, text)) from None
+    if not accept(value):
+        raise argparse.ArgumentTypeError("expected %s, found %d" % (expected, value))
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a positive integer (for --frames, --limit...)."""
+    return _checked_int(text, lambda value: value >= 1, "a positive integer")
 
 
 def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
@@ -49,13 +54,7 @@ def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
         21
     """
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %r" % (lo, hi, text)) from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %d" % (lo, hi, value))
-        return value
+        return _checked_int(text, lambda value: lo <= value <= hi, "an integer in %d..%d" % (lo, hi))
 
     parse.__name__ = "integer %d..%d" % (lo, hi)
     return parse
@@ -63,13 +62,7 @@ def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
 
 def non_negative_int(text: str) -> int:
     """argparse type: an integer >= 0 (for counts where 0 means "none" or "the default")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected an integer >= 0, found %r" % text) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected an integer >= 0, found %d" % value)
-    return value
+    return _checked_int(text, lambda value: value >= 0, "an integer >= 0")
 
 
 def add_backend_argument(parser: Any) -> None:
