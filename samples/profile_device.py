@@ -21,7 +21,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import fcn_trt
-from fcn_trt.cli.args import add_model_arguments, parse_hw, run_main
+from fcn_trt.cli.args import add_model_arguments, parse_hw, script_main, script_parser
 from fcn_trt.errors import ConfigError
 from fcn_trt.tools import profile
 
@@ -36,8 +36,7 @@ def _size(text: str) -> Tuple[int, int]:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = script_parser(__doc__)
     add_model_arguments(p)
     p.add_argument("--size", type=_size, action="append", help="frame size HxW, repeatable (default: 480x640)")
     p.add_argument("--batch", type=int, default=1, help="frames per call (default: 1)")
@@ -91,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(parse_args, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

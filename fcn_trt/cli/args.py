@@ -18,15 +18,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
 
 from .._util import parse_hw
 from ..backends import BACKENDS
 from ..errors import run_cli
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..result import SegmentationResult
+
 __all__ = [
     "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
-    "add_render_arguments", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
+    "add_render_arguments", "frame_renderer", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
+    "script_parser", "script_main",
 ]
 
 
@@ -89,6 +95,22 @@ def add_render_arguments(parser: Any) -> None:
     parser.add_argument("--no-legend", action="store_true", help="hide the class legend")
 
 
+def frame_renderer(args: argparse.Namespace) -> Callable[..., "np.ndarray"]:
+    """What the :func:`add_render_arguments` options ask for, as ``draw(frame, result, input_format, text=())``:
+    the BGR image of ``result`` (smoothed across the frames drawn so far unless ``--smooth none``) over ``frame``."""
+    from ..streaming import LabelSmoother, render, to_bgr
+
+    smoother = None if args.smooth == "none" else LabelSmoother(args.smooth)
+
+    def draw(frame: "np.ndarray", result: "SegmentationResult", input_format: str,
+             text: Sequence[str] = ()) -> "np.ndarray":
+        shown = smoother.smooth(result) if smoother else result
+        return render(to_bgr(frame, input_format), shown, mode=args.mode, alpha=args.alpha, legend=not args.no_legend,
+                      text=text)
+
+    return draw
+
+
 def add_command(sub: Any, name: str, command: Callable[[argparse.Namespace], int], help: str,
                 description: Optional[str] = None) -> argparse.ArgumentParser:
     """A subcommand parser whose handler is ``command`` (``args.func``)."""
@@ -102,6 +124,28 @@ def run_main(parse_args: Callable[[Optional[Sequence[str]]], argparse.Namespace]
     """``main()`` of a script (the samples): parse, run, a user mistake is one ``error:`` line and its exit code."""
     args = parse_args(argv)
     return run_cli(lambda: run(args), prog)
+
+
+def script_parser(doc: str) -> argparse.ArgumentParser:
+    """The parser of a script (the samples) whose docstring is ``doc``: its first paragraph is the
+    description, the rest (examples, notes) the epilog, printed as written."""
+    summary, _, rest = doc.partition("\n\n")
+    return argparse.ArgumentParser(description=summary, epilog=rest, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def script_main(parse_args: Callable[[Optional[Sequence[str]]], argparse.Namespace],
+                run: Callable[[argparse.Namespace], int], prog: str = "") -> Callable[[Optional[Sequence[str]]], int]:
+    """``main(argv=None)`` of a script: :func:`run_main` of ``parse_args`` and ``run``.
+
+    Example:
+        >>> main = script_main(lambda argv: argparse.Namespace(words=list(argv or ())), lambda a: len(a.words))
+        >>> main(["a", "b"])
+        2
+    """
+    def main(argv: Optional[Sequence[str]] = None) -> int:
+        return run_main(parse_args, run, argv, prog)
+
+    return main
 
 
 def add_plugin_parsers(sub: Any, plugins: Sequence[Tuple[str, str]]) -> None:
