@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence, Tuple
 
 from .._util import parse_hw
 from ..backends import BACKENDS
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
     "add_render_arguments", "frame_renderer", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
-    "script_parser", "script_main",
+    "script_parser", "script_main", "ScriptMain",
 ]
 
 
@@ -133,8 +133,14 @@ def script_parser(doc: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(description=summary, epilog=rest, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+class ScriptMain(Protocol):
+    """``main(argv=None) -> exit code`` of a script (what :func:`script_main` returns)."""
+
+    def __call__(self, argv: Optional[Sequence[str]] = None) -> int: ...
+
+
 def script_main(parse_args: Callable[[Optional[Sequence[str]]], argparse.Namespace],
-                run: Callable[[argparse.Namespace], int], prog: str = "") -> Callable[[Optional[Sequence[str]]], int]:
+                run: Callable[[argparse.Namespace], int], prog: str = "") -> ScriptMain:
     """``main(argv=None)`` of a script: :func:`run_main` of ``parse_args`` and ``run``.
 
     Example:
