@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
+    "add_progress_argument",
     "add_render_arguments", "frame_renderer", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
     "script_parser", "script_main", "ScriptMain",
 ]
@@ -74,6 +75,11 @@ def non_negative_int(text: str) -> int:
 def add_backend_argument(parser: Any) -> None:
     """``--backend`` (default: from the model's suffix)."""
     parser.add_argument("--backend", choices=list(BACKENDS), default=None, help="default: from the model's suffix")
+
+
+def add_progress_argument(parser: Any) -> None:
+    """``--no-progress`` (commands that show a progress bar while they work)."""
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
