@@ -18,7 +18,7 @@ import argparse
 import functools
 import sys
 import time
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from fcn_trt.cli.args import add_model_arguments, add_render_arguments, frame_re
 from fcn_trt.streaming import FpsMeter, RetryPolicy, open_video_writer, to_input_format
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def make_parser() -> argparse.ArgumentParser:
     p = script_parser(__doc__)
     add_model_arguments(p)
     p.add_argument("--source", default="0", help="camera index, /dev/videoN, URL, GStreamer pipeline, video file, "
@@ -43,7 +43,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--headless", action="store_true", help="no window: write the rendered frames to --output")
     p.add_argument("--output", default="live_camera.mp4", help="video written in --headless mode (default: live_camera.mp4)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
-    return p.parse_args(argv)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-main = script_main(parse_args, run)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(make_parser, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import argparse
 import json
 import platform
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 import fcn_trt
 from fcn_trt.cli.args import add_model_arguments, parse_hw, script_main, script_parser
@@ -35,7 +35,7 @@ def _size(text: str) -> Tuple[int, int]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def make_parser() -> argparse.ArgumentParser:
     p = script_parser(__doc__)
     add_model_arguments(p)
     p.add_argument("--size", type=_size, action="append", help="frame size HxW, repeatable (default: 480x640)")
@@ -43,7 +43,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=10, help="untimed calls per size (default: 10)")
     p.add_argument("--iters", type=int, default=100, help="timed calls per size (default: 100)")
     p.add_argument("--json", help="also write the numbers to this JSON file")
-    return p.parse_args(argv)
+    return p
 
 
 def profile_size(seg: Any, size: Tuple[int, int], batch: int, warmup: int, iters: int) -> Dict[str, Any]:
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-main = script_main(parse_args, run)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(make_parser, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

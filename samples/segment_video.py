@@ -15,7 +15,7 @@ import argparse
 import functools
 import sys
 import time
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from fcn_trt.cli.args import add_model_arguments, add_render_arguments, frame_re
 from fcn_trt.streaming import open_video_writer, to_input_format
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def make_parser() -> argparse.ArgumentParser:
     p = script_parser(__doc__)
     p.add_argument("input", help="video file, image folder or glob")
     p.add_argument("output", help="video to write (.mp4 with mp4v, or .avi with --fourcc MJPG)")
@@ -33,7 +33,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--fps", type=float, help="output frame rate (default: the input's, else 30)")
     p.add_argument("--fourcc", default="mp4v", help="output codec (default: mp4v)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
-    return p.parse_args(argv)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-main = script_main(parse_args, run)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(make_parser, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

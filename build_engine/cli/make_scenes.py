@@ -37,7 +37,7 @@ def command(a: argparse.Namespace) -> int:
     return 0
 
 
-main: ScriptMain = script_main(lambda argv: make_parser().parse_args(argv), command, prog="make_scenes")
+main: ScriptMain = script_main(make_parser, command, prog="make_scenes")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def command(args: argparse.Namespace) -> int:
     return 1 if (args.check and stale) else 0
 
 
-main: ScriptMain = script_main(lambda argv: make_parser().parse_args(argv), command, prog="refresh_models")
+main: ScriptMain = script_main(make_parser, command, prog="refresh_models")
 
 
 if __name__ == "__main__":

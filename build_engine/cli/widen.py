@@ -35,7 +35,7 @@ def command(a: argparse.Namespace) -> int:
     return 0
 
 
-main: ScriptMain = script_main(lambda argv: make_parser().parse_args(argv), command, prog="widen")
+main: ScriptMain = script_main(make_parser, command, prog="widen")
 
 
 if __name__ == "__main__":

@@ -145,17 +145,19 @@ class ScriptMain(Protocol):
     def __call__(self, argv: Optional[Sequence[str]] = None) -> int: ...
 
 
-def script_main(parse_args: Callable[[Optional[Sequence[str]]], argparse.Namespace],
-                run: Callable[[argparse.Namespace], int], prog: str = "") -> ScriptMain:
-    """``main(argv=None)`` of a script: :func:`run_main` of ``parse_args`` and ``run``.
+def script_main(make_parser: Callable[[], argparse.ArgumentParser], run: Callable[[argparse.Namespace], int],
+                prog: str = "") -> ScriptMain:
+    """``main(argv=None)`` of a script: parse ``argv`` with a new ``make_parser()``, then :func:`run_main`.
 
     Example:
-        >>> main = script_main(lambda argv: argparse.Namespace(words=list(argv or ())), lambda a: len(a.words))
+        >>> def make_parser():
+        ...     p = argparse.ArgumentParser(); p.add_argument("words", nargs="*"); return p
+        >>> main = script_main(make_parser, lambda args: len(args.words))
         >>> main(["a", "b"])
         2
     """
     def main(argv: Optional[Sequence[str]] = None) -> int:
-        return run_main(parse_args, run, argv, prog)
+        return run_main(lambda args: make_parser().parse_args(args), run, argv, prog)
 
     return main
 
