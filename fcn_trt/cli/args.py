@@ -31,9 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
-    "add_progress_argument",
-    "add_render_arguments", "frame_renderer", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
-    "script_parser", "script_main", "ScriptMain",
+    "add_progress_argument", "add_render_arguments", "frame_renderer", "run_parsed", "add_plugin_parsers",
+    "add_command", "run_main", "script_parser", "script_main", "ScriptMain",
 ]
 
 
@@ -103,7 +102,14 @@ def add_render_arguments(parser: Any) -> None:
 
 def frame_renderer(args: argparse.Namespace) -> Callable[..., "np.ndarray"]:
     """What the :func:`add_render_arguments` options ask for, as ``draw(frame, result, input_format, text=())``:
-    the BGR image of ``result`` (smoothed across the frames drawn so far unless ``--smooth none``) over ``frame``."""
+    the BGR image of ``result`` (smoothed across the frames drawn so far unless ``--smooth none``) over ``frame``.
+
+    Example (``samples/segment_video.py``)::
+
+        draw = frame_renderer(args)
+        for r in seg.stream(args.input, live=False):
+            writer.write(draw(r.frame, r.result, seg.metadata.input_format))
+    """
     from ..streaming import LabelSmoother, render, to_bgr
 
     smoother = None if args.smooth == "none" else LabelSmoother(args.smooth)
@@ -151,7 +157,9 @@ def script_main(make_parser: Callable[[], argparse.ArgumentParser], run: Callabl
 
     Example:
         >>> def make_parser():
-        ...     p = argparse.ArgumentParser(); p.add_argument("words", nargs="*"); return p
+        ...     p = argparse.ArgumentParser()
+        ...     p.add_argument("words", nargs="*")
+        ...     return p
         >>> main = script_main(make_parser, lambda args: len(args.words))
         >>> main(["a", "b"])
         2
