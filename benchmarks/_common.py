@@ -6,19 +6,31 @@ package installed.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import shlex
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from fcn_trt.tools.sysinfo import system_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# What --model means where the script measures benchmark_model(args.model, ...).
+BENCHMARK_MODEL_HELP = "pipeline .onnx or built-in name (default: demo, else width/8 FCN-8s)"
+
+
+def argument_parser(doc: str, model_help: str = BENCHMARK_MODEL_HELP,
+                    model_default: Optional[str] = None) -> argparse.ArgumentParser:
+    """A script's parser: described by the first paragraph of its docstring ``doc``, with its ``--model`` option."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--model", default=model_default, help=model_help)
+    return parser
 
 
 def parse_sizes(text: str) -> List[Tuple[int, int]]:
@@ -94,6 +106,28 @@ def reps_for(seconds: float, round_ms: float, lo: int = 3, hi: int = 50) -> int:
     return int(max(lo, min(hi, seconds * 1e3 / round_ms)))
 
 
+def timed_sweep(fns: Mapping[str, Callable[[], object]], seconds: float) -> Dict[str, List[float]]:
+    """:func:`round_robin` over ``fns`` for as many rounds as fit in ``seconds``, sized by one untimed call of each."""
+    t0 = time.perf_counter()
+    for fn in fns.values():
+        fn()
+    return round_robin(fns, reps_for(seconds, (time.perf_counter() - t0) * 1e3), warmup=0)
+
+
+def ticks(stop: threading.Event, period_s: float) -> Iterator[int]:
+    """Yield 0, 1, 2... every ``period_s`` seconds on a fixed schedule (a late tick does not delay the
+    next ones) until ``stop`` is set: the capture clock of a simulated camera."""
+    t_next = time.perf_counter()
+    n = 0
+    while not stop.is_set():
+        t_next += period_s
+        delay = t_next - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        yield n
+        n += 1
+
+
 def median(v: Sequence[float]) -> float:
     return float(np.median(np.asarray(v, dtype=np.float64)))
 
@@ -165,3 +199,13 @@ def write_markdown(path: Path, lines: Sequence[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return path
+
+
+def publish(lines: Sequence[str], out: Union[str, Path, None], show: bool = True) -> int:
+    """Print the markdown section ``lines`` (when ``show``), write it to ``out`` (nowhere when empty) and say
+    where; the script's exit status, 0."""
+    if show:
+        print("\n".join(lines))
+    if out:
+        print(f"wrote {write_markdown(Path(out), lines)}")
+    return 0

@@ -26,7 +26,6 @@ Example (from the repository root)::
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -35,8 +34,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS, benchmark_model, header, load, median, paired_ratio, parse_sizes, reps_for, round_robin, synthetic_frame,
-    write_markdown,
+    RESULTS, argument_parser, benchmark_model, header, load, median, paired_ratio, parse_sizes, publish, reps_for,
+    round_robin, synthetic_frame,
 )
 
 METHODS = ("sdk", "bare", "hand", "opencv_dnn", "torch")
@@ -195,8 +194,7 @@ def node_breakdown(seg: Any, frame: np.ndarray, runs: int = 3) -> Dict[str, floa
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", help="pipeline .onnx or built-in name (default: demo, else width/8 FCN-8s)")
+    ap = argument_parser(__doc__)
     ap.add_argument("--sizes", default="240x320,480x640,720x1280")
     ap.add_argument("--precisions", default="fp32,int8")
     ap.add_argument("--methods", default=",".join(METHODS))
@@ -291,10 +289,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines += ["", "Where the SDK graph's time goes (ONNX Runtime per-node kernel times of the SDK pipeline graph, "
                   "mean of 3 profiled runs; `pre/` = uint8->float, mean/std, NHWC->NCHW; `post/` = ArgMax + casts; "
                   "`layout` = ORT's NCHWc reorders):", ""] + breakdown
-    print("\n".join(lines))
-    if args.out:
-        print(f"wrote {write_markdown(Path(args.out), lines)}")
-    return 0
+    return publish(lines, args.out)
 
 
 def _sdk_ratios(sdk: Dict[str, Any], other: Dict[str, Any]) -> Tuple[float, float, float]:

@@ -25,7 +25,6 @@ Example (from the repository root)::
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -34,7 +33,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS, header, load, median, parse_sizes, reps_for, round_robin, synthetic_frame, write_markdown,
+    RESULTS, argument_parser, header, load, median, parse_sizes, publish, reps_for, round_robin, synthetic_frame,
+    write_markdown,
 )
 
 METHODS = ("sdk", "bare_trt", "hand", "ort_cuda")
@@ -172,8 +172,7 @@ def preprocess(frame: np.ndarray, meta: Any) -> np.ndarray:
 
 # --- main -----------------------------------------------------------------------------------------
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", help="fp32 pipeline .onnx (default: canonical FCN-8s, random weights)")
+    ap = argument_parser(__doc__, "fp32 pipeline .onnx (default: canonical FCN-8s, random weights)")
     ap.add_argument("--sizes", default="500x500,720x1280")
     ap.add_argument("--precisions", default="fp32,fp16,int8")
     ap.add_argument("--seconds", type=float, default=5.0, help="time budget per configuration")
@@ -269,10 +268,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             lines.append(f"| {r['size']} | {r['precision']} | {r['method']} | {r['median_ms']:.3f} | {r['min_ms']:.3f} | "
                          f"{r['reps']} | {r['vs_bare']:.3f} | {r['vs_sdk']:.3f} |")
-    print("\n".join(lines))
-    out = Path(args.out) if args.out else RESULTS / "gpu.md"
-    print(f"wrote {write_markdown(out, lines)}")
-    return 0
+    return publish(lines, args.out or RESULTS / "gpu.md")
 
 
 if __name__ == "__main__":

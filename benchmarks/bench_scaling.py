@@ -12,17 +12,14 @@ Example (from the repository root)::
 
 from __future__ import annotations
 
-import argparse
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS, benchmark_model, header, load, median, parse_sizes, reps_for, round_robin, synthetic_frame,
-    write_markdown,
+    RESULTS, argument_parser, benchmark_model, header, load, median, parse_sizes, publish, synthetic_frame, timed_sweep,
 )
 
 
@@ -39,8 +36,7 @@ def fit(x: List[float], y: List[float]) -> Dict[str, float]:
 def main(argv: Optional[List[str]] = None) -> int:
     import fcn_trt
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", help="pipeline .onnx or built-in name (default: demo, else width/8 FCN-8s)")
+    ap = argument_parser(__doc__)
     ap.add_argument("--sizes", default="120x160,240x320,360x480,480x640")
     ap.add_argument("--batches", default="1,2,4")
     ap.add_argument("--batch-size", default="120x160", help="frame size of the batch sweep")
@@ -58,16 +54,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             meta = seg.metadata
             frames = {s: synthetic_frame(*s) for s in sizes}
             fns: Dict[str, Callable[[], Any]] = {f"{h}x{w}": (lambda f=frames[(h, w)]: seg.run(f)) for h, w in sizes}
-            t0 = time.perf_counter()
-            for fn in fns.values():
-                fn()
-            res = round_robin(fns, reps_for(args.seconds, (time.perf_counter() - t0) * 1e3), warmup=0)
+            res = timed_sweep(fns, args.seconds)
             bframes = {n: [synthetic_frame(bh, bw, seed=i) for i in range(n)] for n in batches}
             bfns: Dict[str, Callable[[], Any]] = {str(n): (lambda fr=bframes[n]: seg.run_batch(fr)) for n in batches}
-            t0 = time.perf_counter()
-            for fn in bfns.values():
-                fn()
-            bres = round_robin(bfns, reps_for(args.seconds, (time.perf_counter() - t0) * 1e3), warmup=0)
+            bres = timed_sweep(bfns, args.seconds)
     mp = [h * w / 1e6 for h, w in sizes]
     mp_pad = [(h + 198) * (w + 198) / 1e6 for h, w in sizes]
     ms = [median(res[f"{h}x{w}"]) for h, w in sizes]
@@ -89,10 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines.append(f"| {n} | {m:.2f} | {m / n:.2f} | {len(bres[str(n)])} |")
     lines += ["", f"- fit vs batch: {f_b['slope']:.2f} ms per extra frame, intercept {f_b['intercept']:.2f} ms per call, "
               f"R^2 {f_b['r2']:.3f}"]
-    print("\n".join(lines))
-    if args.out:
-        print(f"wrote {write_markdown(Path(args.out), lines)}")
-    return 0
+    return publish(lines, args.out)
 
 
 if __name__ == "__main__":

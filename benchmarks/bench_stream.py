@@ -30,7 +30,7 @@ from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from benchmarks._common import RESULTS, header, load, write_markdown
+from benchmarks._common import RESULTS, header, load, publish, ticks
 
 __all__ = ["SimulatedCamera", "live_comparison", "file_comparison", "tiling_check", "shutdown_times", "main"]
 
@@ -57,13 +57,7 @@ class SimulatedCamera:
         self._thread.start()
 
     def _drive(self) -> None:
-        t_next = time.perf_counter()
-        n = 0
-        while not self._stop.is_set():
-            t_next += self._period
-            delay = t_next - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+        for n in ticks(self._stop, self._period):
             frame = self._frames[n % len(self._frames)].copy()
             frame[0, :4, 0] = np.frombuffer(np.uint32(n).tobytes(), np.uint8)
             t = time.perf_counter()
@@ -74,8 +68,7 @@ class SimulatedCamera:
                 else:
                     self._fifo.append(frame)
                     self._cond.notify_all()
-            n += 1
-            self.captured = n
+            self.captured = n + 1
 
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:
         with self._cond:
@@ -432,10 +425,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if "tiling" in parts:
             lines += _tiling_section(model, Path(tmp), args)
     lines.append(f"Load average at start / end (1/5/15 min): {load_start} / {load()} (shared 2-core machine).")
-    path = write_markdown(Path(args.out), lines)
-    print("\n".join(lines))
-    print(f"wrote {path}")
-    return 0
+    return publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -25,15 +25,13 @@ Run from the repository root (the server needs its own interpreter, see fcn_trt.
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from benchmarks._common import RESULTS, header, load, parse_sizes, synthetic_frame, write_markdown
+from benchmarks._common import RESULTS, argument_parser, header, load, parse_sizes, publish, synthetic_frame, ticks
 
 __all__ = ["Camera", "run_cameras", "main"]
 
@@ -55,12 +53,7 @@ class Camera:
         return self
 
     def _drive(self) -> None:
-        t_next = time.perf_counter()
-        while not self._stop.is_set():
-            t_next += self._period
-            delay = t_next - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+        for _ in ticks(self._stop, self._period):
             with self._cond:
                 self._slot = (self.captured, time.perf_counter())
                 self.captured += 1
@@ -153,8 +146,7 @@ def _server_batches(grpc_port: int, name: str) -> Tuple[int, int]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="demo", help="pipeline .onnx or built-in name (default demo)")
+    parser = argument_parser(__doc__, "pipeline .onnx or built-in name (default demo)", model_default="demo")
     parser.add_argument("--cameras", default="1,2,4,8", help="camera counts (default 1,2,4,8)")
     parser.add_argument("--size", default="240x320", help="frame HxW (default 240x320)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per configuration")
@@ -240,8 +232,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          f"frame-age p95 {t['age_p95'] / loc['age_p95']:.2f}x")
     lines += ["", "Latency: call to result of one frame. Frame age: the camera's capture to the result. Dropped: "
               "frames the camera captured during the measured span that no client took (newest frame wins)."]
-    print(f"wrote {write_markdown(Path(args.out), lines)}")
-    return 0
+    return publish(lines, args.out, show=False)
 
 
 if __name__ == "__main__":

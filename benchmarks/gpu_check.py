@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -56,6 +56,14 @@ def _missing(out: str, step: str, reason: str, **extra: Any) -> int:
     _write(out, dict({"step": step, "status": "missing prerequisite", "reason": reason}, **extra))
     print("%s: not run: %s" % (step, reason))
     return EXIT_MISSING
+
+
+def _report(out: str, res: Dict[str, Any], line: str) -> int:
+    """Write a step's ``res`` to ``out``, print it and the one-line ``line``; the exit status its ``status`` says."""
+    _write(out, res)
+    print(json.dumps(res, indent=1, default=str))
+    print(line)
+    return EXIT_OK if res["status"] == "ok" else EXIT_FAILED
 
 
 def _median(values: List[float]) -> float:
@@ -219,11 +227,8 @@ def cmd_cuda(args: argparse.Namespace) -> int:
                 })
     ok = all(v is True for v in res["checks"].values() if isinstance(v, bool))
     res["status"] = "ok" if ok else "failed"
-    _write(args.out, res)
-    print(json.dumps(res, indent=1, default=str))
-    print("cuda: checks %s; H2D %.1f GB/s at %d MiB" % (res["checks"], res["bandwidth"][-1]["h2d_GBps"],
-                                                       res["bandwidth"][-1]["bytes"] >> 20))
-    return EXIT_OK if ok else EXIT_FAILED
+    return _report(args.out, res, "cuda: checks %s; H2D %.1f GB/s at %d MiB" % (
+        res["checks"], res["bandwidth"][-1]["h2d_GBps"], res["bandwidth"][-1]["bytes"] >> 20))
 
 
 # --- quantize (no OpenCV) -------------------------------------------------------------------------
@@ -296,10 +301,7 @@ def cmd_ort(args: argparse.Namespace) -> int:
                     rows.append({"graph": name, "provider": provider, "agreement_vs_fp32": float(np.mean(lab == ref))})
     res = {"step": "ort", "providers": providers, "rows": rows, "status": "ok", "agreement_on": agree_on,
            "note": "CPU fp16 numbers are fp16 storage, not fp16 arithmetic (ONNX Runtime CPU inserts Casts)"}
-    _write(args.out, res)
-    print(json.dumps(res, indent=1))
-    print("ort: %d rows, providers %s, agreement on %s" % (len(rows), ", ".join(providers), agree_on))
-    return EXIT_OK
+    return _report(args.out, res, "ort: %d rows, providers %s, agreement on %s" % (len(rows), ", ".join(providers), agree_on))
 
 
 def _scene_frames(root: Path, limit: int = 8) -> List[Any]:
@@ -348,10 +350,7 @@ def cmd_torch(args: argparse.Namespace) -> int:
     res = {"step": "torch", "device": torch.cuda.get_device_name(0), "torch": torch.__version__,
            "model": "canonical FCN-8s (VGG16 widths), random weights, bare network (no pre/post)",
            "rows": rows, "status": "ok"}
-    _write(args.out, res)
-    print(json.dumps(res, indent=1))
-    print("torch: " + "; ".join("%s %s %.2f ms" % (r["dtype"], r["size"], r["median_ms"]) for r in rows))
-    return EXIT_OK
+    return _report(args.out, res, "torch: " + "; ".join("%s %s %.2f ms" % (r["dtype"], r["size"], r["median_ms"]) for r in rows))
 
 
 # --- overlap --------------------------------------------------------------------------------------
@@ -392,11 +391,8 @@ def cmd_overlap(args: argparse.Namespace) -> int:
                    "status": "ok" if same else "failed"}
     except FcnTrtError as e:
         return _missing(args.out, "overlap", str(e))
-    _write(args.out, res)
-    print(json.dumps(res, indent=1, default=str))
-    print("overlap: serial %.1f fps, two in flight %.1f fps, labels identical %s" % (
+    return _report(args.out, res, "overlap: serial %.1f fps, two in flight %.1f fps, labels identical %s" % (
         res["serial_fps"], res["two_in_flight_fps"], res["labels_identical"]))
-    return EXIT_OK if res["status"] == "ok" else EXIT_FAILED
 
 
 # --- summary --------------------------------------------------------------------------------------
@@ -480,41 +476,36 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _step(sub: Any, name: str, func: Callable[[argparse.Namespace], int], *required: str, quick: bool = True,
+          optional: Optional[Dict[str, str]] = None) -> None:
+    """Subcommand ``name`` running ``func``: the ``required`` options, the ``optional`` ones (option: help),
+    then ``--out DIR`` and (``quick``) ``--quick``."""
+    p = sub.add_parser(name)
+    for option in required:
+        p.add_argument(option, required=True)
+    for option, help in (optional or {}).items():
+        p.add_argument(option, help=help)
+    p.add_argument("--out", required=True)
+    if quick:
+        p.add_argument("--quick", action="store_true")
+    p.set_defaults(func=func)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks/gpu_check.py", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("env")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_env)
-    p = sub.add_parser("cuda")
-    p.add_argument("--out", required=True)
-    p.add_argument("--quick", action="store_true")
-    p.set_defaults(func=cmd_cuda)
+    _step(sub, "env", cmd_env, quick=False)
+    _step(sub, "cuda", cmd_cuda)
     p = sub.add_parser("quantize")
     p.add_argument("model")
     p.add_argument("out")
     p.add_argument("--frames", type=int, default=8)
     p.add_argument("--size", default="240x320")
     p.set_defaults(func=cmd_quantize)
-    p = sub.add_parser("ort")
-    p.add_argument("--graphs", required=True)
-    p.add_argument("--scenes", help="scene folder (make_scenes) to measure label agreement on")
-    p.add_argument("--out", required=True)
-    p.add_argument("--quick", action="store_true")
-    p.set_defaults(func=cmd_ort)
-    p = sub.add_parser("torch")
-    p.add_argument("--out", required=True)
-    p.add_argument("--quick", action="store_true")
-    p.set_defaults(func=cmd_torch)
-    p = sub.add_parser("overlap")
-    p.add_argument("--engine", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--quick", action="store_true")
-    p.set_defaults(func=cmd_overlap)
-    p = sub.add_parser("summary")
-    p.add_argument("--out", required=True)
-    p.add_argument("--quick", action="store_true")
-    p.set_defaults(func=cmd_summary)
+    _step(sub, "ort", cmd_ort, "--graphs", optional={"--scenes": "scene folder (make_scenes) to measure label agreement on"})
+    _step(sub, "torch", cmd_torch)
+    _step(sub, "overlap", cmd_overlap, "--engine")
+    _step(sub, "summary", cmd_summary)
     args = ap.parse_args(argv)
     return int(args.func(args))
 

@@ -61,20 +61,12 @@ record() {  # step status seconds needs reason
     printf '[gpu_check] %-22s %-8s %4ss  %s\n' "$1" "$2" "$3" "$5"
 }
 
-HAVE_PY=0; HAVE_GPU=0; HAVE_CUDA_PY=0; HAVE_TRT=0; HAVE_ONNX=0; HAVE_ORT=0; HAVE_TORCH_CUDA=0; HAVE_PYTEST=0; HAVE_CV2=0
+# prerequisite tag -> 1 when present (py below, the others from the env step's raw/env.json)
+declare -A HAVE=([py]=0 [gpu]=0 [cuda-python]=0 [trt]=0 [onnx]=0 [ort]=0 [torch-cuda]=0 [pytest]=0 [cv2]=0)
 have() {  # prerequisite tag -> 0 when present
     case "$1" in
-        py) [ "$HAVE_PY" = 1 ] ;;
-        gpu) [ "$HAVE_GPU" = 1 ] ;;
-        cuda-python) [ "$HAVE_CUDA_PY" = 1 ] ;;
-        trt) [ "$HAVE_TRT" = 1 ] ;;
-        onnx) [ "$HAVE_ONNX" = 1 ] ;;
-        ort) [ "$HAVE_ORT" = 1 ] ;;
-        torch-cuda) [ "$HAVE_TORCH_CUDA" = 1 ] ;;
-        pytest) [ "$HAVE_PYTEST" = 1 ] ;;
-        cv2) [ "$HAVE_CV2" = 1 ] ;;
         file:*) [ -s "${1#file:}" ] ;;
-        *) return 1 ;;
+        *) [ "${HAVE[$1]:-0}" = 1 ] ;;
     esac
 }
 why_missing() {
@@ -130,17 +122,17 @@ else
     record nvidia-smi skipped 0 "" "nvidia-smi not found: no NVIDIA driver installed"
 fi
 if command -v "$PY" >/dev/null 2>&1 && "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null; then
-    HAVE_PY=1
+    HAVE[py]=1
 fi
 step env py 120 "$PY" benchmarks/gpu_check.py env --out "$OUT/raw/env.json"
 if [ -s "$OUT/raw/env.json" ]; then
     flags=$("$PY" - "$OUT/raw/env.json" <<'EOF'
 import json, sys
 e = json.load(open(sys.argv[1]))
-keys = [("HAVE_GPU", "has_gpu"), ("HAVE_CUDA_PY", "has_cuda_python_device"), ("HAVE_TRT", "has_tensorrt"),
-        ("HAVE_ONNX", "has_onnx"), ("HAVE_ORT", "has_onnxruntime"), ("HAVE_TORCH_CUDA", "has_torch_cuda"),
-        ("HAVE_PYTEST", "has_pytest"), ("HAVE_CV2", "has_cv2")]
-print(" ".join("%s=%d" % (k, 1 if e.get(v) else 0) for k, v in keys))
+keys = [("gpu", "has_gpu"), ("cuda-python", "has_cuda_python_device"), ("trt", "has_tensorrt"),
+        ("onnx", "has_onnx"), ("ort", "has_onnxruntime"), ("torch-cuda", "has_torch_cuda"),
+        ("pytest", "has_pytest"), ("cv2", "has_cv2")]
+print(" ".join("HAVE[%s]=%d" % (k, 1 if e.get(v) else 0) for k, v in keys))
 EOF
 )
     eval "$flags"
@@ -214,7 +206,7 @@ BENCH_ARGS=(--out "$OUT/bench_gpu.md" --seconds 2)
 step bench_gpu gpu,trt 900 "$PY" -m benchmarks.bench_gpu "${BENCH_ARGS[@]}"
 
 # --- 8. summary ------------------------------------------------------------------------------------------
-if [ "$HAVE_PY" = 1 ] && "$PY" benchmarks/gpu_check.py summary --out "$OUT" $QFLAG > "$OUT/logs/summary.log" 2>&1; then
+if have py && "$PY" benchmarks/gpu_check.py summary --out "$OUT" $QFLAG > "$OUT/logs/summary.log" 2>&1; then
     echo "[gpu_check] summary: $OUT/summary.md"
 else
     {

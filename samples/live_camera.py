@@ -18,18 +18,17 @@ import argparse
 import functools
 import sys
 import time
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
 import fcn_trt
-from fcn_trt.cli.args import add_model_arguments, add_render_arguments, run_main
-from fcn_trt.streaming import FpsMeter, LabelSmoother, RetryPolicy, open_video_writer, render, to_bgr, to_input_format
+from fcn_trt.cli.args import add_model_arguments, add_render_arguments, frame_renderer, script_main, script_parser
+from fcn_trt.streaming import FpsMeter, RetryPolicy, open_video_writer, to_input_format
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def make_parser() -> argparse.ArgumentParser:
+    p = script_parser(__doc__)
     add_model_arguments(p)
     p.add_argument("--source", default="0", help="camera index, /dev/videoN, URL, GStreamer pipeline, video file, "
                                                  "folder, or 'synthetic' (default: 0)")
@@ -44,13 +43,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--headless", action="store_true", help="no window: write the rendered frames to --output")
     p.add_argument("--output", default="live_camera.mp4", help="video written in --headless mode (default: live_camera.mp4)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
-    return p.parse_args(argv)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
     import cv2
 
-    smoother = None if args.smooth == "none" else LabelSmoother(args.smooth)
+    draw = frame_renderer(args)
     meter = FpsMeter()
     ages: List[float] = []
     writer = None
@@ -69,11 +68,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             with frames:
                 for r in frames:
-                    result = smoother.smooth(r.result) if smoother else r.result
                     meter.tick(latency_ms=r.age_ms)
                     ages.append(r.age_ms)
-                    image = render(to_bgr(r.frame, fmt), result, mode=args.mode, alpha=args.alpha,
-                                   legend=not args.no_legend, text=meter.text(dropped=r.dropped))
+                    image = draw(r.frame, r.result, fmt, text=meter.text(dropped=r.dropped))
                     if args.headless:
                         if writer is None:
                             writer = open_video_writer(args.output, frames.source.fps or 30.0, (image.shape[1], image.shape[0]))
@@ -109,8 +106,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(make_parser, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

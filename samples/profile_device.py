@@ -18,10 +18,10 @@ import argparse
 import json
 import platform
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 import fcn_trt
-from fcn_trt.cli.args import add_model_arguments, parse_hw, run_main
+from fcn_trt.cli.args import add_model_arguments, parse_hw, script_main, script_parser
 from fcn_trt.errors import ConfigError
 from fcn_trt.tools import profile
 
@@ -35,16 +35,15 @@ def _size(text: str) -> Tuple[int, int]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def make_parser() -> argparse.ArgumentParser:
+    p = script_parser(__doc__)
     add_model_arguments(p)
     p.add_argument("--size", type=_size, action="append", help="frame size HxW, repeatable (default: 480x640)")
     p.add_argument("--batch", type=int, default=1, help="frames per call (default: 1)")
     p.add_argument("--warmup", type=int, default=10, help="untimed calls per size (default: 10)")
     p.add_argument("--iters", type=int, default=100, help="timed calls per size (default: 100)")
     p.add_argument("--json", help="also write the numbers to this JSON file")
-    return p.parse_args(argv)
+    return p
 
 
 def profile_size(seg: Any, size: Tuple[int, int], batch: int, warmup: int, iters: int) -> Dict[str, Any]:
@@ -91,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(make_parser, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

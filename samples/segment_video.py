@@ -15,18 +15,17 @@ import argparse
 import functools
 import sys
 import time
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
 import fcn_trt
-from fcn_trt.cli.args import add_model_arguments, add_render_arguments, run_main
-from fcn_trt.streaming import LabelSmoother, open_video_writer, render, to_bgr, to_input_format
+from fcn_trt.cli.args import add_model_arguments, add_render_arguments, frame_renderer, script_main, script_parser
+from fcn_trt.streaming import open_video_writer, to_input_format
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def make_parser() -> argparse.ArgumentParser:
+    p = script_parser(__doc__)
     p.add_argument("input", help="video file, image folder or glob")
     p.add_argument("output", help="video to write (.mp4 with mp4v, or .avi with --fourcc MJPG)")
     add_model_arguments(p)
@@ -34,11 +33,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--fps", type=float, help="output frame rate (default: the input's, else 30)")
     p.add_argument("--fourcc", default="mp4v", help="output codec (default: mp4v)")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
-    return p.parse_args(argv)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
-    smoother = None if args.smooth == "none" else LabelSmoother(args.smooth)
+    draw = frame_renderer(args)
     writer = None
     n = 0
     infer_ms: List[float] = []
@@ -49,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
         with seg.stream(args.input, live=False, max_frames=args.max_frames, transform=transform) as frames:
             try:
                 for r in frames:
-                    result = smoother.smooth(r.result) if smoother else r.result
-                    image = render(to_bgr(r.frame, fmt), result, mode=args.mode, alpha=args.alpha, legend=not args.no_legend)
+                    image = draw(r.frame, r.result, fmt)
                     if writer is None:
                         size = (image.shape[1], image.shape[0])
                         writer = open_video_writer(args.output, args.fps or frames.source.fps or 30.0, size, args.fourcc)
@@ -73,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(parse_args, run, argv)  # a user mistake: one "error: ..." line and its exit code
+main = script_main(make_parser, run)  # a user mistake: one "error: ..." line and its exit code
 
 
 if __name__ == "__main__":

@@ -93,12 +93,17 @@ def _add_export_parser(sub) -> None:
 _FILE_SUFFIXES = (".txt", ".csv", ".names", ".json", ".lst")
 
 
+def _file_rows(path: Path) -> List[str]:
+    """The non-blank lines of a ``--class-names`` / ``--palette`` file, stripped."""
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
 def _read_names(text: Optional[str]) -> Optional[List[str]]:
     if not text:
         return None
     path = Path(text)
     if path.is_file():
-        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        return _file_rows(path)
     if "," not in text and ("/" in text or path.suffix.lower() in _FILE_SUFFIXES):
         raise ConfigError("--class-names", expected="comma-separated names or an existing file (one name a line)",
                           found="%r (no such file)" % text, hint="check the path")
@@ -115,9 +120,8 @@ def _read_palette(text: Optional[str], n: int):
 
     path = Path(text)
     if path.is_file():
-        rows = [line.strip() for line in path.read_text().splitlines() if line.strip()]
         colours = []
-        for i, row in enumerate(rows):
+        for i, row in enumerate(_file_rows(path)):
             parts = [v.strip() for v in row.split(",")]
             if len(parts) != 3 or not all(p.isdigit() and int(p) <= 255 for p in parts):
                 raise ConfigError("--palette %s line %d" % (path, i + 1), expected="'R,G,B' with integers 0..255",

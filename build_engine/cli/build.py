@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from fcn_trt.backends import _trt as compat
-from fcn_trt.cli.args import add_command
+from fcn_trt.cli.args import add_command, add_progress_argument
 from fcn_trt.sidecar import read_sidecar
 
 from ..cli_args import add_trt_check_arguments
@@ -44,7 +44,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="engine loadable by later TensorRT releases of the same major version")
     p.add_argument("--exclude-lean-runtime", action="store_true", help="with --version-compatible")
     p.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(p)
     add_trt_check_arguments(p, multiple=False)
     return p
 

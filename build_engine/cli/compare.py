@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fcn_trt.cli.args import add_command
+from fcn_trt.cli.args import add_command, add_progress_argument
 from fcn_trt.segmenter import Segmenter
 
 from ..calibration import load_eval_data, parse_size
@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--max-miou-drop", type=float, default=None, help="maximum mean-IU drop in points")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: default)")
     p.add_argument("--json", default=None, help="also write the report as JSON to this file")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(p)
     return p
 
 

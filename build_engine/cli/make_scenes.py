@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Optional, Sequence
 
-from fcn_trt.cli.args import run_main
+from fcn_trt.cli.args import ScriptMain, script_main
 
 from ..training.make_scenes import parse_size, write_scene_dataset
 
@@ -38,9 +37,7 @@ def command(a: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m build_engine.training.make_scenes``; a user mistake is one ``make_scenes: error:`` line."""
-    return run_main(make_parser().parse_args, command, argv, prog="make_scenes")
+main: ScriptMain = script_main(make_parser, command, prog="make_scenes")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from typing import Any
 
 import onnx
 
-from fcn_trt.cli.args import add_command
+from fcn_trt.cli.args import add_command, add_progress_argument
 
 from ..calibration import parse_size
 from ..cli_args import add_trt_check_arguments
@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="TensorRT major that will build the graph (sets ConvTranspose weight-scale axes: "
                         "0 for 8.x, 1 for 10/11; default 10)")
     add_trt_check_arguments(p, multiple=False)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(p)
     return p
 
 

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Optional, Sequence
 
-from fcn_trt.cli.args import run_main
+from fcn_trt.cli.args import ScriptMain, script_main
 from fcn_trt.models import BUILTIN_MODELS
 
 from ..refresh_models import refresh_builtin
@@ -35,9 +34,7 @@ def command(args: argparse.Namespace) -> int:
     return 1 if (args.check and stale) else 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m build_engine.refresh_models``; a user mistake is one ``refresh_models: error:`` line."""
-    return run_main(make_parser().parse_args, command, argv, prog="refresh_models")
+main: ScriptMain = script_main(make_parser, command, prog="refresh_models")
 
 
 if __name__ == "__main__":

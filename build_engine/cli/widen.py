@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
-from fcn_trt.cli.args import run_main
+from fcn_trt.cli.args import ScriptMain, script_main
 
 from ..training.widen import widen_fcn_weights
 from ..weights import load_weights, save_npz
@@ -36,9 +35,7 @@ def command(a: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m build_engine.training.widen``; a user mistake is one ``widen: error:`` line."""
-    return run_main(make_parser().parse_args, command, argv, prog="widen")
+main: ScriptMain = script_main(make_parser, command, prog="widen")
 
 
 if __name__ == "__main__":

@@ -18,27 +18,38 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence, Tuple
 
 from .._util import parse_hw
 from ..backends import BACKENDS
 from ..errors import run_cli
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..result import SegmentationResult
+
 __all__ = [
     "positive_int", "non_negative_int", "int_in_range", "parse_hw", "add_model_arguments", "add_backend_argument",
-    "add_render_arguments", "run_parsed", "add_plugin_parsers", "add_command", "run_main",
+    "add_progress_argument", "add_render_arguments", "frame_renderer", "run_parsed", "add_plugin_parsers",
+    "add_command", "run_main", "script_parser", "script_main", "ScriptMain",
 ]
+
+
+def _checked_int(text: str, accept: Callable[[int], bool], expected: str) -> int:
+    """``int(text)`` if ``accept`` takes it, else an ``argparse.ArgumentTypeError`` saying ``expected``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected %s, found %r" % (expected, text)) from None
+    if not accept(value):
+        raise argparse.ArgumentTypeError("expected %s, found %d" % (expected, value))
+    return value
 
 
 def positive_int(text: str) -> int:
     """argparse type: a positive integer (for --frames, --limit...)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % text) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a positive integer, found %d" % value)
-    return value
+    return _checked_int(text, lambda value: value >= 1, "a positive integer")
 
 
 def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
@@ -49,13 +60,7 @@ def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
         21
     """
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %r" % (lo, hi, text)) from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError("expected an integer in %d..%d, found %d" % (lo, hi, value))
-        return value
+        return _checked_int(text, lambda value: lo <= value <= hi, "an integer in %d..%d" % (lo, hi))
 
     parse.__name__ = "integer %d..%d" % (lo, hi)
     return parse
@@ -63,18 +68,17 @@ def int_in_range(lo: int, hi: int) -> Callable[[str], int]:
 
 def non_negative_int(text: str) -> int:
     """argparse type: an integer >= 0 (for counts where 0 means "none" or "the default")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected an integer >= 0, found %r" % text) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected an integer >= 0, found %d" % value)
-    return value
+    return _checked_int(text, lambda value: value >= 0, "an integer >= 0")
 
 
 def add_backend_argument(parser: Any) -> None:
     """``--backend`` (default: from the model's suffix)."""
     parser.add_argument("--backend", choices=list(BACKENDS), default=None, help="default: from the model's suffix")
+
+
+def add_progress_argument(parser: Any) -> None:
+    """``--no-progress`` (commands that show a progress bar while they work)."""
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_model_arguments(parser: Any, default: Optional[str] = "demo") -> None:
@@ -96,6 +100,29 @@ def add_render_arguments(parser: Any) -> None:
     parser.add_argument("--no-legend", action="store_true", help="hide the class legend")
 
 
+def frame_renderer(args: argparse.Namespace) -> Callable[..., "np.ndarray"]:
+    """What the :func:`add_render_arguments` options ask for, as ``draw(frame, result, input_format, text=())``:
+    the BGR image of ``result`` (smoothed across the frames drawn so far unless ``--smooth none``) over ``frame``.
+
+    Example (``samples/segment_video.py``)::
+
+        draw = frame_renderer(args)
+        for r in seg.stream(args.input, live=False):
+            writer.write(draw(r.frame, r.result, seg.metadata.input_format))
+    """
+    from ..streaming import LabelSmoother, render, to_bgr
+
+    smoother = None if args.smooth == "none" else LabelSmoother(args.smooth)
+
+    def draw(frame: "np.ndarray", result: "SegmentationResult", input_format: str,
+             text: Sequence[str] = ()) -> "np.ndarray":
+        shown = smoother.smooth(result) if smoother else result
+        return render(to_bgr(frame, input_format), shown, mode=args.mode, alpha=args.alpha, legend=not args.no_legend,
+                      text=text)
+
+    return draw
+
+
 def add_command(sub: Any, name: str, command: Callable[[argparse.Namespace], int], help: str,
                 description: Optional[str] = None) -> argparse.ArgumentParser:
     """A subcommand parser whose handler is ``command`` (``args.func``)."""
@@ -109,6 +136,38 @@ def run_main(parse_args: Callable[[Optional[Sequence[str]]], argparse.Namespace]
     """``main()`` of a script (the samples): parse, run, a user mistake is one ``error:`` line and its exit code."""
     args = parse_args(argv)
     return run_cli(lambda: run(args), prog)
+
+
+def script_parser(doc: str) -> argparse.ArgumentParser:
+    """The parser of a script (the samples) whose docstring is ``doc``: its first paragraph is the
+    description, the rest (examples, notes) the epilog, printed as written."""
+    summary, _, rest = doc.partition("\n\n")
+    return argparse.ArgumentParser(description=summary, epilog=rest, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+class ScriptMain(Protocol):
+    """``main(argv=None) -> exit code`` of a script (what :func:`script_main` returns)."""
+
+    def __call__(self, argv: Optional[Sequence[str]] = None) -> int: ...
+
+
+def script_main(make_parser: Callable[[], argparse.ArgumentParser], run: Callable[[argparse.Namespace], int],
+                prog: str = "") -> ScriptMain:
+    """``main(argv=None)`` of a script: parse ``argv`` with a new ``make_parser()``, then :func:`run_main`.
+
+    Example:
+        >>> def make_parser():
+        ...     p = argparse.ArgumentParser()
+        ...     p.add_argument("words", nargs="*")
+        ...     return p
+        >>> main = script_main(make_parser, lambda args: len(args.words))
+        >>> main(["a", "b"])
+        2
+    """
+    def main(argv: Optional[Sequence[str]] = None) -> int:
+        return run_main(lambda args: make_parser().parse_args(args), run, argv, prog)
+
+    return main
 
 
 def add_plugin_parsers(sub: Any, plugins: Sequence[Tuple[str, str]]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from .._util import parse_hw
 from ..demo.run import DEMO_CLIP_SEED, run_demo
 from ..errors import FcnTrtError
-from .args import add_backend_argument, add_command, positive_int
+from .args import add_backend_argument, add_command, add_progress_argument, positive_int
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="built-in name 'demo', its pipeline .onnx, or a TensorRT .engine built from it")
     add_backend_argument(p)
     p.add_argument("--seed", type=int, default=DEMO_CLIP_SEED, help="clip seed (default: a held-out one)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(p)
     return p
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from ..errors import FcnTrtError
 from ..eval.evaluation import evaluate
-from .args import add_backend_argument, add_command, positive_int
+from .args import add_backend_argument, add_command, add_progress_argument, positive_int
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="evaluate the first N images only")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
     add_backend_argument(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(p)
     return p
 
 

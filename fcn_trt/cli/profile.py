@@ -7,7 +7,7 @@ from typing import Any
 
 from .._util import parse_hw
 from ..tools.profiling import profile, write_plots
-from .args import add_backend_argument, add_command
+from .args import add_backend_argument, add_command, add_progress_argument
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-render", action="store_true", help="do not time rendering the overlay")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--plot", metavar="OUT_PREFIX", help="write OUT_PREFIX_hist.png and OUT_PREFIX_timeline.png")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(p)
     return p
 
 

@@ -63,3 +63,55 @@ def test_paired_ratio_refuses_series_that_are_not_whole_rounds():
         paired_ratio([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], per_round=2)
     with pytest.raises(ValueError, match="whole rounds"):
         paired_ratio([1.0, 2.0], [1.0], per_round=1)
+
+
+def test_timed_sweep_sizes_the_rounds_by_one_untimed_call_of_each():
+    from benchmarks._common import timed_sweep
+
+    calls: List[str] = []
+    fns = {"a": _recorder(calls, "a"), "b": _recorder(calls, "b")}
+    out = timed_sweep(fns, seconds=0.0)  # no time budget: the fewest rounds round_robin is given (3)
+    assert calls[:2] == ["a", "b"] and len(calls) == 2 + 2 * 3
+    assert {k: len(v) for k, v in out.items()} == {"a": 3, "b": 3}
+
+
+def test_ticks_count_from_zero_until_stopped():
+    import threading
+
+    from benchmarks._common import ticks
+
+    stop = threading.Event()
+    seen = []
+    for n in ticks(stop, period_s=0.001):
+        seen.append(n)
+        if n == 4:
+            stop.set()
+    assert seen == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_publish_prints_writes_and_says_where(tmp_path, capsys, show):
+    from benchmarks._common import publish
+
+    out = tmp_path / "results" / "x.md"
+    assert publish(["## title", "| a |"], str(out), show=show) == 0
+    assert out.read_text() == "## title\n| a |\n"
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == (["## title", "| a |"] if show else []) + [f"wrote {out}"]
+
+
+def test_publish_to_no_file_only_prints(capsys):
+    from benchmarks._common import publish
+
+    assert publish(["## title"], "") == 0
+    assert capsys.readouterr().out == "## title\n"
+
+
+def test_argument_parser_has_the_model_option_and_the_docstring_summary():
+    from benchmarks._common import BENCHMARK_MODEL_HELP, argument_parser
+
+    p = argument_parser("Summary line.\n\nDetails not shown.")
+    assert p.description == "Summary line." and p.parse_args([]).model is None
+    assert BENCHMARK_MODEL_HELP in " ".join(p.format_help().split())
+    p = argument_parser("Doc.", "what --model is", model_default="demo")
+    assert p.parse_args([]).model == "demo" and p.parse_args(["--model", "m.onnx"]).model == "m.onnx"
