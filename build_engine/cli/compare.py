@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = add_command(subparsers, "compare", command, "accuracy gate: compare a reduced-precision graph/engine B against A (exit 6 on failure)",
                     "Run A (reference, usually fp32) and B on the same frames; report label agreement, "
                     "mean IU against ground truth (VOC root), per-class IoU delta and boundary-band error; fail "
-                    "(exit code 6) when B exceeds its budget (fp16: >= 99.5%% agreement; int8: >= 97%% agreement and "
+                    "(exit code 6) when B exceeds its budget (fp16: >= 99.5% agreement; int8: >= 97% agreement and "
                     "<= 1.0 point mean-IU drop).")
     p.add_argument("model_a", help="reference pipeline .onnx or engine")
     p.add_argument("model_b", help="candidate pipeline .onnx or engine")
