@@ -1,7 +1,8 @@
 """``fcn-trt selfcheck MODEL``: does TensorRT on this GPU give the labels ONNX Runtime gives?
 
-The library's :func:`fcn_trt.tools.selfcheck` never builds engines (the runtime does not import
-the offline tools); for a ``.onnx`` model this command hands it a builder from ``build_engine``.
+The runtime does not import the offline tools: :func:`fcn_trt.tools.selfcheck` finds build_engine's
+builder through its entry point; this command hands it that builder by name, so a missing
+build_engine is one line that says how to build the engine instead.
 """
 
 from __future__ import annotations
