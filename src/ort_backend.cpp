@@ -271,11 +271,7 @@ class OrtBackend final : public BackendImpl {
 
 }  // namespace
 
-std::unique_ptr<BackendImpl> open_onnxruntime(const std::string& path, const Options& options) {
-  return std::unique_ptr<BackendImpl>(new OrtBackend(path, options));
-}
-
-bool onnxruntime_compiled_in() { return true; }
+const BackendEntry onnxruntime_backend{true, open_backend<OrtBackend>};
 
 }  // namespace detail
 }  // namespace fcn_trt

@@ -104,8 +104,8 @@ Segmenter::Segmenter(const std::string& model, const Options& options) : impl_(n
   if (!detail::is_regular_file(model))
     throw ModelNotFoundError("model file", which == Backend::TensorRT ? "an existing .engine file" : "an existing .onnx file",
                              model);
-  impl_->backend = which == Backend::TensorRT ? detail::open_tensorrt(model, options)
-                                              : detail::open_onnxruntime(model, options);
+  const detail::BackendEntry& entry = which == Backend::TensorRT ? detail::tensorrt_backend : detail::onnxruntime_backend;
+  impl_->backend = entry.open(model, options);
   impl_->path = model;
 }
 
@@ -179,9 +179,19 @@ std::vector<Result> Segmenter::run_batch(const std::vector<FrameView>& frames) {
 
 std::vector<std::string> available_backends() {
   std::vector<std::string> out;
-  if (detail::onnxruntime_compiled_in()) out.push_back("onnxruntime");
-  if (detail::tensorrt_compiled_in()) out.push_back("tensorrt");
+  if (detail::onnxruntime_backend.compiled_in) out.push_back("onnxruntime");
+  if (detail::tensorrt_backend.compiled_in) out.push_back("tensorrt");
   return out;
 }
+
+namespace detail {
+
+void throw_backend_not_built(const std::string& backend, const std::string& path, const std::string& found,
+                             const std::string& hint) {
+  throw BackendUnavailableError(backend + " backend for " + file_name(path), "a fcn_trt library built with " + backend,
+                                found, hint);
+}
+
+}  // namespace detail
 
 }  // namespace fcn_trt

@@ -328,11 +328,7 @@ class TrtBackend final : public BackendImpl {
 
 }  // namespace
 
-std::unique_ptr<BackendImpl> open_tensorrt(const std::string& path, const Options& options) {
-  return std::unique_ptr<BackendImpl>(new TrtBackend(path, options));
-}
-
-bool tensorrt_compiled_in() { return true; }
+const BackendEntry tensorrt_backend{true, open_backend<TrtBackend>};
 
 }  // namespace detail
 }  // namespace fcn_trt
