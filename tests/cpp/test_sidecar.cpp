@@ -94,6 +94,26 @@ TEST(Sidecar, WrongTypedFieldsNameThePathAndType) {
   }
 }
 
+// Both JSON readers share detail::parse_json: each keeps its own error type, subject and hint.
+TEST(Sidecar, SyntaxErrorMessages) {
+  try {
+    fcn_trt::PipelineMetadata::from_json("{not json", "m.onnx");
+    FAIL() << "accepted";
+  } catch (const fcn_trt::MetadataError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("m.onnx: fcn_trt metadata: expected valid JSON, found ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(". Hint: re-export the model with `python -m build_engine export`"), std::string::npos) << msg;
+  }
+  try {
+    fcn_trt::parse_sidecar("{not json", "x.engine.json", "x.engine");
+    FAIL() << "accepted";
+  } catch (const fcn_trt::EngineCorruptError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("engine sidecar x.engine.json: expected valid JSON, found ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(". Hint: "), std::string::npos) << msg;
+  }
+}
+
 TEST(Sidecar, NotJsonAndMissing) {
   EXPECT_THROW(fcn_trt::parse_sidecar("{not json", "x.engine.json", "x.engine"), fcn_trt::EngineCorruptError);
   EXPECT_THROW(fcn_trt::parse_sidecar("[]", "x.engine.json", "x.engine"), fcn_trt::EngineCorruptError);
