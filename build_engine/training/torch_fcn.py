@@ -88,8 +88,14 @@ def get_upsampling_weight(in_channels: int, out_channels: int, kernel_size: int)
     return torch.from_numpy(weight).float()
 
 
-def _crop(t: torch.Tensor, offset: int, height: int, width: int) -> torch.Tensor:
-    return t[:, :, offset:offset + height, offset:offset + width]
+def _crop(t: torch.Tensor, offset: int, like: torch.Tensor) -> torch.Tensor:
+    """``t`` cropped to ``like``'s height and width from ``offset`` (Caffe's Crop layer)."""
+    return t[:, :, offset:offset + like.shape[2], offset:offset + like.shape[3]]
+
+
+def _add_skip(up: torch.Tensor, skip_score: torch.Tensor, offset: int) -> torch.Tensor:
+    """A skip connection: the upsampled scores plus a pool's scores cropped to them at ``offset``."""
+    return up + _crop(skip_score, offset, up)
 
 
 class _FCNBase(nn.Module):
@@ -171,7 +177,7 @@ class FCN32s(_FCNBase):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, _, score = self._features(x)
-        return _crop(self.upscore(score), 19, x.shape[2], x.shape[3]).contiguous()
+        return _crop(self.upscore(score), 19, x).contiguous()
 
 
 class FCN16s(_FCNBase):
@@ -188,9 +194,8 @@ class FCN16s(_FCNBase):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, pool4, score = self._features(x)
-        up2 = self.upscore2(score)
-        h = up2 + _crop(self.score_pool4(pool4), 5, up2.shape[2], up2.shape[3])
-        return _crop(self.upscore16(h), 27, x.shape[2], x.shape[3]).contiguous()
+        h = _add_skip(self.upscore2(score), self.score_pool4(pool4), 5)
+        return _crop(self.upscore16(h), 27, x).contiguous()
 
 
 class FCN8s(_FCNBase):
@@ -216,11 +221,9 @@ class FCN8s(_FCNBase):
             pool4 = pool4 * self.pool4_scale
         if self.pool3_scale != 1.0:
             pool3 = pool3 * self.pool3_scale
-        up2 = self.upscore2(score)
-        h = up2 + _crop(self.score_pool4(pool4), 5, up2.shape[2], up2.shape[3])
-        up4 = self.upscore_pool4(h)
-        h = up4 + _crop(self.score_pool3(pool3), 9, up4.shape[2], up4.shape[3])
-        return _crop(self.upscore8(h), 31, x.shape[2], x.shape[3]).contiguous()
+        h = _add_skip(self.upscore2(score), self.score_pool4(pool4), 5)
+        h = _add_skip(self.upscore_pool4(h), self.score_pool3(pool3), 9)
+        return _crop(self.upscore8(h), 31, x).contiguous()
 
 
 class FCN8sAtOnce(FCN8s):
