@@ -12,6 +12,9 @@
 namespace fcn_trt {
 namespace detail {
 
+// The pipeline graph's input tensor (build_engine.pipeline names it so), in .onnx and .engine alike.
+constexpr const char* kInput = "frame";
+
 // Outputs of one batch, packed: labels [n, h, w] uint8, confidence [n, h, w] float (if any).
 struct RawOutputs {
   int n = 0, h = 0, w = 0;

@@ -23,8 +23,6 @@ namespace fcn_trt {
 namespace detail {
 namespace {
 
-const char* const kInput = "frame";
-
 const OrtApi& ort_api() {
   static const OrtApi* api = OrtGetApiBase()->GetApi(FCN_TRT_ORT_API_VERSION);
   if (api == nullptr)

@@ -28,8 +28,6 @@ namespace fcn_trt {
 namespace detail {
 namespace {
 
-const char* const kInput = "frame";
-
 std::string library_version() {
 #if NV_TENSORRT_MAJOR >= 10
   // NvInferRuntime.h (10.0+): getInferLib{Major,Minor,Patch,Build}Version
