@@ -10,6 +10,7 @@
 #include "fcn_trt/sidecar.hpp"
 #include "test_support.hpp"
 
+using fcn_trt_test::expect_error;
 using fcn_trt_test::manifest;
 using fcn_trt_test::read_bytes;
 using fcn_trt_test::ref_path;
@@ -53,24 +54,6 @@ std::size_t mismatches(const fcn_trt::Image<std::uint8_t>& got, const std::vecto
 }
 
 std::string demo_model() { return manifest()["demo_model"].get<std::string>(); }
-
-// Runs `f`, expects exception E whose message contains every one of `parts`; returns the message.
-template <typename E, typename F>
-std::string expect_error(F&& f, std::initializer_list<const char*> parts) {
-  try {
-    f();
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
-    return msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
 
 }  // namespace
 

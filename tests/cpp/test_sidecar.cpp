@@ -6,6 +6,7 @@
 #include "json_schema.hpp"
 #include "test_support.hpp"
 
+using fcn_trt_test::expect_error;
 using fcn_trt_test::read_text;
 using fcn_trt_test::ref_path;
 using fcn_trt_test::source;
@@ -85,33 +86,19 @@ TEST(Sidecar, RejectsWhatTheSchemaCannotState) {
 TEST(Sidecar, WrongTypedFieldsNameThePathAndType) {
   json doc = python_sidecar();
   doc["engine"]["compute_capability"] = 8.7;
-  try {
-    parse(doc);
-    FAIL() << "accepted";
-  } catch (const fcn_trt::EngineCorruptError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("/engine/compute_capability: expected a value of type string, found number 8.7"), std::string::npos) << msg;
-  }
+  expect_error<fcn_trt::EngineCorruptError>([&] { parse(doc); },
+                                            {"/engine/compute_capability: expected a value of type string, found number 8.7"});
 }
 
 // Both JSON readers share detail::parse_json: each keeps its own error type, subject and hint.
 TEST(Sidecar, SyntaxErrorMessages) {
-  try {
-    fcn_trt::PipelineMetadata::from_json("{not json", "m.onnx");
-    FAIL() << "accepted";
-  } catch (const fcn_trt::MetadataError& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.rfind("m.onnx: fcn_trt metadata: expected valid JSON, found ", 0), 0u) << msg;
-    EXPECT_NE(msg.find(". Hint: re-export the model with `python -m build_engine export`"), std::string::npos) << msg;
-  }
-  try {
-    fcn_trt::parse_sidecar("{not json", "x.engine.json", "x.engine");
-    FAIL() << "accepted";
-  } catch (const fcn_trt::EngineCorruptError& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.rfind("engine sidecar x.engine.json: expected valid JSON, found ", 0), 0u) << msg;
-    EXPECT_NE(msg.find(". Hint: "), std::string::npos) << msg;
-  }
+  const std::string meta = expect_error<fcn_trt::MetadataError>(
+      [] { fcn_trt::PipelineMetadata::from_json("{not json", "m.onnx"); },
+      {"found ", ". Hint: re-export the model with `python -m build_engine export`"});
+  EXPECT_EQ(meta.rfind("m.onnx: fcn_trt metadata: expected valid JSON, found ", 0), 0u) << meta;
+  const std::string side = expect_error<fcn_trt::EngineCorruptError>(
+      [] { fcn_trt::parse_sidecar("{not json", "x.engine.json", "x.engine"); }, {". Hint: "});
+  EXPECT_EQ(side.rfind("engine sidecar x.engine.json: expected valid JSON, found ", 0), 0u) << side;
 }
 
 TEST(Sidecar, NotJsonAndMissing) {
@@ -154,13 +141,8 @@ TEST(Compatibility, OtherReleaseOrGpuIsAMismatchWithTheRebuildCommand) {
               std::string::npos) << msg;
     EXPECT_NE(e.hint().find("rebuild on this machine with: python -m build_engine build"), std::string::npos) << msg;
   }
-  try {
-    fcn_trt::check_engine_compatible(sidecar(), "10.3.1", "8.7", "m.engine");
-    FAIL() << "accepted";
-  } catch (const fcn_trt::EngineMismatchError& e) {
-    EXPECT_NE(std::string(e.what()).find("TensorRT 10.3.0 for sm_87 (Orin), this machine has TensorRT 10.3.1"), std::string::npos)
-        << e.what();
-  }
+  expect_error<fcn_trt::EngineMismatchError>([] { fcn_trt::check_engine_compatible(sidecar(), "10.3.1", "8.7", "m.engine"); },
+                                             {"TensorRT 10.3.0 for sm_87 (Orin), this machine has TensorRT 10.3.1"});
   EXPECT_THROW(fcn_trt::check_engine_compatible(sidecar(), "10.3.0", "8.6", "m.engine"), fcn_trt::EngineMismatchError);
 }
 

@@ -1,7 +1,9 @@
-// Shared helpers of the C++ tests: where the Python-written reference is, raw file reading.
+// Shared helpers of the C++ tests: where the Python-written reference is, raw file reading, error checks.
 #pragma once
 
+#include <exception>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -25,6 +27,24 @@ inline std::vector<unsigned char> read_bytes(const std::string& path) {
 inline std::string read_text(const std::string& path) {
   const auto b = read_bytes(path);
   return std::string(b.begin(), b.end());
+}
+
+// Runs `f`, expects exception E whose message contains every one of `parts`; returns the message.
+template <typename E, typename F>
+std::string expect_error(F&& f, std::initializer_list<const char*> parts) {
+  try {
+    f();
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+    return msg;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "no exception";
+  return "";
 }
 
 inline nlohmann::json manifest() { return nlohmann::json::parse(read_text(ref_path("manifest.json"))); }
