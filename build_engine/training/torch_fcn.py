@@ -99,7 +99,8 @@ def _add_skip(up: torch.Tensor, skip_score: torch.Tensor, offset: int) -> torch.
 
 
 class _FCNBase(nn.Module):
-    """VGG16 body + fc6/fc7 + score_fr shared by every variant (pytorch-fcn attribute names)."""
+    """VGG16 body + fc6/fc7 + score_fr shared by every variant (pytorch-fcn attribute names); each
+    variant adds its head in :meth:`_build_head` and computes it in ``forward``."""
 
     variant = ""
 
@@ -131,6 +132,12 @@ class _FCNBase(nn.Module):
         self.fc7, self.relu7, self.drop7 = nn.Conv2d(cf, cf, 1), nn.ReLU(inplace=True), nn.Dropout2d()
         self.score_fr = nn.Conv2d(cf, n_class, 1)
         self._skip_widths = (c3, c4)
+        self._build_head()
+        self.reset_parameters()
+
+    def _build_head(self) -> None:
+        """Add the variant's skip score layers and transposed convs (pytorch-fcn's names, in its order)."""
+        raise NotImplementedError
 
     def _deconv(self, kernel: int, stride: int) -> nn.ConvTranspose2d:
         return nn.ConvTranspose2d(self.n_class, self.n_class, kernel, stride=stride, bias=False)
@@ -170,10 +177,8 @@ class FCN32s(_FCNBase):
 
     variant = "fcn32s"
 
-    def __init__(self, n_class: int = 21, width_divisor: int = 1) -> None:
-        super().__init__(n_class, width_divisor)
+    def _build_head(self) -> None:
         self.upscore = self._deconv(64, 32)
-        self.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, _, score = self._features(x)
@@ -185,12 +190,10 @@ class FCN16s(_FCNBase):
 
     variant = "fcn16s"
 
-    def __init__(self, n_class: int = 21, width_divisor: int = 1) -> None:
-        super().__init__(n_class, width_divisor)
-        self.score_pool4 = nn.Conv2d(self._skip_widths[1], n_class, 1)
+    def _build_head(self) -> None:
+        self.score_pool4 = nn.Conv2d(self._skip_widths[1], self.n_class, 1)
         self.upscore2 = self._deconv(4, 2)
         self.upscore16 = self._deconv(32, 16)
-        self.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, pool4, score = self._features(x)
@@ -206,14 +209,12 @@ class FCN8s(_FCNBase):
     pool4_scale = 1.0
     pool3_scale = 1.0
 
-    def __init__(self, n_class: int = 21, width_divisor: int = 1) -> None:
-        super().__init__(n_class, width_divisor)
-        self.score_pool3 = nn.Conv2d(self._skip_widths[0], n_class, 1)
-        self.score_pool4 = nn.Conv2d(self._skip_widths[1], n_class, 1)
+    def _build_head(self) -> None:
+        self.score_pool3 = nn.Conv2d(self._skip_widths[0], self.n_class, 1)
+        self.score_pool4 = nn.Conv2d(self._skip_widths[1], self.n_class, 1)
         self.upscore2 = self._deconv(4, 2)
         self.upscore8 = self._deconv(16, 8)
         self.upscore_pool4 = self._deconv(4, 2)
-        self.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pool3, pool4, score = self._features(x)
