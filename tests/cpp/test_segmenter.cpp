@@ -180,14 +180,11 @@ TEST_F(BadFrames, BatchOfMixedSizesAndEmptyBatch) {
 }
 
 TEST_F(BadFrames, InputErrorsExitWithCode2) {
-  try {
-    seg_->run({pixels_.data(), 64, 64, 1, 0});
-    FAIL() << "no exception";
-  } catch (const fcn_trt::InputError& e) {
+  expect_error<fcn_trt::InputError>([&] { seg_->run({pixels_.data(), 64, 64, 1, 0}); }, {}, [](const fcn_trt::InputError& e) {
     EXPECT_EQ(e.exit_code(), 2);
     EXPECT_EQ(e.subject(), "frame");
     EXPECT_FALSE(e.hint().empty());
-  }
+  });
 }
 
 // --- bad models ---------------------------------------------------------------------------------
@@ -205,14 +202,11 @@ TEST(BadModels, CorruptTruncatedAndEmptyOnnx) {
 }
 
 TEST(BadModels, ForeignModelWithoutPipelineMetadata) {
-  try {
-    fcn_trt::Segmenter s(ref_path("foreign.onnx"));
-    FAIL() << "no exception";
-  } catch (const fcn_trt::MetadataError& e) {
-    EXPECT_EQ(e.exit_code(), 3);
-    EXPECT_NE(std::string(e.what()).find("foreign.onnx has no fcn_trt pipeline metadata"), std::string::npos) << e.what();
-    EXPECT_NE(e.hint().find("python -m build_engine export --onnx"), std::string::npos);
-  }
+  expect_error<fcn_trt::MetadataError>([] { fcn_trt::Segmenter s(ref_path("foreign.onnx")); },
+                                       {"foreign.onnx has no fcn_trt pipeline metadata"}, [](const fcn_trt::MetadataError& e) {
+                                         EXPECT_EQ(e.exit_code(), 3);
+                                         EXPECT_NE(e.hint().find("python -m build_engine export --onnx"), std::string::npos);
+                                       });
 }
 
 TEST(BadModels, PipelineMetadataOnAGraphWithTheWrongInputs) {
