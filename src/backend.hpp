@@ -35,26 +35,17 @@ class BackendImpl {
   virtual void infer(const FrameView* frames, int n, RawOutputs& out) = 0;
 };
 
-// One backend as the library was built: ort_backend.cpp / trt_backend.cpp define it with
-// compiled_in = true, ort_unavailable.cpp / trt_unavailable.cpp (a build without it) with false and an
-// `open` that throws BackendUnavailableError (see throw_backend_not_built).
-struct BackendEntry {
-  bool compiled_in;
-  std::unique_ptr<BackendImpl> (*open)(const std::string& path, const Options& options);
-};
-extern const BackendEntry onnxruntime_backend;
-extern const BackendEntry tensorrt_backend;
+// A backend's factory. ort_backend.cpp / trt_backend.cpp define it as open_backend<their backend>; a
+// library built without one links ort_unavailable.cpp / trt_unavailable.cpp instead, which define it
+// null (Segmenter then throws BackendUnavailableError).
+using BackendOpen = std::unique_ptr<BackendImpl> (*)(const std::string& path, const Options& options);
+extern const BackendOpen open_onnxruntime;
+extern const BackendOpen open_tensorrt;
 
-// The `open` of a backend that is compiled in.
 template <class Backend>
 std::unique_ptr<BackendImpl> open_backend(const std::string& path, const Options& options) {
   return std::unique_ptr<BackendImpl>(new Backend(path, options));
 }
-
-// The error of a build without `backend` ("ONNX Runtime", "TensorRT"): "<backend> backend for <file>",
-// expected "a fcn_trt library built with <backend>", `found` and `hint` as given.
-[[noreturn]] void throw_backend_not_built(const std::string& backend, const std::string& path, const std::string& found,
-                                          const std::string& hint);
 
 }  // namespace detail
 }  // namespace fcn_trt

@@ -269,7 +269,7 @@ class OrtBackend final : public BackendImpl {
 
 }  // namespace
 
-const BackendEntry onnxruntime_backend{true, open_backend<OrtBackend>};
+const BackendOpen open_onnxruntime = open_backend<OrtBackend>;
 
 }  // namespace detail
 }  // namespace fcn_trt

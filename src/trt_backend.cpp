@@ -326,7 +326,7 @@ class TrtBackend final : public BackendImpl {
 
 }  // namespace
 
-const BackendEntry tensorrt_backend{true, open_backend<TrtBackend>};
+const BackendOpen open_tensorrt = open_backend<TrtBackend>;
 
 }  // namespace detail
 }  // namespace fcn_trt
