@@ -43,6 +43,10 @@ _FINAL_UPSCORE = {
     "fcn8s": ("upscore8", 16, 8, 31),
     "fcn8s-atonce": ("upscore8", 16, 8, 31),
 }
+# The skip connections, in order: (pool stage, x2 upsampling layer it is fused after, the pool's scale
+# in fcn8s-atonce, crop offset of its score layer). FCN-16s uses the first, FCN-8s both.
+_SKIPS = ((4, "upscore2", 0.01, 5), (3, "upscore_pool4", 0.0001, 9))
+_SKIP_COUNT = {"fcn32s": 0, "fcn16s": 1, "fcn8s": 2, "fcn8s-atonce": 2}
 
 
 def bilinear_kernel(channels: int, kernel_size: int) -> np.ndarray:
@@ -140,20 +144,13 @@ def build_fcn(
     h = conv(h, "score_fr", 0)
 
     final_layer, _, final_stride, final_crop = _FINAL_UPSCORE[variant]
-    if variant != "fcn32s":
-        upscore2 = upscore(h, "upscore2", 2)
-        pool4 = pools[4]
+    for stage, up_layer, atonce_scale, crop in _SKIPS[:_SKIP_COUNT[variant]]:
+        up = upscore(h, up_layer, 2)
+        pool = pools[stage]
         if variant == "fcn8s-atonce":
-            pool4 = g.op("Mul", [pool4, g.const(0.01, np_dtype)], name="scale_pool4")
-        score_pool4c = g.crop_like(conv(pool4, "score_pool4", 0), upscore2, 5)
-        h = g.op("Add", [upscore2, score_pool4c], name="fuse_pool4")
-        if variant != "fcn16s":
-            upscore_pool4 = upscore(h, "upscore_pool4", 2)
-            pool3 = pools[3]
-            if variant == "fcn8s-atonce":
-                pool3 = g.op("Mul", [pool3, g.const(0.0001, np_dtype)], name="scale_pool3")
-            score_pool3c = g.crop_like(conv(pool3, "score_pool3", 0), upscore_pool4, 9)
-            h = g.op("Add", [upscore_pool4, score_pool3c], name="fuse_pool3")
+            pool = g.op("Mul", [pool, g.const(atonce_scale, np_dtype)], name=f"scale_pool{stage}")
+        score_c = g.crop_like(conv(pool, f"score_pool{stage}", 0), up, crop)
+        h = g.op("Add", [up, score_c], name=f"fuse_pool{stage}")
     h = upscore(h, final_layer, final_stride)
     h = g.crop_like(h, x, final_crop)
     if dtype == "float16":

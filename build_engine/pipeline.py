@@ -401,9 +401,7 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: O
     ``allow_incompatible`` (then every violation is logged as a warning). The targets the graph
     passes are recorded in its metadata (``extra["tensorrt_targets"]``).
     """
-    import os
-
-    from fcn_trt.sidecar import make_temp_file
+    from fcn_trt.sidecar import atomic_write_bytes
 
     from .trt_check import TARGETS, ensure_compatible
 
@@ -416,15 +414,7 @@ def save_model(model: onnx.ModelProto, path: Union[str, Path], *, trt_targets: O
         write_model_metadata(model, meta.replace(extra=extra))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = make_temp_file(path)  # mkstemp's 0600 would ignore the user's umask
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(model.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, model.SerializeToString())
     return path
 
 

@@ -121,12 +121,13 @@ def _load_npz(path: Path) -> Weights:
 
 def _to_float32(name: str, arr: np.ndarray, source: str) -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.floating):
-        raise ModelFormatError(
-            "weight %r in %s" % (name, source),
-            expected="a floating-point array",
-            found="dtype %s" % arr.dtype,
-        )
+        raise _not_floating(name, source, "array", arr.dtype)
     return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _not_floating(name: str, source: str, kind: str, dtype: Any) -> ModelFormatError:
+    """The error for weight ``name`` whose ``kind`` ("array" or "tensor") holds integers or bools."""
+    return ModelFormatError("weight %r in %s" % (name, source), expected="a floating-point " + kind, found="dtype %s" % dtype)
 
 
 def _import_torch() -> Any:
@@ -190,11 +191,7 @@ def state_dict_to_numpy(state_dict: Mapping[str, Any], source: str = "state dict
         if hasattr(value, "detach"):  # torch.Tensor, without importing torch
             value = value.detach().cpu()
             if not value.is_floating_point():
-                raise ModelFormatError(
-                    "weight %r in %s" % (name, source),
-                    expected="a floating-point tensor",
-                    found="dtype %s" % value.dtype,
-                )
+                raise _not_floating(name, source, "tensor", value.dtype)
             value = value.float().numpy()
         elif not isinstance(value, np.ndarray):
             raise ModelFormatError(

@@ -12,6 +12,9 @@
 namespace fcn_trt {
 namespace detail {
 
+// The pipeline graph's input tensor (build_engine.pipeline names it so), in .onnx and .engine alike.
+constexpr const char* kInput = "frame";
+
 // Outputs of one batch, packed: labels [n, h, w] uint8, confidence [n, h, w] float (if any).
 struct RawOutputs {
   int n = 0, h = 0, w = 0;
@@ -32,10 +35,17 @@ class BackendImpl {
   virtual void infer(const FrameView* frames, int n, RawOutputs& out) = 0;
 };
 
-std::unique_ptr<BackendImpl> open_onnxruntime(const std::string& path, const Options& options);
-std::unique_ptr<BackendImpl> open_tensorrt(const std::string& path, const Options& options);
-bool tensorrt_compiled_in();
-bool onnxruntime_compiled_in();
+// A backend's factory. ort_backend.cpp / trt_backend.cpp define it as open_backend<their backend>; a
+// library built without one links ort_unavailable.cpp / trt_unavailable.cpp instead, which define it
+// null (Segmenter then throws BackendUnavailableError).
+using BackendOpen = std::unique_ptr<BackendImpl> (*)(const std::string& path, const Options& options);
+extern const BackendOpen open_onnxruntime;
+extern const BackendOpen open_tensorrt;
+
+template <class Backend>
+std::unique_ptr<BackendImpl> open_backend(const std::string& path, const Options& options) {
+  return std::unique_ptr<BackendImpl>(new Backend(path, options));
+}
 
 }  // namespace detail
 }  // namespace fcn_trt

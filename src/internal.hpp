@@ -18,6 +18,16 @@ const JsonSchema& sidecar_schema();
 // Check `d` against $defs/pipeline + the rules JSON Schema cannot state; throws MetadataError.
 PipelineMetadata metadata_from_json(const nlohmann::json& d, const std::string& source);
 
+// `text` parsed as JSON; a syntax error throws Error(what, "valid JSON", <the parser's message>, hint).
+template <class Error>
+nlohmann::json parse_json(const std::string& text, const std::string& what, const std::string& hint) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(what, "valid JSON", e.what(), hint);
+  }
+}
+
 // "a; b; c (and N more)"
 std::string join_errors(const std::vector<std::string>& errors, std::size_t max_shown = 3);
 

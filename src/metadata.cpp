@@ -18,13 +18,8 @@ bool PipelineMetadata::has_output(const std::string& name) const {
 }
 
 PipelineMetadata PipelineMetadata::from_json(const std::string& text, const std::string& source) {
-  json d;
-  try {
-    d = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw MetadataError(source + ": fcn_trt metadata", "valid JSON", e.what(),
-                        "re-export the model with `python -m build_engine export`");
-  }
+  const json d = detail::parse_json<MetadataError>(text, source + ": fcn_trt metadata",
+                                                   "re-export the model with `python -m build_engine export`");
   return detail::metadata_from_json(d, source);
 }
 

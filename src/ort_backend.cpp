@@ -23,8 +23,6 @@ namespace fcn_trt {
 namespace detail {
 namespace {
 
-const char* const kInput = "frame";
-
 const OrtApi& ort_api() {
   static const OrtApi* api = OrtGetApiBase()->GetApi(FCN_TRT_ORT_API_VERSION);
   if (api == nullptr)
@@ -271,11 +269,7 @@ class OrtBackend final : public BackendImpl {
 
 }  // namespace
 
-std::unique_ptr<BackendImpl> open_onnxruntime(const std::string& path, const Options& options) {
-  return std::unique_ptr<BackendImpl>(new OrtBackend(path, options));
-}
-
-bool onnxruntime_compiled_in() { return true; }
+const BackendOpen open_onnxruntime = open_backend<OrtBackend>;
 
 }  // namespace detail
 }  // namespace fcn_trt

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "backend.hpp"
+#include "fcn_trt/sidecar.hpp"
 #include "internal.hpp"
 
 namespace fcn_trt {
@@ -34,6 +35,22 @@ Backend backend_for_path(const std::string& path) {
                     "a .onnx pipeline graph or a .engine/.plan/.trt TensorRT engine",
                     "suffix " + (suffix.empty() ? std::string("(none)") : suffix),
                     "pass Options{Backend::OnnxRuntime} or Options{Backend::TensorRT} to choose explicitly");
+}
+
+// The error of a library built without the backend `which`. For a TensorRT engine the sidecar is
+// read first, as the real backend does, so a missing or invalid sidecar is reported the same way on
+// every build.
+[[noreturn]] void throw_not_built(Backend which, const std::string& model) {
+  const bool trt = which == Backend::TensorRT;
+  if (trt) (void)read_sidecar(model);
+  const std::string backend = trt ? "TensorRT" : "ONNX Runtime";
+  throw BackendUnavailableError(
+      backend + " backend for " + detail::file_name(model), "a fcn_trt library built with " + backend,
+      trt ? "a build with the ONNX Runtime backend only" : "a build without it",
+      trt ? "reconfigure with -DTENSORRT_ROOT=<TensorRT prefix> (JetPack: /usr) and CUDA, or run the pipeline .onnx "
+            "with ONNX Runtime"
+          : "reconfigure with -DONNXRUNTIME_INCLUDE_DIR=... -DONNXRUNTIME_LIBRARY=..., or build a TensorRT engine "
+            "from the .onnx (python -m build_engine build)");
 }
 
 std::string expected_frame(const PipelineMetadata& m) {
@@ -104,8 +121,9 @@ Segmenter::Segmenter(const std::string& model, const Options& options) : impl_(n
   if (!detail::is_regular_file(model))
     throw ModelNotFoundError("model file", which == Backend::TensorRT ? "an existing .engine file" : "an existing .onnx file",
                              model);
-  impl_->backend = which == Backend::TensorRT ? detail::open_tensorrt(model, options)
-                                              : detail::open_onnxruntime(model, options);
+  const detail::BackendOpen factory = which == Backend::TensorRT ? detail::open_tensorrt : detail::open_onnxruntime;
+  if (factory == nullptr) throw_not_built(which, model);
+  impl_->backend = factory(model, options);
   impl_->path = model;
 }
 
@@ -179,8 +197,8 @@ std::vector<Result> Segmenter::run_batch(const std::vector<FrameView>& frames) {
 
 std::vector<std::string> available_backends() {
   std::vector<std::string> out;
-  if (detail::onnxruntime_compiled_in()) out.push_back("onnxruntime");
-  if (detail::tensorrt_compiled_in()) out.push_back("tensorrt");
+  if (detail::open_onnxruntime != nullptr) out.push_back("onnxruntime");
+  if (detail::open_tensorrt != nullptr) out.push_back("tensorrt");
   return out;
 }
 

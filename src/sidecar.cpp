@@ -71,12 +71,7 @@ EngineSidecar from_checked_json(const json& d, const std::string& source) {
 
 EngineSidecar parse_sidecar(const std::string& text, const std::string& source, const std::string& engine_path) {
   const std::string hint = rebuild_hint(nullptr, engine_path);
-  json d;
-  try {
-    d = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw EngineCorruptError("engine sidecar " + source, "valid JSON", e.what(), hint);
-  }
+  const json d = detail::parse_json<EngineCorruptError>(text, "engine sidecar " + source, hint);
   const auto errors = detail::sidecar_schema().validate(d);
   if (!errors.empty())
     throw EngineCorruptError("engine sidecar " + source, "a sidecar valid under the schema fcn_trt.engine/1",

@@ -28,8 +28,6 @@ namespace fcn_trt {
 namespace detail {
 namespace {
 
-const char* const kInput = "frame";
-
 std::string library_version() {
 #if NV_TENSORRT_MAJOR >= 10
   // NvInferRuntime.h (10.0+): getInferLib{Major,Minor,Patch,Build}Version
@@ -328,11 +326,7 @@ class TrtBackend final : public BackendImpl {
 
 }  // namespace
 
-std::unique_ptr<BackendImpl> open_tensorrt(const std::string& path, const Options& options) {
-  return std::unique_ptr<BackendImpl>(new TrtBackend(path, options));
-}
-
-bool tensorrt_compiled_in() { return true; }
+const BackendOpen open_tensorrt = open_backend<TrtBackend>;
 
 }  // namespace detail
 }  // namespace fcn_trt

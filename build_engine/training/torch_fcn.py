@@ -44,6 +44,9 @@ __all__ = [
 VARIANTS = ("fcn8s", "fcn16s", "fcn32s", "fcn8s-atonce")
 
 _CANONICAL_WIDTHS = (64, 128, 256, 512, 4096)
+# Convs per VGG16 stage (conv1_1..conv1_2, ..., conv5_1..conv5_3). Kept here rather than imported from
+# build_engine.fcn_spec so that this reference stays independent of the ONNX builder it is tested against.
+_STAGE_DEPTHS = (2, 2, 3, 3, 3)
 
 
 def fcn_widths(width_divisor: int = 1) -> Tuple[int, int, int, int, int]:
@@ -85,12 +88,19 @@ def get_upsampling_weight(in_channels: int, out_channels: int, kernel_size: int)
     return torch.from_numpy(weight).float()
 
 
-def _crop(t: torch.Tensor, offset: int, height: int, width: int) -> torch.Tensor:
-    return t[:, :, offset:offset + height, offset:offset + width]
+def _crop(t: torch.Tensor, offset: int, like: torch.Tensor) -> torch.Tensor:
+    """``t`` cropped to ``like``'s height and width from ``offset`` (Caffe's Crop layer)."""
+    return t[:, :, offset:offset + like.shape[2], offset:offset + like.shape[3]]
+
+
+def _add_skip(up: torch.Tensor, skip_score: torch.Tensor, offset: int) -> torch.Tensor:
+    """A skip connection: the upsampled scores plus a pool's scores cropped to them at ``offset``."""
+    return up + _crop(skip_score, offset, up)
 
 
 class _FCNBase(nn.Module):
-    """VGG16 body + fc6/fc7 + score_fr shared by every variant (pytorch-fcn attribute names)."""
+    """VGG16 body + fc6/fc7 + score_fr shared by every variant (pytorch-fcn attribute names); each
+    variant adds its head in :meth:`_build_head` and computes it in ``forward``."""
 
     variant = ""
 
@@ -108,34 +118,26 @@ class _FCNBase(nn.Module):
         def pool() -> nn.MaxPool2d:
             return nn.MaxPool2d(2, stride=2, ceil_mode=True)
 
-        # conv1 (padding 100 on the first conv, as in the paper) -> 1/2
-        self.conv1_1, self.relu1_1 = conv(3, c1, pad=100), nn.ReLU(inplace=True)
-        self.conv1_2, self.relu1_2 = conv(c1, c1), nn.ReLU(inplace=True)
-        self.pool1 = pool()
-        # conv2 -> 1/4
-        self.conv2_1, self.relu2_1 = conv(c1, c2), nn.ReLU(inplace=True)
-        self.conv2_2, self.relu2_2 = conv(c2, c2), nn.ReLU(inplace=True)
-        self.pool2 = pool()
-        # conv3 -> 1/8
-        self.conv3_1, self.relu3_1 = conv(c2, c3), nn.ReLU(inplace=True)
-        self.conv3_2, self.relu3_2 = conv(c3, c3), nn.ReLU(inplace=True)
-        self.conv3_3, self.relu3_3 = conv(c3, c3), nn.ReLU(inplace=True)
-        self.pool3 = pool()
-        # conv4 -> 1/16
-        self.conv4_1, self.relu4_1 = conv(c3, c4), nn.ReLU(inplace=True)
-        self.conv4_2, self.relu4_2 = conv(c4, c4), nn.ReLU(inplace=True)
-        self.conv4_3, self.relu4_3 = conv(c4, c4), nn.ReLU(inplace=True)
-        self.pool4 = pool()
-        # conv5 -> 1/32
-        self.conv5_1, self.relu5_1 = conv(c4, c4), nn.ReLU(inplace=True)
-        self.conv5_2, self.relu5_2 = conv(c4, c4), nn.ReLU(inplace=True)
-        self.conv5_3, self.relu5_3 = conv(c4, c4), nn.ReLU(inplace=True)
-        self.pool5 = pool()
+        # conv1..conv5, each ending in a ceil-mode pool (-> 1/2 ... 1/32); padding 100 on conv1_1, as in
+        # the paper. Registered as conv{s}_{i}, relu{s}_{i}, pool{s}: pytorch-fcn's names and order.
+        cin = 3
+        for stage, (depth, cout) in enumerate(zip(_STAGE_DEPTHS, (c1, c2, c3, c4, c4)), start=1):
+            for i in range(1, depth + 1):
+                setattr(self, f"conv{stage}_{i}", conv(cin, cout, pad=100 if stage == i == 1 else 1))
+                setattr(self, f"relu{stage}_{i}", nn.ReLU(inplace=True))
+                cin = cout
+            setattr(self, f"pool{stage}", pool())
         # fully convolutional classifier
         self.fc6, self.relu6, self.drop6 = nn.Conv2d(c4, cf, 7), nn.ReLU(inplace=True), nn.Dropout2d()
         self.fc7, self.relu7, self.drop7 = nn.Conv2d(cf, cf, 1), nn.ReLU(inplace=True), nn.Dropout2d()
         self.score_fr = nn.Conv2d(cf, n_class, 1)
         self._skip_widths = (c3, c4)
+        self._build_head()
+        self.reset_parameters()
+
+    def _build_head(self) -> None:
+        """Add the variant's skip score layers and transposed convs (pytorch-fcn's names, in its order)."""
+        raise NotImplementedError
 
     def _deconv(self, kernel: int, stride: int) -> nn.ConvTranspose2d:
         return nn.ConvTranspose2d(self.n_class, self.n_class, kernel, stride=stride, bias=False)
@@ -158,17 +160,16 @@ class _FCNBase(nn.Module):
 
     def _features(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Return (pool3, pool4, score_fr output)."""
-        h = self.pool1(self.relu1_2(self.conv1_2(self.relu1_1(self.conv1_1(x)))))
-        h = self.pool2(self.relu2_2(self.conv2_2(self.relu2_1(self.conv2_1(h)))))
-        h = self.relu3_2(self.conv3_2(self.relu3_1(self.conv3_1(h))))
-        pool3 = self.pool3(self.relu3_3(self.conv3_3(h)))
-        h = self.relu4_2(self.conv4_2(self.relu4_1(self.conv4_1(pool3))))
-        pool4 = self.pool4(self.relu4_3(self.conv4_3(h)))
-        h = self.relu5_2(self.conv5_2(self.relu5_1(self.conv5_1(pool4))))
-        h = self.pool5(self.relu5_3(self.conv5_3(h)))
+        pools = []
+        h = x
+        for stage, depth in enumerate(_STAGE_DEPTHS, start=1):
+            for i in range(1, depth + 1):
+                h = getattr(self, f"relu{stage}_{i}")(getattr(self, f"conv{stage}_{i}")(h))
+            h = getattr(self, f"pool{stage}")(h)
+            pools.append(h)
         h = self.drop6(self.relu6(self.fc6(h)))
         h = self.drop7(self.relu7(self.fc7(h)))
-        return pool3, pool4, self.score_fr(h)
+        return pools[2], pools[3], self.score_fr(h)
 
 
 class FCN32s(_FCNBase):
@@ -176,14 +177,12 @@ class FCN32s(_FCNBase):
 
     variant = "fcn32s"
 
-    def __init__(self, n_class: int = 21, width_divisor: int = 1) -> None:
-        super().__init__(n_class, width_divisor)
+    def _build_head(self) -> None:
         self.upscore = self._deconv(64, 32)
-        self.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, _, score = self._features(x)
-        return _crop(self.upscore(score), 19, x.shape[2], x.shape[3]).contiguous()
+        return _crop(self.upscore(score), 19, x).contiguous()
 
 
 class FCN16s(_FCNBase):
@@ -191,18 +190,15 @@ class FCN16s(_FCNBase):
 
     variant = "fcn16s"
 
-    def __init__(self, n_class: int = 21, width_divisor: int = 1) -> None:
-        super().__init__(n_class, width_divisor)
-        self.score_pool4 = nn.Conv2d(self._skip_widths[1], n_class, 1)
+    def _build_head(self) -> None:
+        self.score_pool4 = nn.Conv2d(self._skip_widths[1], self.n_class, 1)
         self.upscore2 = self._deconv(4, 2)
         self.upscore16 = self._deconv(32, 16)
-        self.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, pool4, score = self._features(x)
-        up2 = self.upscore2(score)
-        h = up2 + _crop(self.score_pool4(pool4), 5, up2.shape[2], up2.shape[3])
-        return _crop(self.upscore16(h), 27, x.shape[2], x.shape[3]).contiguous()
+        h = _add_skip(self.upscore2(score), self.score_pool4(pool4), 5)
+        return _crop(self.upscore16(h), 27, x).contiguous()
 
 
 class FCN8s(_FCNBase):
@@ -213,14 +209,12 @@ class FCN8s(_FCNBase):
     pool4_scale = 1.0
     pool3_scale = 1.0
 
-    def __init__(self, n_class: int = 21, width_divisor: int = 1) -> None:
-        super().__init__(n_class, width_divisor)
-        self.score_pool3 = nn.Conv2d(self._skip_widths[0], n_class, 1)
-        self.score_pool4 = nn.Conv2d(self._skip_widths[1], n_class, 1)
+    def _build_head(self) -> None:
+        self.score_pool3 = nn.Conv2d(self._skip_widths[0], self.n_class, 1)
+        self.score_pool4 = nn.Conv2d(self._skip_widths[1], self.n_class, 1)
         self.upscore2 = self._deconv(4, 2)
         self.upscore8 = self._deconv(16, 8)
         self.upscore_pool4 = self._deconv(4, 2)
-        self.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pool3, pool4, score = self._features(x)
@@ -228,11 +222,9 @@ class FCN8s(_FCNBase):
             pool4 = pool4 * self.pool4_scale
         if self.pool3_scale != 1.0:
             pool3 = pool3 * self.pool3_scale
-        up2 = self.upscore2(score)
-        h = up2 + _crop(self.score_pool4(pool4), 5, up2.shape[2], up2.shape[3])
-        up4 = self.upscore_pool4(h)
-        h = up4 + _crop(self.score_pool3(pool3), 9, up4.shape[2], up4.shape[3])
-        return _crop(self.upscore8(h), 31, x.shape[2], x.shape[3]).contiguous()
+        h = _add_skip(self.upscore2(score), self.score_pool4(pool4), 5)
+        h = _add_skip(self.upscore_pool4(h), self.score_pool3(pool3), 9)
+        return _crop(self.upscore8(h), 31, x).contiguous()
 
 
 class FCN8sAtOnce(FCN8s):

@@ -199,18 +199,16 @@ int run(int argc, char** argv) {
   fcn_trt::Options options;
   options.threads = a.threads;
   fcn_trt::Segmenter seg(a.model, options);
-  if (is_camera(a.input)) {
-    cv::VideoCapture cap(std::stoi(a.input));
-    if (!cap.isOpened())
+  const bool camera = is_camera(a.input);
+  if (!camera && !fs::is_regular_file(a.input))
+    throw fcn_trt::SourceError("input " + a.input, "an image file, a video file or a camera index", "no such file");
+  if (camera || is_video_input(a.input)) {
+    cv::VideoCapture cap;
+    const bool opened = camera ? cap.open(std::stoi(a.input)) : cap.open(a.input);
+    if (!opened && camera)
       throw fcn_trt::SourceError("camera " + a.input, "a camera OpenCV can open", "cv::VideoCapture did not open",
                                  "check the index (ls /dev/video*) and permissions");
-    return segment_stream(seg, cap, a);
-  }
-  if (!fs::is_regular_file(a.input))
-    throw fcn_trt::SourceError("input " + a.input, "an image file, a video file or a camera index", "no such file");
-  if (is_video_input(a.input)) {
-    cv::VideoCapture cap(a.input);
-    if (!cap.isOpened())
+    if (!opened)
       throw fcn_trt::SourceError("input " + a.input, "a video OpenCV can decode", "cv::VideoCapture did not open it",
                                  "check the file, or convert it (ffmpeg -i IN -c:v mjpeg OUT.avi)");
     return segment_stream(seg, cap, a);

@@ -10,6 +10,7 @@
 #include "fcn_trt/sidecar.hpp"
 #include "test_support.hpp"
 
+using fcn_trt_test::expect_error;
 using fcn_trt_test::manifest;
 using fcn_trt_test::read_bytes;
 using fcn_trt_test::ref_path;
@@ -53,24 +54,6 @@ std::size_t mismatches(const fcn_trt::Image<std::uint8_t>& got, const std::vecto
 }
 
 std::string demo_model() { return manifest()["demo_model"].get<std::string>(); }
-
-// Runs `f`, expects exception E whose message contains every one of `parts`; returns the message.
-template <typename E, typename F>
-std::string expect_error(F&& f, std::initializer_list<const char*> parts) {
-  try {
-    f();
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
-    return msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
 
 }  // namespace
 
@@ -197,14 +180,11 @@ TEST_F(BadFrames, BatchOfMixedSizesAndEmptyBatch) {
 }
 
 TEST_F(BadFrames, InputErrorsExitWithCode2) {
-  try {
-    seg_->run({pixels_.data(), 64, 64, 1, 0});
-    FAIL() << "no exception";
-  } catch (const fcn_trt::InputError& e) {
+  expect_error<fcn_trt::InputError>([&] { seg_->run({pixels_.data(), 64, 64, 1, 0}); }, {}, [](const fcn_trt::InputError& e) {
     EXPECT_EQ(e.exit_code(), 2);
     EXPECT_EQ(e.subject(), "frame");
     EXPECT_FALSE(e.hint().empty());
-  }
+  });
 }
 
 // --- bad models ---------------------------------------------------------------------------------
@@ -222,14 +202,11 @@ TEST(BadModels, CorruptTruncatedAndEmptyOnnx) {
 }
 
 TEST(BadModels, ForeignModelWithoutPipelineMetadata) {
-  try {
-    fcn_trt::Segmenter s(ref_path("foreign.onnx"));
-    FAIL() << "no exception";
-  } catch (const fcn_trt::MetadataError& e) {
-    EXPECT_EQ(e.exit_code(), 3);
-    EXPECT_NE(std::string(e.what()).find("foreign.onnx has no fcn_trt pipeline metadata"), std::string::npos) << e.what();
-    EXPECT_NE(e.hint().find("python -m build_engine export --onnx"), std::string::npos);
-  }
+  expect_error<fcn_trt::MetadataError>([] { fcn_trt::Segmenter s(ref_path("foreign.onnx")); },
+                                       {"foreign.onnx has no fcn_trt pipeline metadata"}, [](const fcn_trt::MetadataError& e) {
+                                         EXPECT_EQ(e.exit_code(), 3);
+                                         EXPECT_NE(e.hint().find("python -m build_engine export --onnx"), std::string::npos);
+                                       });
 }
 
 TEST(BadModels, PipelineMetadataOnAGraphWithTheWrongInputs) {

@@ -6,6 +6,7 @@
 #include "json_schema.hpp"
 #include "test_support.hpp"
 
+using fcn_trt_test::expect_error;
 using fcn_trt_test::read_text;
 using fcn_trt_test::ref_path;
 using fcn_trt_test::source;
@@ -62,15 +63,9 @@ TEST(Sidecar, RejectsEverySchemaViolationPythonsTestsList) {
   const json all = cases();
   ASSERT_GE(all["cases"].size(), 30u);
   for (const json& c : all["cases"]) {
-    const std::string name = c["name"].get<std::string>();
-    try {
-      parse(edited(base, c));
-      ADD_FAILURE() << name << ": accepted";
-    } catch (const fcn_trt::EngineCorruptError& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("engine sidecar m.engine.json"), std::string::npos) << name << ": " << msg;
-      EXPECT_NE(msg.find("Hint: rebuild on this machine with"), std::string::npos) << name << ": " << msg;
-    }
+    SCOPED_TRACE(c["name"].get<std::string>());
+    expect_error<fcn_trt::EngineCorruptError>([&] { parse(edited(base, c)); },
+                                              {"engine sidecar m.engine.json", "Hint: rebuild on this machine with"});
   }
 }
 
@@ -85,13 +80,19 @@ TEST(Sidecar, RejectsWhatTheSchemaCannotState) {
 TEST(Sidecar, WrongTypedFieldsNameThePathAndType) {
   json doc = python_sidecar();
   doc["engine"]["compute_capability"] = 8.7;
-  try {
-    parse(doc);
-    FAIL() << "accepted";
-  } catch (const fcn_trt::EngineCorruptError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("/engine/compute_capability: expected a value of type string, found number 8.7"), std::string::npos) << msg;
-  }
+  expect_error<fcn_trt::EngineCorruptError>([&] { parse(doc); },
+                                            {"/engine/compute_capability: expected a value of type string, found number 8.7"});
+}
+
+// Both JSON readers share detail::parse_json: each keeps its own error type, subject and hint.
+TEST(Sidecar, SyntaxErrorMessages) {
+  const std::string meta = expect_error<fcn_trt::MetadataError>(
+      [] { fcn_trt::PipelineMetadata::from_json("{not json", "m.onnx"); },
+      {"found ", ". Hint: re-export the model with `python -m build_engine export`"});
+  EXPECT_EQ(meta.rfind("m.onnx: fcn_trt metadata: expected valid JSON, found ", 0), 0u) << meta;
+  const std::string side = expect_error<fcn_trt::EngineCorruptError>(
+      [] { fcn_trt::parse_sidecar("{not json", "x.engine.json", "x.engine"); }, {". Hint: "});
+  EXPECT_EQ(side.rfind("engine sidecar x.engine.json: expected valid JSON, found ", 0), 0u) << side;
 }
 
 TEST(Sidecar, NotJsonAndMissing) {
@@ -125,22 +126,14 @@ TEST(Compatibility, SameVersionAndGpu) {
 }
 
 TEST(Compatibility, OtherReleaseOrGpuIsAMismatchWithTheRebuildCommand) {
-  try {
-    fcn_trt::check_engine_compatible(sidecar(), "10.4.0", "8.7", "m.engine");
-    FAIL() << "accepted";
-  } catch (const fcn_trt::EngineMismatchError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("engine m.engine built with TensorRT 10.3 for sm_87 (Orin), this machine has TensorRT 10.4 on sm_87"),
-              std::string::npos) << msg;
-    EXPECT_NE(e.hint().find("rebuild on this machine with: python -m build_engine build"), std::string::npos) << msg;
-  }
-  try {
-    fcn_trt::check_engine_compatible(sidecar(), "10.3.1", "8.7", "m.engine");
-    FAIL() << "accepted";
-  } catch (const fcn_trt::EngineMismatchError& e) {
-    EXPECT_NE(std::string(e.what()).find("TensorRT 10.3.0 for sm_87 (Orin), this machine has TensorRT 10.3.1"), std::string::npos)
-        << e.what();
-  }
+  expect_error<fcn_trt::EngineMismatchError>(
+      [] { fcn_trt::check_engine_compatible(sidecar(), "10.4.0", "8.7", "m.engine"); },
+      {"engine m.engine built with TensorRT 10.3 for sm_87 (Orin), this machine has TensorRT 10.4 on sm_87"},
+      [](const fcn_trt::EngineMismatchError& e) {
+        EXPECT_NE(e.hint().find("rebuild on this machine with: python -m build_engine build"), std::string::npos) << e.hint();
+      });
+  expect_error<fcn_trt::EngineMismatchError>([] { fcn_trt::check_engine_compatible(sidecar(), "10.3.1", "8.7", "m.engine"); },
+                                             {"TensorRT 10.3.0 for sm_87 (Orin), this machine has TensorRT 10.3.1"});
   EXPECT_THROW(fcn_trt::check_engine_compatible(sidecar(), "10.3.0", "8.6", "m.engine"), fcn_trt::EngineMismatchError);
 }
 

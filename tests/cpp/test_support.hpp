@@ -1,9 +1,12 @@
-// Shared helpers of the C++ tests: where the Python-written reference is, raw file reading.
+// Shared helpers of the C++ tests: where the Python-written reference is, raw file reading, error checks.
 #pragma once
 
+#include <exception>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,6 +28,31 @@ inline std::vector<unsigned char> read_bytes(const std::string& path) {
 inline std::string read_text(const std::string& path) {
   const auto b = read_bytes(path);
   return std::string(b.begin(), b.end());
+}
+
+// Runs `f`, expects exception E whose message contains every one of `parts`, then runs `check` on
+// it (its other fields); returns the message.
+template <typename E, typename F, typename Check>
+std::string expect_error(F&& f, std::initializer_list<const char*> parts, Check&& check) {
+  try {
+    f();
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+    check(e);
+    return msg;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "no exception";
+  return "";
+}
+
+template <typename E, typename F>
+std::string expect_error(F&& f, std::initializer_list<const char*> parts) {
+  return expect_error<E>(std::forward<F>(f), parts, [](const E&) {});
 }
 
 inline nlohmann::json manifest() { return nlohmann::json::parse(read_text(ref_path("manifest.json"))); }
