@@ -21,10 +21,11 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 import warnings
 from typing import Any, Callable, Dict
 
-__all__ = ["reexport", "moved_names", "MOVED_NAMES"]
+__all__ = ["reexport", "moved_names", "run_moved_main", "MOVED_NAMES"]
 
 #: old module -> {old name: "new.module:new_name"}: the command-line helpers that left the library
 #: modules for fcn_trt.cli / build_engine.cli (their signatures are unchanged)
@@ -48,12 +49,21 @@ MOVED_NAMES: Dict[str, Dict[str, str]] = {
 
 
 def reexport(old: str, new: str, namespace: Dict[str, Any]) -> None:
-    """Fill ``namespace`` (an alias module's ``globals()``) with module ``new``'s ``__all__`` and warn."""
+    """Fill ``namespace`` (an alias module's ``globals()``) with module ``new``'s ``__all__`` and warn;
+    names of ``old`` that moved elsewhere (:data:`MOVED_NAMES`) are served by its ``__getattr__``."""
     module = importlib.import_module(new)
     names = list(module.__all__)
     namespace.update({name: getattr(module, name) for name in names})
     namespace["__all__"] = names
+    if old in MOVED_NAMES:
+        namespace["__getattr__"] = moved_names(old)
     _warn_moved(old, new)
+
+
+def run_moved_main(old: str) -> None:
+    """``python -m <old path>``: exit with the ``main()`` that moved away from ``old``."""
+    new_module, _, new_name = MOVED_NAMES[old]["main"].partition(":")
+    sys.exit(getattr(importlib.import_module(new_module), new_name)())
 
 
 def moved_names(module: str) -> Callable[[str], Any]:

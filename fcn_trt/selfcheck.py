@@ -1,11 +1,5 @@
 """Deprecated alias of :mod:`fcn_trt.tools.check` (moved after 0.1.0; removed in the next release)."""
 
-from typing import TYPE_CHECKING
-
-from ._deprecated import moved_names, reexport
+from ._deprecated import reexport
 
 reexport(__name__, "fcn_trt.tools.check", globals())
-
-
-if not TYPE_CHECKING:  # names that moved to the command line (_deprecated.MOVED_NAMES), one release
-    __getattr__ = moved_names(__name__)
