@@ -49,9 +49,10 @@ import onnx
 from onnx import TensorProto, helper
 
 from fcn_trt._imports import require
-from fcn_trt.errors import BuildError, ConfigError, ModelFormatError, ModelNotFoundError
+from fcn_trt.errors import BuildError, ConfigError, ModelFormatError
 from fcn_trt.metadata import PipelineMetadata, read_model_metadata, write_model_metadata
 
+from .onnx_io import ModelLike, load_onnx
 from .pipeline import set_pipeline_metadata
 from fcn_trt._deprecated import moved_names
 
@@ -68,8 +69,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ModelLike = Union[str, Path, onnx.ModelProto]
-
 #: Names of the final Identity nodes (= graph outputs) that :func:`wrap_network` appends.
 _OUTPUT_NAMES = ("labels", "confidence", "logits")
 #: Op types onnxconverter-common must leave in fp32 inside a network (shape/index arithmetic).
@@ -82,15 +81,7 @@ def _import_float16():
 
 def load_pipeline(model: ModelLike) -> onnx.ModelProto:
     """Load a model (path or ModelProto, returned as is) with a clear error for a missing/bad file."""
-    if isinstance(model, onnx.ModelProto):
-        return model
-    path = Path(model)
-    if not path.is_file():
-        raise ModelNotFoundError("ONNX model", expected="an existing .onnx file", found=str(path))
-    try:
-        return onnx.load(str(path))
-    except Exception as e:  # protobuf DecodeError and friends
-        raise ModelFormatError(str(path), expected="an ONNX model", found=str(e).splitlines()[0][:200]) from None
+    return load_onnx(model)
 
 
 def pipeline_metadata(model: onnx.ModelProto, source: str = "model") -> PipelineMetadata:

@@ -59,6 +59,7 @@ from fcn_trt.errors import BuildError, ConfigError
 from fcn_trt.metadata import write_model_metadata
 
 from .calibration import load_calibration_frames
+from .onnx_io import ModelLike
 from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata
 from fcn_trt._deprecated import moved_names
 
@@ -77,7 +78,6 @@ METHODS = ("percentile", "minmax", "entropy")
 #: TensorRT majors a Q/DQ graph can be made for, and the per-channel axis of ConvTranspose weights.
 QDQ_TARGETS = ("8.6", "10", "11")
 _DECONV_WEIGHT_AXIS = {"8.6": 0, "10": 1, "11": 1}
-ModelLike = Union[str, Path, onnx.ModelProto]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,9 +46,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from fcn_trt.errors import ConfigError, ModelFormatError, ModelNotFoundError, TensorRTCompatibilityError
+from fcn_trt.errors import ConfigError, TensorRTCompatibilityError
 
 from ._trt_ops import OP_TABLES
+from .onnx_io import load_onnx
 
 __all__ = [
     "TARGETS",
@@ -1223,19 +1224,6 @@ def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violatio
 # ------------------------------------------------------------------------------------------------
 # entry points
 # ------------------------------------------------------------------------------------------------
-def _load(model: Union[onnx.ModelProto, str, Path]) -> onnx.ModelProto:
-    if isinstance(model, onnx.ModelProto):
-        return model
-    path = Path(model)
-    if not path.is_file():
-        raise ModelNotFoundError(str(path), expected="an existing .onnx file", found="no such file")
-    try:
-        return onnx.load(str(path))
-    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError and friends
-        raise ModelFormatError(str(path), expected="an ONNX model", found=str(exc).splitlines()[0][:200] or "unreadable",
-                               hint="pass the .onnx file written by `python -m build_engine export`") from None
-
-
 def check_model(model: Union[onnx.ModelProto, str, Path], targets: Union[str, Sequence[str], None] = TARGETS) -> CompatReport:
     """Run every rule over ``model`` (a ModelProto or a path) for the TensorRT majors ``targets``.
 
@@ -1250,7 +1238,7 @@ def check_model(model: Union[onnx.ModelProto, str, Path], targets: Union[str, Se
         'compatible with the TensorRT 8.6, 10, 11 ONNX parsers'
     """
     chosen = _as_targets(targets)
-    g = _Graph(_load(model))
+    g = _Graph(load_onnx(model, hint="pass the .onnx file written by `python -m build_engine export`"))
     found: List[Violation] = []
     for rule in RULES.values():
         applies = tuple(t for t in chosen if t in rule.targets)
