@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 
 import numpy as np
 
+from fcn_trt._deprecated import moved_names
 from fcn_trt._progress import progress
 from fcn_trt.errors import AccuracyGateError, ConfigError, InputError
 from fcn_trt.eval.metrics import iou_per_class
-from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "AccuracyBudget",

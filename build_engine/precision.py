@@ -48,13 +48,13 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from fcn_trt._deprecated import moved_names
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError, ModelFormatError
 from fcn_trt.metadata import PipelineMetadata, read_model_metadata, write_model_metadata
 
 from .onnx_io import ModelLike, load_onnx
 from .pipeline import set_pipeline_metadata
-from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "network_to_fp16",

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 import numpy as np
 import onnx
 
+from fcn_trt._deprecated import moved_names
 from fcn_trt._progress import progress
 from fcn_trt._imports import require
 from fcn_trt.errors import BuildError, ConfigError
@@ -61,7 +62,6 @@ from fcn_trt.metadata import write_model_metadata
 from .calibration import load_calibration_frames
 from .onnx_io import ModelLike
 from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata
-from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "METHODS",

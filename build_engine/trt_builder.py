@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from fcn_trt.backends import _trt as compat
+from fcn_trt._deprecated import moved_names
 from fcn_trt._imports import require_tensorrt
 from fcn_trt.backends.tensorrt import _make_logger
 from fcn_trt.errors import (
@@ -40,7 +41,6 @@ from fcn_trt.metadata import PipelineMetadata, read_model_metadata
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, atomic_write_bytes, write_sidecar
 
 from .trt_check import ensure_compatible, target_for_version
-from fcn_trt._deprecated import moved_names
 
 __all__ = [
     "BuildConfig",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple, Union, c
 
 import numpy as np
 
+from ._deprecated import moved_names
 from ._frames import frame_hw, validate_batch, validate_frame
 from ._outputs import build_results, merge_outputs, resize_outputs, results_from_outputs
 from ._util import Closeable
@@ -29,7 +30,6 @@ from .metadata import PipelineMetadata
 from .models import resolve_model
 from .preflight import check_frame_memory
 from .result import SegmentationResult
-from ._deprecated import moved_names
 
 __all__ = ["Segmenter", "FrameTicket", "BACKENDS", "backend_for_path", "results_from_outputs"]
 

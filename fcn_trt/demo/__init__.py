@@ -10,8 +10,8 @@ Example:
 
 from typing import TYPE_CHECKING
 
-from .run import DEMO_CLIP_SEED, SIDE_BY_SIDE_NAME, VIDEO_NAME, DemoReport, parse_size, run_demo
 from .._deprecated import moved_names
+from .run import DEMO_CLIP_SEED, SIDE_BY_SIDE_NAME, VIDEO_NAME, DemoReport, parse_size, run_demo
 
 __all__ = ["run_demo", "DemoReport", "DEMO_CLIP_SEED", "VIDEO_NAME", "SIDE_BY_SIDE_NAME", "parse_size"]
 

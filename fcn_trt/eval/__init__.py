@@ -8,6 +8,7 @@ Example:
 
 from typing import TYPE_CHECKING
 
+from .._deprecated import moved_names
 from .evaluation import EvalReport, evaluate
 from .metrics import (
     ConfusionMatrix,
@@ -19,7 +20,6 @@ from .metrics import (
     scores_from_confusion,
 )
 from .voc import VocDataset, VocSample, read_label_png, save_label_png, write_split, write_voc_sample
-from .._deprecated import moved_names
 
 __all__ = [
     "EvalReport", "evaluate",
