@@ -201,6 +201,10 @@ class TritonServer:
                 raise ConfigError(what, expected="a TCP port 1..65535", found=repr(port))
         if http_port == grpc_port:
             raise ConfigError("ports", expected="different HTTP and gRPC ports", found=f"both {http_port}")
+        if ":" in host:  # measured: its HTTP endpoint given --http-address=::1 listens on 255.255.255.255 only
+            raise ConfigError("--host", expected="an IPv4 address or a host name (the bundled tritonserver's HTTP "
+                              "endpoint cannot bind an IPv6 address)", found=repr(host),
+                              hint="use 127.0.0.1 (this machine only) or 0.0.0.0 (every IPv4 interface)")
         self.model_path = resolve_model(model)
         self.http_port, self.grpc_port, self.host = http_port, grpc_port, host
         self.model_name = model_name

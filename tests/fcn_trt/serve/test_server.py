@@ -211,6 +211,13 @@ def test_bad_ports_are_config_errors(kwargs):
         TritonServer("demo", **kwargs)
 
 
+@pytest.mark.parametrize("host", ["::1", "::", "fe80::2"])
+def test_ipv6_hosts_are_refused_in_one_line(host):
+    with pytest.raises(ConfigError, match="IPv4 address or a host name") as exc:
+        TritonServer("demo", host=host)
+    assert "\n" not in str(exc.value) and "127.0.0.1" in str(exc.value)
+
+
 def test_engine_cannot_be_served_by_the_python_backend(tmp_path):
     from fcn_trt.serve.repository import write_python_model
 
