@@ -32,7 +32,7 @@ CAMERA = ("videotestsrc is-live=true pattern=ball ! video/x-raw,width=64,height=
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    """A 90-frame MJPG .avi whose frame i is filled with the value i (so order and loss are visible)."""
+    """A 90-frame MJPG .avi whose frame i is filled with the value 2i (so order and loss are visible)."""
     frames = [np.full((48, 64, 3), 2 * i, np.uint8) for i in range(90)]
     return write_video(tmp_path_factory.mktemp("gst") / "clip90.avi", frames)
 
