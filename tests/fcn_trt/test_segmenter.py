@@ -151,21 +151,6 @@ def test_explicit_backend_override(model_path):
         fcn_trt.Segmenter(model_path, backend="tflite")
 
 
-def test_add_model_arguments():
-    import argparse
-
-    from fcn_trt.cli.args import add_model_arguments
-    from fcn_trt.segmenter import BACKENDS
-
-    p = argparse.ArgumentParser()
-    add_model_arguments(p, default="selfie")
-    assert vars(p.parse_args([])) == {"model": "selfie", "backend": None}
-    assert p.parse_args(["--backend", "tensorrt", "--model", "m.engine"]).backend == "tensorrt"
-    with pytest.raises(SystemExit):
-        p.parse_args(["--backend", "cuda"])
-    assert set(BACKENDS) == {"onnxruntime", "tensorrt"}
-
-
 # --- the one frame path and the backend seam ------------------------------------------------------
 def test_run_is_collect_of_submit(seg):
     fs = frames(3, seed=4)

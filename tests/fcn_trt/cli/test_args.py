@@ -107,3 +107,31 @@ def test_script_main_turns_a_user_mistake_into_one_line_and_its_exit_code(capsys
     assert code == ConfigError.exit_code and code != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("script: error: --n") and "an even number" in err[0]
+
+
+def test_add_model_arguments():
+    import argparse
+
+    from fcn_trt.cli.args import add_model_arguments
+    from fcn_trt.segmenter import BACKENDS
+
+    p = argparse.ArgumentParser()
+    add_model_arguments(p, default="selfie")
+    assert vars(p.parse_args([])) == {"model": "selfie", "backend": None}
+    assert p.parse_args(["--backend", "tensorrt", "--model", "m.engine"]).backend == "tensorrt"
+    with pytest.raises(SystemExit):
+        p.parse_args(["--backend", "cuda"])
+    assert set(BACKENDS) == {"onnxruntime", "tensorrt"}
+
+
+def test_add_render_arguments():
+    import argparse
+
+    from fcn_trt.cli.args import add_render_arguments
+    from fcn_trt.streaming.drawing import RENDER_MODES
+
+    p = argparse.ArgumentParser()
+    add_render_arguments(p)
+    assert vars(p.parse_args([])) == {"mode": "overlay", "alpha": 0.5, "smooth": "none", "no_legend": False}
+    args = p.parse_args(["--mode", RENDER_MODES[-1], "--alpha", "0.2", "--smooth", "majority", "--no-legend"])
+    assert (args.mode, args.alpha, args.smooth, args.no_legend) == ("side-by-side", 0.2, "majority", True)

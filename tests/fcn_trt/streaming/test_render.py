@@ -173,19 +173,6 @@ def test_to_bgr_inverts_input_formats():
         to_bgr(bgr, "hsv")
 
 
-def test_add_render_arguments():
-    import argparse
-
-    from fcn_trt.cli.args import add_render_arguments
-    from fcn_trt.streaming.drawing import RENDER_MODES
-
-    p = argparse.ArgumentParser()
-    add_render_arguments(p)
-    assert vars(p.parse_args([])) == {"mode": "overlay", "alpha": 0.5, "smooth": "none", "no_legend": False}
-    args = p.parse_args(["--mode", RENDER_MODES[-1], "--alpha", "0.2", "--smooth", "majority", "--no-legend"])
-    assert (args.mode, args.alpha, args.smooth, args.no_legend) == ("side-by-side", 0.2, "majority", True)
-
-
 def test_segment_files_returns_a_frozen_report_and_prints_nothing(tmp_path, capsys):
     import dataclasses
 
