@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -14,7 +12,6 @@ from fcn_trt.models import resolve_model
 from fcn_trt.backends.triton import metadata_from_parameters
 from fcn_trt.serve.repository import ModelConfigSpec, export_repository, model_config_text, parse_model_config
 from fcn_trt.sidecar import EngineInfo, EngineSidecar, write_sidecar
-from tests._triton import ROOT
 
 mc = pytest.importorskip("tritonclient.grpc.model_config_pb2", reason="tritonclient is in the test extra")
 
@@ -114,20 +111,3 @@ def test_bad_specs_are_config_errors(changes, match):
 def test_parameters_without_metadata_are_a_metadata_error():
     with pytest.raises(MetadataError, match="fcn-trt serve"):
         metadata_from_parameters({"other": {"string_value": "x"}}, "grpc://h:1/m")
-
-
-def test_export_triton_cli_writes_the_repository_and_prints_the_container_command(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "fcn_trt.cli", "export-triton", "demo", "--out", str(tmp_path / "repo"),
-                        "--name", "demo", "--max-batch", "4", "--instances", "2"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert (tmp_path / "repo" / "demo" / "config.pbtxt").is_file()
-    assert "nvcr.io/nvidia/tritonserver" in p.stdout and "--model-repository=/models" in p.stdout
-
-
-def test_export_triton_cli_bad_suffix_is_one_line(tmp_path):
-    bad = tmp_path / "model.pt"
-    bad.write_bytes(b"x")
-    p = subprocess.run([sys.executable, "-m", "fcn_trt.cli", "export-triton", str(bad), "--out", str(tmp_path / "r")],
-                       cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert p.returncode != 0 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
