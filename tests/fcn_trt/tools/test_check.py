@@ -1,4 +1,4 @@
-"""fcn-trt selfcheck on the strict TensorRT + CUDA fakes (and its no-GPU behaviour)."""
+"""fcn_trt.tools.check.selfcheck on the strict TensorRT + CUDA fakes (and without cuda-python)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,12 @@ import sys
 import numpy as np
 import pytest
 
-from fcn_trt.cli import main
 from fcn_trt.cli.selfcheck import build_with_build_engine
-from fcn_trt.errors import BackendUnavailableError, ConfigError, NoCudaDeviceError
+from fcn_trt.errors import BackendUnavailableError, ConfigError
 from fcn_trt.tools import check
 from fcn_trt.tools.check import LatencyStats, installed_builder, latency_stats, selfcheck
-from tests._helpers import with_argmin_labels
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 from tests.fcn_trt.backends.test_tensorrt_backend import make_engine, tiny_pipeline
-
-
-def _argmin_pipeline(path):
-    """Same IO as the tiny pipeline, different labels (ArgMin): a reference that disagrees."""
-    return with_argmin_labels(tiny_pipeline(path), path)
 
 
 def test_latency_stats():
@@ -41,36 +34,6 @@ def test_selfcheck_engine_agrees_with_onnxruntime(tmp_path, fake_trt, fake_cuda)
     # timed frames + warm-up ran through TensorRT
     assert len(fake_trt._fake.executions) == 7
     assert fake_cuda.DEVICE_MEMORY.live_allocations() == {}
-
-
-def test_selfcheck_cli_fails_below_budget(tmp_path, fake_trt, fake_cuda, capsys):
-    engine = make_engine(tmp_path, fake_trt)
-    other = _argmin_pipeline(tmp_path / "argmin.onnx")
-    code = main(["selfcheck", str(engine), "--onnx", str(other), "--frames", "3", "--size", "16x16", "--warmup", "0"])
-    out = capsys.readouterr().out
-    assert code == 1
-    assert out.strip().splitlines()[-1].startswith("FAIL")
-    report = selfcheck(engine, onnx=other, frames=3, size=(16, 16))
-    assert report.agreement < 0.5 and not report.passed
-
-
-def test_selfcheck_cli_passes(tmp_path, fake_trt, fake_cuda, capsys):
-    engine = make_engine(tmp_path, fake_trt)
-    code = main(["selfcheck", str(engine), "--frames", "2", "--size", "16x24", "--no-cuda-graph"])
-    out = capsys.readouterr().out
-    assert code == 0 and "PASS" in out and "CUDA graph off" in out
-
-
-def test_selfcheck_without_gpu_is_one_line(tmp_path, fake_trt, fake_cuda, capsys):
-    engine = make_engine(tmp_path, fake_trt)
-    fake_cuda.STATE.driver_error = fake_cuda.cudaError_t.cudaErrorInsufficientDriver
-    with pytest.raises(NoCudaDeviceError):
-        selfcheck(engine, frames=1)
-    code = main(["selfcheck", str(engine)])
-    err = capsys.readouterr().err.strip()
-    assert code == NoCudaDeviceError.exit_code != 0
-    assert len(err.splitlines()) == 1 and "no usable CUDA device" in err and "cudaErrorInsufficientDriver" in err
-    assert "Runtime" not in fake_trt._fake.created
 
 
 def test_selfcheck_without_cuda_python(tmp_path, monkeypatch):
