@@ -1,10 +1,8 @@
-"""`fcn-trt demo` and the shipped demo model: smoke run, reproducible export, torch parity."""
+"""The demo and the shipped demo model: smoke run, reproducible export, torch parity."""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,19 +10,13 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
 
-from fcn_trt.cli import demo as demo_cli  # noqa: E402
-from fcn_trt.cli import make_parser  # noqa: E402
 from fcn_trt.demo import run as demo  # noqa: E402
-from fcn_trt.errors import ModelError  # noqa: E402
 from fcn_trt.metadata import PipelineMetadata  # noqa: E402
 from fcn_trt.streaming import scenes  # noqa: E402
 from tests._helpers import read_video  # noqa: E402
+from tests.fcn_trt._shared import DEMO_ONNX, MODELS, needs_model  # noqa: E402
 
-MODELS = Path(__file__).resolve().parents[3] / "fcn_trt" / "models"
-DEMO_ONNX = MODELS / "demo_fcn8s_w8.onnx"
 DEMO_NPZ = MODELS.parents[1] / "build_engine" / "training" / "demo_fcn8s_w8.npz"  # repository only, not in the wheel
-
-needs_model = pytest.mark.skipif(not DEMO_ONNX.exists(), reason="demo model not shipped in this checkout")
 
 
 @needs_model
@@ -43,39 +35,6 @@ def test_demo_smoke_run_writes_video_and_side_by_side(tmp_path):
     expected = scenes.colorize_labels(gt)
     panel = side[:, 96 + 4: 2 * 96 + 4]
     assert (panel[40:] == expected[40:]).all(axis=2).mean() > 0.99  # below the caption box
-
-
-@needs_model
-def test_demo_command_prints_scores(tmp_path, capsys):
-    args = make_parser().parse_args(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "48x64",
-                                     "--model", str(DEMO_ONNX), "--no-progress"])
-    assert args.func is demo_cli.command
-    assert args.func(args) == 0
-    out = capsys.readouterr().out
-    assert "mean IU" in out and "pixel accuracy" in out and "ms/frame" in out
-    assert (tmp_path / demo.VIDEO_NAME).exists() and (tmp_path / demo.SIDE_BY_SIDE_NAME).exists()
-
-
-def test_demo_rejects_bad_options_and_foreign_models(tmp_path, capsys):
-    parser = make_parser()
-    args = parser.parse_args(["demo", "--out", str(tmp_path), "--size", "big"])
-    assert demo_cli.command(args) == 2
-    assert "--size: expected HxW" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        parser.parse_args(["demo", "--frames", "0"])
-
-    closed = []
-
-    class VocModel:
-        metadata = PipelineMetadata(class_names=("background", "aeroplane"), palette=((0, 0, 0), (128, 0, 0)))
-        backend = SimpleNamespace(name="fake")
-
-        def close(self):
-            closed.append(True)
-
-    with pytest.raises(ModelError, match="scene classes"):
-        demo.run_demo(tmp_path, frames=2, size=(48, 64), segmenter_factory=lambda m, b: VocModel(), progress=False)
-    assert closed == [True]
 
 
 @needs_model

@@ -1,10 +1,9 @@
-"""evaluate() and `fcn-trt eval` on a VOC folder written in tmp_path, with a fake segmenter of known output."""
+"""evaluate() on a VOC folder written in tmp_path, with a fake segmenter of known output."""
 
 from __future__ import annotations
 
 import json
 import math
-import types
 
 import numpy as np
 import pytest
@@ -14,47 +13,7 @@ from fcn_trt.cli.eval import command as run_eval_command
 from fcn_trt.errors import InputError
 from fcn_trt.eval.evaluation import EvalReport, evaluate
 from fcn_trt.eval.voc import write_split, write_voc_sample
-from fcn_trt.metadata import PipelineMetadata
-
-CLASSES = ("background", "cat", "dog")
-PALETTE = ((0, 0, 0), (128, 0, 0), (0, 128, 0))
-
-GT_A = np.array([[0, 0, 1, 1], [0, 0, 1, 255]], np.uint8)
-PRED_A = np.array([[0, 1, 1, 1], [0, 0, 1, 2]], np.uint8)
-GT_B = np.array([[2, 2], [2, 0], [255, 255]], np.uint8)
-PRED_B = np.array([[2, 0], [2, 0], [1, 1]], np.uint8)
-# by hand: rows = gt, cols = pred, void pixels skipped
-EXPECTED_CM = [[4, 1, 0], [0, 3, 0], [1, 0, 2]]
-
-
-class FakeSegmenter:
-    """Returns the given label maps in call order; checks it is fed the right-sized images."""
-
-    def __init__(self, preds, class_names=CLASSES):
-        self.preds = list(preds)
-        self.metadata = PipelineMetadata(class_names=tuple(class_names), palette=PALETTE[: len(class_names)])
-        self.backend = types.SimpleNamespace(name="fake")
-        self.calls = 0
-        self.closed = False
-
-    def run(self, frame):
-        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
-        pred = self.preds[self.calls]
-        self.calls += 1
-        return types.SimpleNamespace(labels=pred)
-
-    def close(self):
-        self.closed = True
-
-
-@pytest.fixture
-def voc_root(tmp_path):
-    root = tmp_path / "VOC"
-    for image_id, gt in (("a", GT_A), ("b", GT_B)):
-        image = np.full(gt.shape + (3,), 90, np.uint8)
-        write_voc_sample(root, image_id, image, gt, PALETTE)
-    write_split(root, "val", ["a", "b"])
-    return root
+from tests.fcn_trt._shared import CLASSES, EXPECTED_CM, PALETTE, PRED_A, PRED_B, FakeSegmenter
 
 
 def test_evaluate_known_metrics(voc_root):
@@ -101,40 +60,6 @@ def test_dataset_with_more_classes_than_model(voc_root):
 def test_not_a_segmenter():
     with pytest.raises(InputError, match="segmenter"):
         evaluate(object(), "unused")
-
-
-def test_cli_prints_table_and_writes_json(voc_root, tmp_path, capsys):
-    out = tmp_path / "reports" / "eval.json"
-    args = make_parser().parse_args(["eval", "model.onnx", "--data", str(voc_root), "--json", str(out),
-                                     "--no-progress"])
-    assert args.func is run_eval_command and args.split == "val" and args.limit is None
-    seg = FakeSegmenter([PRED_A, PRED_B])
-    assert run_eval_command(args, segmenter_factory=lambda a: seg) == 0
-    assert seg.closed
-    text = capsys.readouterr().out
-    assert "split val, 2 images" in text
-    assert [line.split() for line in text.splitlines() if line.startswith("cat ")] == [["cat", "75.00", "100.00"]]
-    assert "pixel acc. 81.82  mean acc. 82.22  mean IU 69.44  f.w. IU 68.94" in text
-    data = json.loads(out.read_text())
-    assert data["num_images"] == 2 and data["backend"] == "fake" and data["model"] == "model.onnx"
-    assert data["confusion"] == EXPECTED_CM
-    assert data["scores"]["mean_iu"] == pytest.approx((4 / 6 + 3 / 4 + 2 / 3) / 3)
-
-
-def test_cli_limit_and_errors(voc_root, tmp_path, capsys):
-    args = make_parser().parse_args(["eval", "m.onnx", "--data", str(voc_root), "--limit", "1", "--no-progress"])
-    assert args.limit == 1
-    assert run_eval_command(args, segmenter_factory=lambda a: FakeSegmenter([PRED_A])) == 0
-    assert "1 images" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        make_parser().parse_args(["eval", "m.onnx", "--data", str(voc_root), "--limit", "0"])
-    capsys.readouterr()
-    seg = FakeSegmenter([PRED_A])
-    args = make_parser().parse_args(["eval", "m.onnx", "--data", str(tmp_path / "missing"), "--no-progress"])
-    assert run_eval_command(args, segmenter_factory=lambda a: seg) == 7  # SourceOpenError exit code
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("fcn-trt eval: error: VOC dataset root")
-    assert seg.closed
 
 
 def test_real_segmenter_on_tiny_exported_pipeline(tmp_path, capsys):

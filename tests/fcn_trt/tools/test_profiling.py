@@ -10,27 +10,15 @@ import numpy as np
 import pytest
 
 import fcn_trt
-from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt.backends._trt_layers import make_layer_profiler
 from fcn_trt.backends.onnxruntime import parse_ort_profile
-from fcn_trt.cli import make_parser
 from fcn_trt.errors import BackendUnavailableError, ConfigError, InputError, SourceError
 from fcn_trt.tools import profiling as prof
 from fcn_trt.tools.sysinfo import jetson_info, system_info
+from tests.fcn_trt._shared import REPORT_KEYS
 
-REPORT_KEYS = {
-    "schema", "created", "model", "model_sha256", "backend", "precision", "frame_hw", "batch", "frames", "warmup",
-    "source", "stages", "unmeasured", "throughput_fps", "wall_s", "peak_rss_mb", "host_memory_note", "device_memory",
-    "device_memory_note", "layers", "layers_source", "system", "warnings", "samples_ms",
-}
 STAGE_KEYS = {"name", "count", "min_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "std_ms", "cv"}
 SYSTEM_KEYS = {"os", "cpu_model", "cpu_count", "python", "numpy", "onnxruntime", "tensorrt", "gpu", "jetson"}
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    return export_fcn_pipeline(tmp_path_factory.mktemp("m") / "tiny.onnx", "fcn8s", num_classes=4, width_divisor=32,
-                               seed=2)
 
 
 # --- statistics -----------------------------------------------------------------------------------
@@ -199,14 +187,6 @@ def test_plot_without_matplotlib_is_a_clear_error(model_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(BackendUnavailableError, match=r"fcn-trt\[plot\]"):
         prof.write_plots(r, "unused")
-
-
-def test_cli_json(model_path, capsys):
-    args = make_parser().parse_args(["profile", str(model_path), "--size", "24x32", "--frames", "3", "--warmup", "1",
-                                     "--json"])
-    assert args.func(args) == 0
-    d = json.loads(capsys.readouterr().out)
-    assert set(d) == REPORT_KEYS and d["frames"] == 3 and d["frame_hw"] == [24, 32]
 
 
 # --- TensorRT backend on the strict fakes ---------------------------------------------------------
