@@ -1,4 +1,4 @@
-"""Small models and frame folders shared by the precision / quantize / compare tests."""
+"""Small models and frames shared by the precision / quantize / compare tests and their command-line tests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from build_engine.pipeline import save_model, wrap_network
 from fcn_trt.metadata import PipelineMetadata
+
+EYE = np.eye(3, dtype=np.float32)  # label = argmax of (B, G, R)
+SWAPPED = EYE[[2, 1, 0]]  # label = argmax of (R, G, B): blue and red classes swapped
 
 
 def channel_argmax_network(weights: np.ndarray, name: str = "toy") -> onnx.ModelProto:
@@ -35,6 +38,18 @@ def toy_pipeline(path: Path, weights: np.ndarray, precision: str = "fp32") -> Pa
         mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), precision=precision,
     )
     return save_model(wrap_network(channel_argmax_network(weights), meta), path)
+
+
+def dominant_channel_frames(n=4, size=(32, 40), seed=0):
+    """Random frames with one clearly dominant channel per pixel (no argmax ties)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        f = rng.integers(0, 100, size + (3,), dtype=np.uint8)
+        winner = rng.integers(0, 3, size)
+        np.put_along_axis(f, winner[..., None], 200, axis=2)
+        out.append(f)
+    return out
 
 
 def write_image_folder(folder: Path, frames) -> Path:

@@ -1,11 +1,11 @@
-"""The accuracy gate: agreement, mean IU against ground truth, boundary band, budgets, exit codes."""
+"""The accuracy gate: agreement, mean IU against ground truth, boundary band, budgets.
+
+Its exit codes on the command line are tested in cli/test_compare.py.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,33 +21,12 @@ from build_engine.compare import (
 from build_engine.precision import to_fp16_pipeline
 from fcn_trt import Segmenter
 from fcn_trt.errors import AccuracyGateError, ConfigError
-from tests.build_engine._precision_helpers import toy_pipeline, write_image_folder
-
-REPO = Path(__file__).resolve().parents[2]
-EYE = np.eye(3, dtype=np.float32)  # label = argmax of (B, G, R)
-SWAPPED = EYE[[2, 1, 0]]  # label = argmax of (R, G, B): blue and red classes swapped
-
-
-def _frames(n=4, size=(32, 40), seed=0):
-    """Random frames with one clearly dominant channel per pixel (no argmax ties)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        f = rng.integers(0, 100, size + (3,), dtype=np.uint8)
-        winner = rng.integers(0, 3, size)
-        np.put_along_axis(f, winner[..., None], 200, axis=2)
-        out.append(f)
-    return out
+from tests.build_engine._precision_helpers import EYE, toy_pipeline
+from tests.build_engine._precision_helpers import dominant_channel_frames as _frames
 
 
 def _truth(frame):
     return frame.argmax(axis=2).astype(np.uint8)
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cmp")
-    return toy_pipeline(d / "a.onnx", EYE), toy_pipeline(d / "b.onnx", SWAPPED)
 
 
 def test_identical_models_agree_fully(models):
@@ -135,22 +114,3 @@ def test_compare_errors(models, tmp_path):
         compare_models(a, a, _frames(1), boundary_px=-1)
     with pytest.raises(ConfigError):
         AccuracyBudget(1.5)
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "build_engine", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
-
-
-def test_cli_exit_codes(models, tmp_path):
-    a, b = models
-    data = write_image_folder(tmp_path / "frames", _frames(2, (16, 16)))
-    ok = _cli("compare", a, a, "--data", data, "--no-progress", "--json", tmp_path / "r.json")
-    assert ok.returncode == 0, ok.stderr
-    assert "PASS" in ok.stdout and json.loads((tmp_path / "r.json").read_text())["agreement"] == 1.0
-    bad = _cli("compare", a, b, "--data", data, "--no-progress")
-    assert bad.returncode == 6, bad.stderr
-    assert "FAIL" in bad.stdout and "accuracy gate" in bad.stderr and "Traceback" not in bad.stderr
-    # a looser budget on the command line lets it pass
-    loose = _cli("compare", a, b, "--data", data, "--no-progress", "--min-agreement", "0")
-    assert loose.returncode == 0, loose.stderr

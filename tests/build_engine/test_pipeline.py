@@ -1,4 +1,7 @@
-"""The pipeline graph computes exactly the bare network on manually preprocessed frames."""
+"""The pipeline graph computes exactly the bare network on manually preprocessed frames.
+
+Wrapping a network from the command line (``export --onnx``) is tested in cli/test_export.py.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +16,8 @@ from build_engine.fcn import build_fcn, random_fcn_weights
 from build_engine.graph import GraphBuilder, make_model
 from build_engine.pipeline import NetworkSpec, decode_nv12_nodes, export_fcn_pipeline, wrap_network
 from fcn_trt.errors import ConfigError, ModelFormatError
-from fcn_trt.metadata import CAFFE_BGR_MEAN, IMAGENET_RGB_MEAN, IMAGENET_RGB_STD, METADATA_KEY, PipelineMetadata
-
-PRESETS = {
-    "caffe": ("bgr", CAFFE_BGR_MEAN, (1.0, 1.0, 1.0)),
-    "imagenet": ("rgb", IMAGENET_RGB_MEAN, IMAGENET_RGB_STD),
-    "odd": ("bgr", (10.0, 200.0, 50.0), (2.0, 30.0, 0.5)),
-}
+from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
+from tests.build_engine._helpers import PRESETS, manual_preprocess
 
 
 def session(model: onnx.ModelProto) -> ort.InferenceSession:
@@ -28,14 +26,6 @@ def session(model: onnx.ModelProto) -> ort.InferenceSession:
 
 def meta(n: int, **kw) -> PipelineMetadata:
     return PipelineMetadata(class_names=tuple(f"c{i}" for i in range(n)), palette=tuple((i, i, i) for i in range(n)), **kw)
-
-
-def manual_preprocess(bgr: np.ndarray, order: str, mean, std) -> np.ndarray:
-    x = bgr.astype(np.float32)
-    if order == "rgb":
-        x = x[..., ::-1]
-    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
 @pytest.fixture(scope="module")
@@ -228,43 +218,6 @@ def test_fp16_network_wraps_and_agrees(network):
     p16 = session(wrap_network(build_fcn("fcn8s", 4, 16, w, dtype="float16"), meta(4, precision="fp16")))
     f = np.random.default_rng(9).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
     assert (p32.run(None, {"frame": f})[0] == p16.run(None, {"frame": f})[0]).mean() >= 0.99
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_torch_exported_nchw_logits_network_wraps_from_the_cli(tmp_path):
-    """A network from another framework (PyTorch, BatchNorm, its own names) wraps with no code changes."""
-    import subprocess
-    import sys
-
-    torch = pytest.importorskip("torch")
-
-    class Net(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c = torch.nn.Conv2d(3, 8, 3, padding=1)
-            self.bn = torch.nn.BatchNorm2d(8)
-            self.o = torch.nn.Conv2d(8, 3, 1)
-
-        def forward(self, x):
-            return self.o(torch.relu(self.bn(self.c(x))))
-
-    torch.manual_seed(0)
-    net = Net().eval()
-    bare = tmp_path / "torch_net.onnx"
-    torch.onnx.export(net, (torch.rand(1, 3, 32, 32),), str(bare), dynamo=False, opset_version=17,
-                      input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "h", 3: "w"}})
-    out = tmp_path / "wrapped.onnx"
-    p = subprocess.run([sys.executable, "-m", "build_engine", "export", "--onnx", str(bare), "--preset", "imagenet",
-                        "--num-classes", "3", "--out", str(out)], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    bgr = np.random.default_rng(11).integers(0, 256, (2, 29, 41, 3), dtype=np.uint8)
-    labels = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"frame": bgr})[0]
-    order, mean, std = PRESETS["imagenet"]
-    with torch.no_grad():
-        ref = net(torch.from_numpy(manual_preprocess(bgr, order, mean, std))).numpy()
-    assert (labels == ref.argmax(1)).mean() >= 0.999
-    assert len(np.unique(labels)) == 3  # all classes occur: the comparison is not trivial
 
 
 def test_one_metadata_writer_keeps_other_entries_in_order():

@@ -1,4 +1,7 @@
-"""FP16 pipeline graphs: network-only conversion, validity, ONNX Runtime parity with fp32."""
+"""FP16 pipeline graphs: network-only conversion, validity, ONNX Runtime parity with fp32.
+
+The ``fp16`` command line is tested in cli/test_fp16.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import pytest
 from onnx import TensorProto
 
 from build_engine.pipeline import export_fcn_pipeline
-from build_engine.cli import make_parser
 from build_engine.precision import (
     network_to_fp16,
     pipeline_metadata,
@@ -128,14 +130,6 @@ def test_fp16_errors(tmp_path):
     int8 = toy_pipeline(tmp_path / "int8.onnx", np.eye(3, dtype=np.float32), precision="int8")
     with pytest.raises(ConfigError):
         to_fp16_pipeline(int8)
-
-
-def test_fp16_cli(tmp_path, capsys):
-    src = toy_pipeline(tmp_path / "m.onnx", np.eye(3, dtype=np.float32))
-    args = make_parser().parse_args(["fp16", str(src), "--out", str(tmp_path / "m16.onnx")])
-    assert args.func(args) == 0
-    assert pipeline_metadata(onnx.load(str(tmp_path / "m16.onnx"))).precision == "fp16"
-    assert "m16.onnx" in capsys.readouterr().out
 
 
 def test_fp16_storage_is_not_mistaken_for_fp16_compute(fcn_fp32, tmp_path):

@@ -1,5 +1,6 @@
 """INT8 Q/DQ pipelines: TensorRT's rules (zero points 0, per-channel weights, pre/post untouched),
-calibration from folders, videos and VOC roots through the in-graph preprocessing, and the cache."""
+calibration from folders, videos and VOC roots through the in-graph preprocessing, and the cache.
+The ``quantize`` command line is tested in cli/test_quantize.py."""
 
 from __future__ import annotations
 
@@ -12,11 +13,9 @@ from onnx import numpy_helper
 from build_engine.calibration import load_calibration_frames, load_eval_data, parse_size, source_kind
 from build_engine.pipeline import export_fcn_pipeline
 from build_engine.precision import pipeline_metadata, to_fp16_pipeline
-from build_engine.cli import make_parser
 from build_engine.quantize import QuantizeConfig, make_reader, qdq_summary, quantize_pipeline
 from fcn_trt.errors import ConfigError, SourceOpenError
 from tests._helpers import write_video
-from tests.build_engine._precision_helpers import scene_frames, toy_pipeline, write_image_folder
 
 
 def _labels(path, frames):
@@ -25,18 +24,8 @@ def _labels(path, frames):
 
 
 @pytest.fixture(scope="module")
-def scenes():
-    return scene_frames(6, (64, 64))
-
-
-@pytest.fixture(scope="module")
 def fcn(tmp_path_factory):
     return export_fcn_pipeline(tmp_path_factory.mktemp("q") / "fcn.onnx", "fcn8s", 5, 16)
-
-
-@pytest.fixture(scope="module")
-def calib_dir(tmp_path_factory, scenes):
-    return write_image_folder(tmp_path_factory.mktemp("calib") / "frames", [s.image for s in scenes[:4]])
 
 
 @pytest.fixture(scope="module")
@@ -168,17 +157,6 @@ def test_quantize_errors(fcn, tmp_path, calib_dir):
     with pytest.raises(ConfigError, match="or S for SxS"):
         parse_size("big")
     assert parse_size("96") == (96, 96) and parse_size("96x128") == (96, 128)  # a calibration size may be square
-
-
-def test_quantize_cli(tmp_path, calib_dir, capsys):
-    src = toy_pipeline(tmp_path / "toy.onnx", np.eye(3, dtype=np.float32))
-    out = tmp_path / "toy.int8.onnx"
-    args = make_parser().parse_args(["quantize", str(src), "--calib", str(calib_dir), "--method", "minmax",
-                                     "--out", str(out), "--num-frames", "2", "--calib-size", "16x16", "--no-cache",
-                                     "--no-progress"])
-    assert args.func(args) == 0
-    assert pipeline_metadata(onnx.load(str(out))).precision == "int8"
-    assert "zero points all 0" in capsys.readouterr().out
 
 
 def test_keep_float_leaves_named_layers_unquantized(fcn, scenes, tmp_path):

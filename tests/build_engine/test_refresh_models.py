@@ -1,10 +1,12 @@
-"""The shipped built-in models are what the current graph builder produces, with the same labels."""
+"""The shipped built-in models are what the current graph builder produces, with the same labels.
+
+The ``refresh_models`` command line is tested in cli/test_refresh_models.py.
+"""
 
 import numpy as np
 import pytest
 
 from build_engine import refresh_models
-from build_engine.cli.refresh_models import main as refresh_main
 from fcn_trt.errors import BuildError, ConfigError
 from fcn_trt.models import BUILTIN_MODELS, models_dir
 from tests._helpers import with_argmin_labels
@@ -37,10 +39,3 @@ def test_a_builder_change_that_alters_labels_is_refused(tmp_path, monkeypatch):
 def test_unknown_model_name_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="built-in model"):
         refresh_models.refresh_builtin("nope", out_dir=tmp_path)
-
-
-def test_cli_check_exit_codes(capsys):
-    assert refresh_main(["demo", "--check"]) == 0
-    assert "demo: up to date" in capsys.readouterr().out
-    assert refresh_main(["nope", "--check"]) != 0
-    assert "error:" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 What reached TensorRT is read back from the fake's records and from the fake engine header
 (``FAKETRT1`` + JSON header + ONNX bytes); the CUDA device comes from the strict cuda-python fake.
+The ``build`` command line is tested in cli/test_build.py.
 """
 
 from __future__ import annotations
@@ -11,69 +12,17 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from build_engine.pipeline import save_model, wrap_network
 from build_engine.trt_builder import BuildConfig, build_engine, parse_nhw
 from fcn_trt.errors import BackendUnavailableError, BuildError, ConfigError, NoCudaDeviceError, TensorRTCompatibilityError
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
-from fcn_trt.sidecar import read_sidecar, sidecar_path
+from fcn_trt.sidecar import read_sidecar
+from tests.build_engine._helpers import fake_engine_header as _header
+from tests.build_engine._helpers import tiny_pipeline
+from tests.build_engine._helpers import trt_major as _major
 from tests.fakes.fake_tensorrt import parse_fake_engine
-from tests.fakes.trt_api import SUPPORTED_VERSIONS
-
-
-def _major(trt) -> int:
-    return int(trt.__version__.split(".")[0])
-
-
-def tiny_network(num_classes: int = 3) -> onnx.ModelProto:
-    """A 1x1 conv "segmentation network": input [N,3,H,W] float -> logits [N,C,H,W]."""
-    rng = np.random.default_rng(0)
-    w = helper.make_tensor("w", TensorProto.FLOAT, [num_classes, 3, 1, 1], rng.standard_normal(num_classes * 3).tolist())
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["input", "w"], ["logits"])],
-        "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "W"])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", num_classes, "H", "W"])],
-        [w],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def tiny_pipeline(path: Path, input_format: str = "bgr", precision: str = "fp32") -> Path:
-    """A real pipeline graph (build_engine.pipeline.wrap_network) around :func:`tiny_network`.
-
-    ``precision="int8"`` only relabels the metadata: the fakes check flags, not Q/DQ numerics.
-    """
-    meta = PipelineMetadata(
-        class_names=("a", "b", "c"), palette=((0, 0, 0), (255, 0, 0), (0, 255, 0)), input_format=input_format,
-    )
-    model = wrap_network(tiny_network(), meta)
-    if precision != "fp32":
-        for prop in model.metadata_props:
-            if prop.key == METADATA_KEY:
-                prop.value = meta.replace(precision=precision).to_json()
-    return save_model(model, path)
-
-
-@pytest.fixture
-def pipeline(tmp_path) -> Path:
-    return tiny_pipeline(tmp_path / "tiny.onnx")
-
-
-@pytest.fixture
-def fp16_graph(tmp_path) -> Path:
-    """The tiny pipeline as an fp16 graph (what a DLA build needs)."""
-    return tiny_pipeline(tmp_path / "t.fp16.onnx", precision="fp16")
-
-
-def _header(engine: Path) -> dict:
-    header, onnx_bytes = parse_fake_engine(engine.read_bytes())
-    onnx.load_from_string(onnx_bytes)  # the embedded graph is the ONNX we built from
-    return header
 
 
 CONFIG = BuildConfig(
@@ -206,30 +155,6 @@ def test_missing_tensorrt_gives_install_hint(fake_cuda, pipeline, tmp_path, monk
 def _has_dla(trt) -> bool:
     """TensorRT 11.0-11.4.0 has no DLA on Linux/Jetson (the fakes' 11 release is 11.4.0.106)."""
     return _major(trt) < 11
-
-
-DLA_VERSIONS = [v for v in SUPPORTED_VERSIONS if int(v.split(".")[0]) < 11]
-NO_DLA_VERSIONS = [v for v in SUPPORTED_VERSIONS if v not in DLA_VERSIONS]
-
-
-def _install_fake(version: str, monkeypatch):
-    from tests.fakes.fake_tensorrt import make_fake_tensorrt
-
-    module = make_fake_tensorrt(version)
-    monkeypatch.setitem(sys.modules, "tensorrt", module)
-    return module
-
-
-@pytest.fixture(params=DLA_VERSIONS, ids=lambda v: "trt" + v)
-def dla_trt(request, monkeypatch):
-    """The strict fake of each supported release that has DLA on Linux/Jetson."""
-    return _install_fake(request.param, monkeypatch)
-
-
-@pytest.fixture(params=NO_DLA_VERSIONS, ids=lambda v: "trt" + v)
-def no_dla_trt(request, monkeypatch):
-    """The strict fake of each supported release without DLA on Linux/Jetson (11.0-11.4.0)."""
-    return _install_fake(request.param, monkeypatch)
 
 
 def test_dla_builds_use_a_static_profile_and_report_where_layers_run(dla_trt, fake_cuda, fp16_graph, tmp_path, caplog):
@@ -369,7 +294,7 @@ def test_engine_loads_in_the_fake_runtime_of_the_same_version_only(fake_trt, fak
     assert other.Runtime(other.Logger(other.Logger.INTERNAL_ERROR)).deserialize_cuda_engine(out.read_bytes()) is None
 
 
-# --- configuration and command line ---------------------------------------------------------------
+# --- configuration --------------------------------------------------------------------------------
 def test_build_config_validation():
     with pytest.raises(ConfigError, match="min <= opt <= max"):
         BuildConfig(min_shape=(1, 480, 640), opt_shape=(1, 240, 320))
@@ -385,31 +310,6 @@ def test_build_config_validation():
     assert BuildConfig().max_shape == (1, 1080, 1920)
 
 
-def test_cli_build_converts_to_fp16_and_builds(fake_trt, fake_cuda, pipeline, tmp_path, capsys):
-    from build_engine.cli import main
-
-    out = tmp_path / "cli.engine"
-    rc = main(["build", str(pipeline), "--out", str(out), "--precision", "fp16", "--min", "1x64x64",
-               "--opt", "1x128x128", "--max", "1x256x256", "--workspace", "64", "--no-progress"])
-    assert rc == 0
-    assert (tmp_path / "cli.fp16.onnx").is_file()
-    side = read_sidecar(out)
-    assert side.engine.precision == "fp16" and side.engine.build_flags["onnx"].endswith("cli.fp16.onnx")
-    assert _header(out)["memory_pools"] == {"WORKSPACE": 64 << 20}
-    assert sidecar_path(out).is_file()
-
-
-def test_cli_without_device_prints_one_line(fake_trt, fake_cuda, pipeline, tmp_path, capsys):
-    from build_engine.cli import main
-
-    fake_cuda.STATE.device_count = 0
-    rc = main(["build", str(pipeline), "--out", str(tmp_path / "n.engine")])
-    err = capsys.readouterr().err.strip()
-    assert rc == NoCudaDeviceError.exit_code
-    assert len(err.splitlines()) == 1 and "no CUDA device" in err and str(pipeline) in err
-    assert fake_trt._fake.created == []
-
-
 @pytest.mark.gpu
 def test_real_tensorrt_builds_and_loads_the_tiny_pipeline(tmp_path):
     """Only where a CUDA device and the real tensorrt exist (skipped elsewhere by tests/conftest.py)."""
@@ -423,48 +323,3 @@ def test_real_tensorrt_builds_and_loads_the_tiny_pipeline(tmp_path):
     assert engine is not None
     assert [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)] == ["frame", "labels"]
     assert read_sidecar(out).engine.tensorrt_version == trt.__version__
-
-
-def test_cli_int8_quantizes_on_calib_frames_then_builds(fake_trt, fake_cuda, pipeline, tmp_path, monkeypatch):
-    import cv2
-
-    monkeypatch.setenv("FCN_TRT_CACHE", str(tmp_path / "cache"))  # calibration frame cache stays in tmp
-
-    from build_engine.cli import main
-
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(2):
-        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (32, 48, 3), dtype=np.uint8))
-    out = tmp_path / "q.engine"
-    assert main(["build", str(pipeline), "--out", str(out), "--precision", "int8", "--calib", str(frames),
-                 "--no-progress"]) == 0
-    qdq = onnx.load(str(tmp_path / "q.int8.onnx"))
-    assert any(n.op_type == "QuantizeLinear" for n in qdq.graph.node)
-    assert read_sidecar(out).engine.precision == "int8"
-    assert _header(out)["precision_flags"] == (["INT8"] if _major(fake_trt) < 10 else [])
-
-
-def test_cli_int8_without_calib_is_a_config_error(fake_trt, fake_cuda, pipeline, tmp_path, capsys):
-    from build_engine.cli import main
-
-    assert main(["build", str(pipeline), "--out", str(tmp_path / "q.engine"), "--precision", "int8"]) == 2
-    assert "--calib" in capsys.readouterr().err
-
-
-def test_cli_dla_build_says_where_layers_run_and_that_the_profile_is_static(dla_trt, fake_cuda, fp16_graph, tmp_path,
-                                                                           capsys):
-    from build_engine.cli import main
-
-    dla_trt._fake.num_dla_cores = 1
-    out = tmp_path / "t.engine"
-    assert main(["build", str(fp16_graph), "--out", str(out), "--dla-core", "0", "--no-progress"]) == 0
-    printed = capsys.readouterr().out
-    side = read_sidecar(out).engine.build_flags["dla_layers"]
-    assert "DLA core 0: %d layers on DLA, %d on the GPU" % (len(side["dla"]), len(side["gpu"])) in printed
-    assert "static profile 1x480x640x3: frames must have exactly this shape" in printed
-    assert main(["build", str(fp16_graph), "--out", str(out), "--dla-core", "0", "--no-gpu-fallback",
-                 "--no-progress"]) != 0
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "cannot run on DLA" in err  # one readable line, no traceback

@@ -1,7 +1,8 @@
-"""The TensorRT ONNX-parser rules (build_engine.trt_check), the ``check`` CLI and the fake OnnxParser.
+"""The TensorRT ONNX-parser rules (build_engine.trt_check) and the fake OnnxParser.
 
 Every rule of ``RULES`` has a tiny graph that breaks it (``NEGATIVE``): the test asserts the rule id,
 the TensorRT majors whose parser rejects it and the parser's message. Compliant twins pass.
+The ``check`` command line is tested in cli/test_check.py.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from typing import Callable, NamedTuple, Tuple
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-from build_engine import cli
 from build_engine.trt_builder import BuildConfig, build_engine
 from build_engine.trt_check import (
     RULES, TARGETS, CompatReport, Violation, check_model, ensure_compatible, parse_targets, target_for_version,
@@ -25,22 +25,8 @@ from fcn_trt.errors import (
     BuildError, ConfigError, ModelFormatError, ModelNotFoundError, TensorRTCompatibilityError,
 )
 from fcn_trt.metadata import METADATA_KEY, PipelineMetadata
-
-F, F16, I8, U8, I32, I64, B = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.INT8, TensorProto.UINT8,
-                               TensorProto.INT32, TensorProto.INT64, TensorProto.BOOL)
-
-
-def vi(name: str, dtype: int, shape) -> onnx.ValueInfoProto:
-    return helper.make_tensor_value_info(name, dtype, shape)
-
-
-def const(name: str, value, dtype) -> onnx.TensorProto:
-    return numpy_helper.from_array(np.asarray(value, dtype=dtype), name)
-
-
-def model(nodes, inputs, outputs, inits=(), opset: int = 17) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, "t", inputs, outputs, list(inits))
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+from tests.build_engine._helpers import B, F, F16, I8, I32, I64, U8, compliant_pipeline, const, model, uint8_identity, vi
+from tests.build_engine._helpers import save as _save
 
 
 def unary(op: str, dtype: int = F, out_dtype: int = None, opset: int = 17, **attrs) -> onnx.ModelProto:
@@ -58,34 +44,6 @@ def resize(opset: int = 17, scales=None, **attrs) -> onnx.ModelProto:
         ins = ["x", "roi", "", "sizes"]
     return model([helper.make_node("Resize", ins, ["y"], name="n", **attrs)], [vi("x", F, [1, 3, 4, 4])],
                  [vi("y", F, None)], inits, opset=opset)
-
-
-def compliant_pipeline(deconv_axis=None) -> onnx.ModelProto:
-    """uint8 frame -> Cast -> shapes from the cast -> Transpose -> Conv -> Resize back -> ArgMax ->
-    Cast(float) -> Cast(uint8) writing ``labels`` itself: what every parser accepts."""
-    rng = np.random.default_rng(0)
-    nodes = [
-        helper.make_node("Cast", ["frame"], ["f"], to=F, name="pre/cast"),
-        helper.make_node("Shape", ["f"], ["fshape"], name="pre/shape"),
-        helper.make_node("Slice", ["fshape", "s1", "s3", "ax0"], ["hw"], name="pre/hw"),
-        helper.make_node("Transpose", ["f"], ["x"], perm=[0, 3, 1, 2], name="pre/nchw"),
-        helper.make_node("Conv", ["x", "w"], ["scores"], name="net/conv"),
-        helper.make_node("Shape", ["scores"], ["sshape"], name="post/shape"),
-        helper.make_node("Slice", ["sshape", "s0", "s2", "ax0"], ["nc"], name="post/nc"),
-        helper.make_node("Concat", ["nc", "hw"], ["sizes"], axis=0, name="post/sizes"),
-        helper.make_node("Resize", ["scores", "", "", "sizes"], ["up"], mode="linear",
-                         coordinate_transformation_mode="half_pixel", name="post/resize"),
-        helper.make_node("ArgMax", ["up"], ["idx"], axis=1, keepdims=0, name="post/argmax"),
-        helper.make_node("Cast", ["idx"], ["idxf"], to=F, name="post/tofloat"),
-        helper.make_node("Cast", ["idxf"], ["labels"], to=U8, name="labels"),
-    ]
-    inits = [const("w", rng.standard_normal((3, 3, 1, 1)), np.float32), const("s0", [0], np.int64),
-             const("s1", [1], np.int64), const("s2", [2], np.int64), const("s3", [3], np.int64),
-             const("ax0", [0], np.int64)]
-    m = model(nodes, [vi("frame", U8, ["N", "H", "W", 3])], [vi("labels", U8, ["N", "H", "W"])], inits)
-    meta = PipelineMetadata(class_names=("a", "b", "c"), palette=((0, 0, 0), (255, 0, 0), (0, 255, 0)))
-    helper.set_model_props(m, {METADATA_KEY: meta.to_json()})
-    return m
 
 
 def qdq_weights(op: str, axis: int, zp_dtype=np.int8, scale=0.1, zp=0) -> onnx.ModelProto:
@@ -109,12 +67,6 @@ def qdq_param_input(param: str) -> onnx.ModelProto:
     return model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="n"),
                   helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
                  [vi("x", F, [1, 3]), vi(param, params[param][0], [])], [vi("y", F, None)], inits)
-
-
-def uint8_identity() -> onnx.ModelProto:
-    """Cast(uint8) -> Identity -> graph output: the Cast's UINT8 output is an intermediate tensor."""
-    return model([helper.make_node("Cast", ["x"], ["u"], to=U8, name="n"),
-                  helper.make_node("Identity", ["u"], ["y"], name="id")], [vi("x", F, [2])], [vi("y", U8, [2])])
 
 
 class Case(NamedTuple):
@@ -438,42 +390,6 @@ def test_check_model_reads_paths_and_rejects_non_models(tmp_path):
     bad.write_bytes(b"not a protobuf at all \xff\xfe")
     with pytest.raises(ModelFormatError):
         check_model(bad)
-
-
-# --- CLI ------------------------------------------------------------------------------------------
-def _save(m: onnx.ModelProto, path: Path) -> Path:
-    path.write_bytes(m.SerializeToString())
-    return path
-
-
-def test_cli_check_compatible_exits_0(tmp_path, capsys):
-    path = _save(compliant_pipeline(), tmp_path / "ok.onnx")
-    assert cli.main(["check", str(path)]) == 0
-    out = capsys.readouterr()
-    assert out.out.strip() == "compatible with the TensorRT 8.6, 10, 11 ONNX parsers" and out.err == ""
-
-
-def test_cli_check_incompatible_prints_each_violation_and_exits_3(tmp_path, capsys):
-    path = _save(uint8_identity(), tmp_path / "bad.onnx")
-    assert cli.main(["check", str(path), "--trt", "8.6,10"]) == 3
-    out = capsys.readouterr()
-    assert "[1] uint8-intermediate  node n (Cast)  TensorRT 8.6\n" in out.out
-    assert 'parser: Assertion failed: legalUINT8 && "TensorRT does not support UINT8 types for intermediate' in out.out
-    assert "[2] uint8-intermediate  node n (Cast)  TensorRT 10\n" in out.out
-    assert "fix:" in out.out and "source:" in out.out
-    assert out.out.strip().splitlines()[-1] == "2 violations (TensorRT 8.6: 1, TensorRT 10: 1)"
-    err = out.err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("build_engine: error: ") and "Traceback" not in out.err
-
-
-@pytest.mark.parametrize("args,code", [(["--trt", "9"], 2), ([], 3)])
-def test_cli_check_user_mistakes_are_one_line(tmp_path, capsys, args, code):
-    target = tmp_path / ("missing.onnx" if not args else "ok.onnx")
-    if args:
-        _save(compliant_pipeline(), target)
-    assert cli.main(["check", str(target)] + args) == code
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "error:" in err[0]
 
 
 # --- the fake OnnxParser fails where TensorRT fails ------------------------------------------------

@@ -29,10 +29,3 @@ def test_a_user_mistake_is_one_line_and_a_non_zero_exit(tmp_path):
                         "--size", "big"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert p.stderr.startswith("make_scenes: error: ") and len(p.stderr.strip().splitlines()) == 1
-
-
-def test_train_demo_parser():
-    from build_engine.cli.train_demo import _parse_sizes, make_parser
-
-    args = make_parser().parse_args(["--out", "run", "--sizes", "4x240x320,2x360x480"])
-    assert _parse_sizes(args.sizes) == [(4, 240, 320), (2, 360, 480)] and args.steps == 600

@@ -1,6 +1,7 @@
 """Tests of the MediaPipe selfie converter. The graph surgery is tested on small synthetic graphs with
 onnx + ONNX Runtime only; the real conversion needs tensorflow + tf2onnx (an interpreter named by
-$FCN_TRT_TF_PYTHON, or this one) and skips without them."""
+$FCN_TRT_TF_PYTHON, or this one) and skips without them. The ``convert-selfie`` command line is tested in
+tests/build_engine/cli/test_convert_selfie.py."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from build_engine.cli import convert_selfie as convert_selfie_cli
 from build_engine.recipes import mediapipe_selfie as ms
 from fcn_trt.errors import BackendUnavailableError, BuildError, ModelFormatError, SourceOpenError
 
@@ -311,16 +311,6 @@ def test_missing_tensorflow_is_a_clear_error(tmp_path):
 def test_convert_missing_tflite_is_a_clear_error(tmp_path):
     with pytest.raises(SourceOpenError, match="existing file"):
         ms.convert_selfie(tmp_path / "nope.tflite", tmp_path / "out.onnx")
-
-
-def test_cli_parser_and_missing_file(tmp_path):
-    from build_engine.cli import make_parser
-
-    argv = ["convert-selfie", "--out", str(tmp_path / "o.onnx"), "--tflite", str(tmp_path / "m.tflite")]
-    args = make_parser().parse_args(argv)
-    assert args.func is convert_selfie_cli.command and not args.landscape
-    with pytest.raises(SourceOpenError):
-        args.func(args)
 
 
 # --- the real conversion (tensorflow + tf2onnx) ---------------------------------------------------

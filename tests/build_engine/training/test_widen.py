@@ -1,16 +1,15 @@
-"""build_engine.widen: Net2WiderNet widening keeps the FCN's scores and gives the wider shapes."""
+"""build_engine.widen: Net2WiderNet widening keeps the FCN's scores and gives the wider shapes.
+
+The ``widen`` command line is tested in tests/build_engine/cli/test_widen.py.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from build_engine.fcn import build_fcn, fcn_parameter_shapes, random_fcn_weights
-from build_engine.cli.widen import main
 from build_engine.training.widen import widen_fcn_weights
-from build_engine.weights import load_weights, save_npz
 from fcn_trt.errors import ConfigError
 
 
@@ -57,12 +56,3 @@ def test_bad_factor_and_incomplete_weights_are_refused():
         widen_fcn_weights(small, 0)
     with pytest.raises(ConfigError, match="conv1_1"):
         widen_fcn_weights({k: v for k, v in small.items() if not k.startswith("fc6")}, 2)
-
-
-def test_cli_writes_the_widened_npz(tmp_path: Path, capsys):
-    src = save_npz(random_fcn_weights("fcn8s", 4, 32), tmp_path / "small.npz")
-    assert main([str(src), "--factor", "2", "--out", str(tmp_path / "wide.npz")]) == 0
-    assert load_weights(tmp_path / "wide.npz")["fc6.weight"].shape == fcn_parameter_shapes("fcn8s", 4, 16)["fc6.weight"]
-    assert "wrote" in capsys.readouterr().out
-    assert main([str(tmp_path / "missing.npz"), "--out", str(tmp_path / "x.npz")]) != 0
-    assert "error:" in capsys.readouterr().err
