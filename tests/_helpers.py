@@ -7,12 +7,23 @@ that a test keeps only its own data and assertions.
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pytest
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_module(module: str, *args: Any, timeout: float = 300) -> "subprocess.CompletedProcess[str]":
+    """``python -m module args...`` as a user would run it, from the repository root (text output captured)."""
+    return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @contextlib.contextmanager

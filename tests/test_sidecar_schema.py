@@ -95,7 +95,7 @@ def test_sidecar_with_defaults_only_validates(tmp_path):
 def test_sidecar_written_by_the_engine_builder_validates(fake_trt, fake_cuda, tmp_path):
     """The real build path (build_engine.trt_builder against the strict TensorRT fake)."""
     from build_engine.trt_builder import BuildConfig, build_engine
-    from tests.build_engine.test_trt_builder import tiny_pipeline
+    from tests.build_engine._helpers import tiny_pipeline
 
     out = tmp_path / "tiny.engine"
     cfg = BuildConfig(min_shape=(1, 64, 96), opt_shape=(1, 120, 160), max_shape=(2, 240, 320),

@@ -9,7 +9,7 @@ import pytest
 from build_engine.trt_builder import BuildConfig, build_pipeline_engine, prepare_graph
 from fcn_trt.errors import ConfigError
 from fcn_trt.sidecar import read_sidecar
-from tests.build_engine.test_trt_builder import tiny_pipeline
+from tests.build_engine._helpers import tiny_pipeline
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
 
 SHAPES = dict(min_shape=(1, 64, 64), opt_shape=(1, 128, 128), max_shape=(1, 256, 256), progress=False)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests._helpers import run_module
 from tests.build_engine._precision_helpers import dominant_channel_frames as _frames
 from tests.build_engine._precision_helpers import write_image_folder
 
@@ -14,8 +13,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "build_engine", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return run_module("build_engine", *args)
 
 
 def test_cli_exit_codes(models, tmp_path):

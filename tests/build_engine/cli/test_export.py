@@ -1,5 +1,5 @@
-"""``python -m build_engine export --onnx``: a network from another framework wraps into the pipeline graph
-from the command line (the command lives in build_engine/cli/__init__.py)."""
+"""``python -m build_engine export``: its user mistakes, and networks from elsewhere (``--onnx``) wrapped into
+the pipeline graph from the command line (the command lives in build_engine/cli/__init__.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from tests._helpers import run_module
 from tests.build_engine._helpers import PRESETS, manual_preprocess
 
 
@@ -45,3 +46,34 @@ def test_torch_exported_nchw_logits_network_wraps_from_the_cli(tmp_path):
         ref = net(torch.from_numpy(manual_preprocess(bgr, order, mean, std))).numpy()
     assert (labels == ref.argmax(1)).mean() >= 0.999
     assert len(np.unique(labels)) == 3  # all classes occur: the comparison is not trivial
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["export", "--width-divisor", "7", "--out", "x.onnx"], "width_divisor"),
+    (["export", "--size", "12", "--out", "x.onnx"], "--size"),
+    (["export", "--mean", "1,2", "--out", "x.onnx"], "--mean"),
+    (["export", "--weights", "nope.npz", "--out", "x.onnx"], "nope.npz"),
+    (["export", "--onnx", "nope.onnx", "--out", "x.onnx"], "nope.onnx"),
+])
+def test_export_mistakes(tmp_path, args, needle):
+    p = run_module("build_engine", *args)
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    assert needle in p.stderr.strip().splitlines()[-1]
+
+
+def test_export_wraps_an_existing_onnx(tmp_path):
+    import onnx
+
+    from build_engine.fcn import build_fcn
+
+    bare = tmp_path / "bare.onnx"
+    onnx.save(build_fcn("fcn32s", 3, 32), str(bare))
+    out = tmp_path / "wrapped.onnx"
+    p = run_module("build_engine", "export", "--onnx", bare, "--num-classes", "3", "--preset", "caffe", "--size", "64x64",
+                   "--out", out)
+    assert p.returncode == 0, p.stderr
+    import fcn_trt
+
+    with fcn_trt.Segmenter(out) as seg:
+        assert seg.run(np.zeros((30, 40, 3), np.uint8)).labels.shape == (30, 40)
+        assert seg.metadata.inference_size == (64, 64)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 import pytest
 
+from tests._helpers import run_module
+
 
 def cli(*args, module="fcn_trt.cli"):
-    return subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True, timeout=300)
+    return run_module(module, *args)
 
 
 @pytest.fixture(scope="module")
@@ -76,37 +75,6 @@ def test_corrupt_image_is_one_line(model, tmp_path):
     bad.write_bytes(b"\x89PNG garbage")
     p = cli("run", model, "-i", bad, "-o", tmp_path / "o.png")
     assert p.returncode != 0 and "Traceback" not in p.stderr and "could not decode" in p.stderr
-
-
-@pytest.mark.parametrize("args,needle", [
-    (["export", "--width-divisor", "7", "--out", "x.onnx"], "width_divisor"),
-    (["export", "--size", "12", "--out", "x.onnx"], "--size"),
-    (["export", "--mean", "1,2", "--out", "x.onnx"], "--mean"),
-    (["export", "--weights", "nope.npz", "--out", "x.onnx"], "nope.npz"),
-    (["export", "--onnx", "nope.onnx", "--out", "x.onnx"], "nope.onnx"),
-])
-def test_export_mistakes(tmp_path, args, needle):
-    p = cli(*args, module="build_engine")
-    assert p.returncode != 0 and "Traceback" not in p.stderr
-    assert needle in p.stderr.strip().splitlines()[-1]
-
-
-def test_export_wraps_an_existing_onnx(tmp_path):
-    import onnx
-
-    from build_engine.fcn import build_fcn
-
-    bare = tmp_path / "bare.onnx"
-    onnx.save(build_fcn("fcn32s", 3, 32), str(bare))
-    out = tmp_path / "wrapped.onnx"
-    p = cli("export", "--onnx", bare, "--num-classes", "3", "--preset", "caffe", "--size", "64x64", "--out", out,
-            module="build_engine")
-    assert p.returncode == 0, p.stderr
-    import fcn_trt
-
-    with fcn_trt.Segmenter(out) as seg:
-        assert seg.run(np.zeros((30, 40, 3), np.uint8)).labels.shape == (30, 40)
-        assert seg.metadata.inference_size == (64, 64)
 
 
 def test_every_subcommand_is_wired():

@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_inspect_with_fakes_lists_io_tensors(fake_trt, fake_cuda, tmp_path, capsys):
     from build_engine.trt_builder import BuildConfig, build_engine
     from fcn_trt.cli import make_parser
-    from tests.build_engine.test_trt_builder import tiny_pipeline
+    from tests.build_engine._helpers import tiny_pipeline
 
     graph = tiny_pipeline(tmp_path / "t.onnx")
     engine = build_engine(graph, tmp_path / "t.engine",
