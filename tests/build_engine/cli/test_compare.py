@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tests._helpers import run_module
 from tests.build_engine._precision_helpers import dominant_channel_frames as _frames
 from tests.build_engine._precision_helpers import write_image_folder
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 def _cli(*args):
