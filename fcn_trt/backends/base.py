@@ -51,6 +51,8 @@ class Backend(Closeable, abc.ABC):
 
     #: short backend name, e.g. ``"onnxruntime"`` or ``"tensorrt"`` (for reports only).
     name: str = ""
+    #: what people call it, for sentences in reports (``"ONNX Runtime"``); defaults to :attr:`name`.
+    title: str = ""
 
     _metadata: PipelineMetadata
     _max_batch: int = 0

@@ -76,6 +76,7 @@ class OnnxRuntimeBackend(Backend):
     """
 
     name = "onnxruntime"
+    title = "ONNX Runtime"
 
     def __init__(self, path: Union[str, Path], providers: Union[str, Sequence[str], None] = "auto", threads: int = 0) -> None:
         if isinstance(threads, bool) or not isinstance(threads, int):

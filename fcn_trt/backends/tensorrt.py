@@ -313,6 +313,7 @@ class TensorRTBackend(Backend):
     """
 
     name = "tensorrt"
+    title = "TensorRT"
 
     def __init__(
         self,

@@ -455,7 +455,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
     meta = seg.metadata
     fmt = meta.input_format
     describe = {str(k): str(v) for k, v in be.describe().items()}
-    backend_name = describe.get("backend", getattr(be, "name", "?"))
+    backend_name = getattr(be, "title", "") or describe.get("backend", getattr(be, "name", "?"))  # for sentences
     samples: Dict[str, List[float]] = {}
     device_keys: set = set()
     stream = _frame_stream(source, hw, fmt, batch * 8, seed)

@@ -65,3 +65,15 @@ def test_the_onnxruntime_backend_keeps_its_closed_message(tmp_path):
     with pytest.raises(ClosedError) as e:
         backend.infer(np.zeros((1, 32, 32, 3), np.uint8))
     assert str(e.value) == "OnnxRuntimeBackend: expected an open backend, found closed. Hint: create a new Segmenter"
+
+
+@pytest.mark.parametrize("module,cls,title", [
+    ("fcn_trt.backends.onnxruntime", "OnnxRuntimeBackend", "ONNX Runtime"),
+    ("fcn_trt.backends.tensorrt", "TensorRTBackend", "TensorRT"),
+    ("fcn_trt.backends.triton", "TritonBackend", "Triton Inference Server"),
+])
+def test_each_backend_has_a_title_for_report_sentences(module, cls, title):
+    import importlib
+
+    backend = getattr(importlib.import_module(module), cls)
+    assert backend.title == title and backend.name and backend.title != backend.name

@@ -138,7 +138,7 @@ def test_profile_smoke_json_schema(model_path):
     for s in d["stages"].values():
         assert set(s) == STAGE_KEYS and s["count"] == 6 and s["min_ms"] <= s["p50_ms"] <= s["p99_ms"] <= s["max_ms"]
     assert {"h2d", "gpu_compute", "d2h", "capture", "frame_age"} == set(d["unmeasured"])
-    assert "onnxruntime" in d["unmeasured"]["gpu_compute"] and "runs on the host" in d["unmeasured"]["gpu_compute"]
+    assert "ONNX Runtime" in d["unmeasured"]["gpu_compute"] and "runs on the host" in d["unmeasured"]["gpu_compute"]
     assert d["backend"]["backend"] == "onnxruntime" and d["precision"] == "fp32"
     assert len(d["model_sha256"]) == 64 and d["throughput_fps"] > 0 and d["peak_rss_mb"] > 0
     assert d["device_memory"] is None and SYSTEM_KEYS <= set(d["system"])
