@@ -62,8 +62,7 @@ def reexport(old: str, new: str, namespace: Dict[str, Any]) -> None:
 
 def run_moved_main(old: str) -> None:
     """``python -m <old path>``: exit with the ``main()`` that moved away from ``old``."""
-    new_module, _, new_name = MOVED_NAMES[old]["main"].partition(":")
-    sys.exit(getattr(importlib.import_module(new_module), new_name)())
+    sys.exit(_resolve(MOVED_NAMES[old]["main"])())
 
 
 def moved_names(module: str) -> Callable[[str], Any]:
@@ -82,11 +81,16 @@ def moved_names(module: str) -> Callable[[str], Any]:
         target = moved.get(name)
         if target is None:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        new_module, _, new_name = target.partition(":")
-        _warn_moved(f"{module}.{name}", f"{new_module}.{new_name}", stacklevel=3)
-        return getattr(importlib.import_module(new_module), new_name)
+        _warn_moved(f"{module}.{name}", target.replace(":", "."), stacklevel=3)
+        return _resolve(target)
 
     return __getattr__
+
+
+def _resolve(target: str) -> Any:
+    """The object a ``"module:name"`` entry of :data:`MOVED_NAMES` names (its module imported now)."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _warn_moved(old: str, new: str, stacklevel: int = 4) -> None:
