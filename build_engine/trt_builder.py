@@ -597,10 +597,13 @@ class EngineBuildReport:
 
 
 def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], calib: Optional[str] = None,
-                  show_progress: bool = True, trt_module: Any = None) -> Tuple[Path, str]:
+                  show_progress: bool = True, trt_module: Any = None,
+                  allow_incompatible: bool = False) -> Tuple[Path, str]:
     """The graph to build for ``precision`` and the conversion made: ``(model, "")`` when the graph
     already is that precision, else its fp16 / int8 (Q/DQ, calibrated on ``calib``) conversion,
-    written next to ``out`` as ``<out stem>.fp16.onnx`` / ``<out stem>.int8.onnx``."""
+    written next to ``out`` as ``<out stem>.fp16.onnx`` / ``<out stem>.int8.onnx``.
+    ``allow_incompatible`` is the build's ``allow_trt_incompatible``: the converted graph is written
+    even if it breaks a TensorRT parser rule (one warning per violation)."""
     model, out = Path(model), Path(out)
     meta = read_pipeline_metadata(model)
     if precision is None or precision == meta.precision:
@@ -622,13 +625,13 @@ def prepare_graph(model: PathLike, out: PathLike, precision: Optional[str], cali
         trt = trt_module or require_tensorrt("building a TensorRT engine")  # the Q/DQ layout depends on its major
         graph = out.with_name(out.stem + ".int8.onnx")
         quantize_pipeline(model, graph, calib, QuantizeConfig(trt_target=target_for_version(compat.version_string(trt))),
-                          show_progress=show_progress)
+                          show_progress=show_progress, allow_incompatible=allow_incompatible)
         log.info("wrote %s (int8 Q/DQ graph calibrated on %s)", graph, calib)
         return graph, "int8"
     from build_engine.precision import to_fp16_pipeline
 
     graph = out.with_name(out.stem + ".fp16.onnx")
-    to_fp16_pipeline(model, graph)
+    to_fp16_pipeline(model, graph, allow_incompatible=allow_incompatible)
     log.info("wrote %s (fp16 graph)", graph)
     return graph, "fp16"
 
@@ -647,7 +650,8 @@ def build_pipeline_engine(model: PathLike, out: Optional[PathLike] = None, confi
     model = Path(model)
     out_path = Path(out) if out is not None else model.with_suffix(".engine")
     config = config or BuildConfig()
-    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress, trt_module)
+    graph, conversion = prepare_graph(model, out_path, config.precision, calib, config.progress, trt_module,
+                                      allow_incompatible=config.allow_trt_incompatible)
     engine = build_engine(graph, out_path, config, trt_module=trt_module)
     return EngineBuildReport(model=model, graph=graph, conversion=conversion,
                              calibration=str(calib) if conversion == "int8" else None, engine=Path(engine))

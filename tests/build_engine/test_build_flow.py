@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from build_engine.trt_builder import BuildConfig, build_pipeline_engine, prepare_graph
-from fcn_trt.errors import ConfigError
+from fcn_trt.errors import BuildError, ConfigError, TensorRTCompatibilityError
 from fcn_trt.sidecar import read_sidecar
 from tests.build_engine._helpers import tiny_pipeline
 from tests.fakes.fixtures_cuda import fake_cuda  # noqa: F401  (fixture)
@@ -33,3 +33,23 @@ def test_no_conversion_when_the_graph_already_has_the_precision(tmp_path):
     assert prepare_graph(model, tmp_path / "m.engine", "fp32") == (model, "")
     with pytest.raises(ConfigError, match="--calib"):
         prepare_graph(model, tmp_path / "m.engine", "int8")
+
+
+def test_allow_trt_incompatible_reaches_the_fp16_conversion(fake_trt, fake_cuda, tmp_path, caplog):
+    """--allow-trt-incompatible covers the whole one-step flow, not only the final engine build."""
+    import onnx
+
+    from build_engine.pipeline import save_model
+
+    model = onnx.load(str(tiny_pipeline(tmp_path / "tiny.onnx")))
+    next(o for o in model.opset_import if o.domain in ("", "ai.onnx")).version = 25  # past every parser's range
+    src = save_model(model, tmp_path / "opset25.onnx", allow_incompatible=True)
+    strict = BuildConfig(precision="fp16", **SHAPES)
+    with pytest.raises(TensorRTCompatibilityError, match="opset"):
+        build_pipeline_engine(src, tmp_path / "strict.engine", strict)
+    assert not (tmp_path / "strict.fp16.onnx").exists()
+    # with the override the fp16 graph is written (each violation a warning) and goes on to the parser,
+    # which refuses it (the fake refuses every rule violation, the silent ones included)
+    with pytest.raises(BuildError, match="could not parse m.fp16.onnx"):
+        build_pipeline_engine(src, tmp_path / "m.engine", dataclasses.replace(strict, allow_trt_incompatible=True))
+    assert (tmp_path / "m.fp16.onnx").is_file() and "m.fp16.onnx is NOT compatible" in caplog.text
