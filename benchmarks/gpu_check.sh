@@ -146,7 +146,7 @@ G="$WORK/graphs"
 DEMO_ONNX="${MODEL:-$ROOT/fcn_trt/models/demo_fcn8s_w8.onnx}"
 step demo_fp32 py 30 cp "$DEMO_ONNX" "$G/demo.onnx"
 step demo_fp16 onnx,file:"$G/demo.onnx" 300 "$PY" -m build_engine fp16 "$G/demo.onnx" --out "$G/demo.fp16.onnx"
-step calib_scenes onnx,cv2 300 "$PY" -m build_engine.make_scenes --out "$WORK/scenes" --count 16 --size 240x320 --no-progress
+step calib_scenes onnx,cv2 300 "$PY" -m build_engine.cli.make_scenes --out "$WORK/scenes" --count 16 --size 240x320 --no-progress
 if [ -d "$WORK/scenes" ]; then
     step demo_int8 ort,file:"$G/demo.onnx" 600 "$PY" -m build_engine quantize "$G/demo.onnx" --calib "$WORK/scenes" \
         --num-frames 16 --no-cache --no-progress --out "$G/demo.int8.onnx"
@@ -173,7 +173,7 @@ step pytest_gpu pytest 600 "$PY" -m pytest -m gpu -q -rs -p no:cacheprovider --j
 # --- 6. ONNX Runtime numbers, PyTorch reference --------------------------------------------------------
 if [ "$QUICK" = 0 ]; then
     # --- canonical-width FCN-8s: the demo weights widened 8x (Net2WiderNet) at run time ---
-    step canon_weights py 300 "$PY" -m build_engine.widen "$ROOT/fcn_trt/models/demo_fcn8s_w8.npz" --factor 8 \
+    step canon_weights py 300 "$PY" -m build_engine.cli.widen "$ROOT/build_engine/training/demo_fcn8s_w8.npz" --factor 8 \
         --out "$WORK/canon.npz"
     step canon_fp32 onnx,file:"$WORK/canon.npz" 600 "$PY" -m build_engine export --weights "$WORK/canon.npz" \
         --out "$G/canon.onnx"

@@ -16,8 +16,9 @@ What happens when one is opened, in this order:
    set of device buffers (frame + outputs, sized ONCE for the profile's largest shape), a set of
    pinned staging buffers and six timing events, are allocated.
 
-Two frames in flight overlap for real: each slot has its own device buffers, and the streams are
-ordered by CUDA events only where data flows::
+Two frames in flight can overlap (ordered for it; the overlap itself has not been measured on a GPU:
+``benchmarks/gpu_check.sh``): each slot has its own device buffers, and the streams are ordered by
+CUDA events only where data flows::
 
     copy-in : [wait compute_end(prev use of slot)] h2d_start  H2D(slot)  h2d_end
     compute : [wait h2d_end] [wait d2h_end(prev use of slot)] compute_start  execute_async_v3  compute_end
