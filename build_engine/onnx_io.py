@@ -21,14 +21,14 @@ __all__ = ["load_onnx", "ModelLike"]
 ModelLike = Union[onnx.ModelProto, str, Path]
 
 
-def load_onnx(model: ModelLike, hint: Optional[str] = None) -> onnx.ModelProto:
+def load_onnx(model: ModelLike, hint: Optional[str] = None, what: str = "ONNX model") -> onnx.ModelProto:
     """``model`` as a ModelProto (one given is returned as is); a missing file is
-    :class:`ModelNotFoundError`, an unreadable one :class:`ModelFormatError` (with ``hint``)."""
+    :class:`ModelNotFoundError` naming ``what``, an unreadable one :class:`ModelFormatError` (with ``hint``)."""
     if isinstance(model, onnx.ModelProto):
         return model
     path = Path(model)
     if not path.is_file():
-        raise ModelNotFoundError("ONNX model", expected="an existing .onnx file", found=str(path))
+        raise ModelNotFoundError(what, expected="an existing .onnx file", found=str(path))
     try:
         return onnx.load(str(path))
     except Exception as e:  # noqa: BLE001 - protobuf raises DecodeError and friends

@@ -61,6 +61,7 @@ from fcn_trt.metadata import write_model_metadata
 
 from .calibration import load_calibration_frames
 from .onnx_io import ModelLike
+from .trt_check import DECONV_WEIGHT_AXIS, TARGETS
 from .precision import fold_weight_casts, is_pipeline_node, load_pipeline, pipeline_metadata
 
 __all__ = [
@@ -75,9 +76,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 METHODS = ("percentile", "minmax", "entropy")
-#: TensorRT majors a Q/DQ graph can be made for, and the per-channel axis of ConvTranspose weights.
-QDQ_TARGETS = ("8.6", "10", "11")
-_DECONV_WEIGHT_AXIS = {"8.6": 0, "10": 1, "11": 1}
+#: TensorRT majors a Q/DQ graph can be made for (those the parser-rule checker knows)
+QDQ_TARGETS = TARGETS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,7 +280,7 @@ def quantize_pipeline(
     for node in result.graph.node:
         if node.op_type in ("QuantizeLinear", "DequantizeLinear") and node.name.startswith(("pre/", "post/")):
             node.name = "net/" + node.name
-    requantized = _set_deconv_weight_axis(result, pipeline, _DECONV_WEIGHT_AXIS[config.trt_target])
+    requantized = _set_deconv_weight_axis(result, pipeline, DECONV_WEIGHT_AXIS[config.trt_target])
     summary = qdq_summary(result)
     if summary["nonzero_zero_points"]:
         raise BuildError("Q/DQ graph", expected="zero points 0 (TensorRT)",
@@ -292,7 +292,7 @@ def quantize_pipeline(
         "method": config.method, "frames": int(len(frames)), "size": [int(frames.shape[1]), int(frames.shape[2])],
         "source": calib_desc, "percentile": config.percentile if config.method == "percentile" else None,
         "ops": ["Conv", "ConvTranspose"], "per_channel": True, "symmetric": True, "kept_float": kept,
-        "deconv_weight_axis": _DECONV_WEIGHT_AXIS[config.trt_target], "requantized_deconvs": requantized,
+        "deconv_weight_axis": DECONV_WEIGHT_AXIS[config.trt_target], "requantized_deconvs": requantized,
     }
     extra = {**dict(meta.extra), "calibration": calibration, "tensorrt_targets": [config.trt_target]}
     write_model_metadata(result, meta.replace(precision="int8", extra=extra))

@@ -1192,7 +1192,8 @@ def _check_conv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]
                      "quantize Conv weights per output channel (axis 0)", _CONV_AXIS_SOURCE, parser_error=False)
 
 
-_DECONV_AXIS = {"8.6": 0, "10": 1, "11": 1}
+#: the per-channel axis of ConvTranspose weight scales each TensorRT major reads (sources below)
+DECONV_WEIGHT_AXIS = {"8.6": 0, "10": 1, "11": 1}
 _DECONV_AXIS_SOURCES = {
     "8.6": ("NVIDIA/TensorRT#2380 (nvpohanh, 2022-12-02: 'We don't support per-output-channel quant for "
             "ConvTranspose'), #1694 (ttyio: 'try quant axis 0 for deconv'); NVIDIA/TensorRT v8.6.1 "
@@ -1210,7 +1211,7 @@ _DECONV_AXIS_SOURCES = {
 def _check_deconv_axis(g: _Graph, targets: Tuple[str, ...]) -> Iterator[Violation]:
     for i, node, axis in _weight_dq_for(g, "ConvTranspose"):
         for t in targets:
-            want = _DECONV_AXIS[t]
+            want = DECONV_WEIGHT_AXIS[t]
             if axis != want:
                 yield _v("qdq-deconv-weight-axis", g, i, (t,),
                          "no parser error: per-channel ConvTranspose weight scales on axis %d; TensorRT %s "

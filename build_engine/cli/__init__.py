@@ -163,18 +163,12 @@ def run_export(args) -> int:
     outputs = ("labels",) + (("confidence",) if args.confidence else ()) + (("logits",) if args.logits else ())
     names = _read_names(args.class_names)
     if args.onnx:
-        import onnx
-
-        from fcn_trt.errors import ModelFormatError, ModelNotFoundError
         from fcn_trt.palettes import get_palette
 
+        from ..onnx_io import load_onnx
+
         path = Path(args.onnx)
-        if not path.is_file():
-            raise ModelNotFoundError("--onnx", expected="an existing ONNX file", found=str(path))
-        try:
-            network = onnx.load(str(path))
-        except Exception as e:
-            raise ModelFormatError(str(path), expected="an ONNX model", found=str(e).splitlines()[0][:200]) from None
+        network = load_onnx(path, what="--onnx")
         order, mean, std = _preprocessing(args, "imagenet")
         n = len(names) if names else (2 if args.output_kind != "logits" else args.num_classes)
         if not n:
