@@ -118,6 +118,7 @@ class Segmenter(Closeable):
             self._backend = open_backend(path, name, **backend_options)
             self.model_path = path
         self._lock = threading.Lock()
+        self._memory_checked: Optional[Tuple[int, int, int]] = None  # the last (n, h, w) the pre-flight passed
         log.info("opened %s with %s", self.model_path or "a backend instance", name)
 
     # --- lifetime -----------------------------------------------------------------------------
@@ -174,8 +175,10 @@ class Segmenter(Closeable):
                 found=f"{h}x{w}", hint="resize the frame, use fcn_trt.tiling.segment_tiled for large images, or "
                                        "rebuild the engine with --max",
             )
-        if not max_h or not max_w:  # no profile bounds the frame: check it fits in memory first
+        # no profile bounds the frame: check it fits in memory first (once per size, not per frame of a stream)
+        if (not max_h or not max_w) and backend.computes_locally and self._memory_checked != (n, h, w):
             check_frame_memory(backend.metadata, n, h, w, backend.name or type(backend).__name__)
+            self._memory_checked = (n, h, w)
 
     def _submit(self, batch: np.ndarray, t_start: float) -> FrameTicket:
         validate_ms = (time.perf_counter() - t_start) * 1e3

@@ -53,6 +53,9 @@ class Backend(Closeable, abc.ABC):
     name: str = ""
     #: what people call it, for sentences in reports (``"ONNX Runtime"``); defaults to :attr:`name`.
     title: str = ""
+    #: whether the network runs in this process's memory (so a frame no profile bounds is checked
+    #: against this machine's free memory first); False for a served model, whose server does the work
+    computes_locally: bool = True
 
     _metadata: PipelineMetadata
     _max_batch: int = 0

@@ -219,6 +219,7 @@ class TritonBackend(Backend):
 
     name = "triton"
     title = "Triton Inference Server"
+    computes_locally = False
 
     def __init__(self, url: str, timeout: float = 10.0, shared_memory: str = "auto", max_in_flight: int = 4) -> None:
         self.url = parse_triton_url(url)

@@ -8,6 +8,7 @@ import onnxruntime as ort
 import pytest
 
 import fcn_trt
+from fcn_trt.backends.base import Backend
 from build_engine.pipeline import export_fcn_pipeline
 from fcn_trt.errors import (
     ClosedError,
@@ -15,6 +16,7 @@ from fcn_trt.errors import (
     EmptyFrameError,
     FrameDtypeError,
     FrameShapeError,
+    FrameTooLargeError,
     InputError,
     MetadataError,
     ModelFormatError,
@@ -222,3 +224,41 @@ def test_open_backend_table():
     assert {s.name for s in BACKEND_SPECS} == {"onnxruntime", "tensorrt"}
     with pytest.raises(ConfigError, match="suffix"):
         backend_for_path("a.bin")
+
+
+class _Zeros(Backend):
+    """A backend no profile bounds (like ONNX Runtime), labels all zero, running here or not."""
+
+    def __init__(self, meta, computes_locally):
+        self._metadata, self.computes_locally = meta, computes_locally
+
+    def infer(self, frames):
+        return {"labels": np.zeros(frames.shape[:3], np.uint8)}
+
+    def close(self):
+        pass
+
+
+def test_the_memory_preflight_runs_once_per_frame_size_not_per_frame(seg, monkeypatch):
+    from fcn_trt import preflight
+
+    reads = []
+    monkeypatch.setattr(preflight, "available_memory_bytes", lambda: reads.append(1) or 64 * 2 ** 30)
+    with fcn_trt.Segmenter(_Zeros(seg.metadata, computes_locally=True)) as s:
+        for _ in range(3):
+            s.run(frames(1)[0])
+        assert len(reads) == 1
+        s.run(np.zeros((40, 56, 3), np.uint8))  # a new size is checked again
+        assert len(reads) == 2
+    monkeypatch.setattr(preflight, "available_memory_bytes", lambda: 2 ** 20)  # 1 MiB free: far too little
+    with fcn_trt.Segmenter(_Zeros(seg.metadata, computes_locally=True)) as s:
+        with pytest.raises(FrameTooLargeError):
+            s.run(np.zeros((2000, 2000, 3), np.uint8))
+
+
+def test_a_served_model_is_not_checked_against_this_machines_memory(seg, monkeypatch):
+    from fcn_trt import preflight
+
+    monkeypatch.setattr(preflight, "available_memory_bytes", lambda: 2 ** 20)  # a tiny client
+    with fcn_trt.Segmenter(_Zeros(seg.metadata, computes_locally=False)) as s:
+        assert s.run(np.zeros((2000, 2000, 3), np.uint8)).labels.shape == (2000, 2000)
