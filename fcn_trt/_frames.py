@@ -155,7 +155,7 @@ def check_options(func: Any, options: Mapping[str, Any], what: str) -> None:
     params = inspect.signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
-    known = [n for n, p in params.items() if n not in ("self", "path")
+    known = [n for n, p in params.items() if n not in ("self", "path", "url")  # the model's location: not an option
              and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     unknown = [k for k in options if k not in known]
     if unknown:

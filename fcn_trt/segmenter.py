@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple, Union, c
 import numpy as np
 
 from ._deprecated import moved_names
-from ._frames import frame_hw, validate_batch, validate_frame
+from ._frames import check_options, frame_hw, validate_batch, validate_frame
 from ._outputs import build_results, merge_outputs, resize_outputs, results_from_outputs
 from ._util import Closeable
 from .backends import BACKENDS, backend_for_path, open_backend
@@ -100,6 +100,7 @@ class Segmenter(Closeable):
         if _is_served(model, backend):  # grpc://HOST:PORT/NAME, http://HOST:PORT/NAME: a Triton server
             from .backends.triton import TritonBackend
 
+            check_options(TritonBackend.__init__, backend_options, "triton backend")  # a typo: one line, not a TypeError
             model, backend, backend_options = TritonBackend(str(model), **backend_options), None, {}
         if isinstance(model, Backend):
             if backend is not None or backend_options:

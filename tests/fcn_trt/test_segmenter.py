@@ -262,3 +262,9 @@ def test_a_served_model_is_not_checked_against_this_machines_memory(seg, monkeyp
     monkeypatch.setattr(preflight, "available_memory_bytes", lambda: 2 ** 20)  # a tiny client
     with fcn_trt.Segmenter(_Zeros(seg.metadata, computes_locally=False)) as s:
         assert s.run(np.zeros((2000, 2000, 3), np.uint8)).labels.shape == (2000, 2000)
+
+
+def test_a_misspelt_server_option_is_a_config_error_before_connecting():
+    with pytest.raises(ConfigError, match="did you mean 'timeout'") as exc:
+        fcn_trt.Segmenter("grpc://127.0.0.1:1/seg", timout=3)  # nothing listens on port 1: never reached
+    assert "triton backend options" in str(exc.value) and "url" not in str(exc.value).split("expected")[1]
