@@ -25,7 +25,7 @@ from typing import Any, Dict, Mapping, Optional, Union
 from ._util import read_proc_value
 from ._version import __version__
 from .errors import EngineCorruptError, EngineMismatchError, MetadataError, SidecarNotFoundError
-from .metadata import PRECISIONS, PipelineMetadata
+from .metadata import PRECISIONS, PipelineMetadata, _found
 
 __all__ = [
     "SIDECAR_SCHEMA",
@@ -143,11 +143,6 @@ _FLAG_TYPES = {  # build_flags property -> (accepted types, what to say)
     "version_compatible": ((bool,), "true or false"), "exclude_lean_runtime": ((bool,), "true or false"),
 }
 _HW_COMPAT = ("none", "ampere_plus", "same_compute_capability")
-
-
-def _found(value: Any) -> str:
-    text = repr(value)
-    return "%s (%s)" % (text if len(text) <= 60 else text[:57] + "...", type(value).__name__)
 
 
 def _corrupt(where: str, expected: str, value: Any) -> EngineCorruptError:

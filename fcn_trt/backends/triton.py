@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, TypeVar
 
 import numpy as np
 
+from .._frames import frame_hw
 from .._imports import require
 from ..errors import (
     ConfigError, MetadataError, ModelFormatError, RemoteModelNotFoundError, ServerError, ServerTimeoutError,
@@ -400,8 +401,7 @@ class TritonBackend(Backend):
         client = self._client()
         tc = self._tc
         frames = np.ascontiguousarray(frames)
-        fmt = self._metadata.input_format
-        h, w = (frames.shape[1] * 2 // 3, frames.shape[2]) if fmt == "nv12" else frames.shape[1:3]
+        h, w = frame_hw(frames, self._metadata.input_format)
         oh, ow = self._output_hw(h, w)
         n = len(frames)
         inp = tc.InferInput("frame", list(frames.shape), "UINT8")
