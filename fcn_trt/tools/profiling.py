@@ -249,7 +249,7 @@ class ProfileReport:
 
 # --- helpers --------------------------------------------------------------------------------------
 def parse_size(text: str, what: str = "--size") -> Tuple[int, int]:
-    """``"480x640"`` (or ``"480,640"``, or ``"480"`` for 480x480) -> ``(480, 640)`` (height x width)."""
+    """``"480x640"`` (or ``"480,640"``) -> ``(480, 640)`` (height x width); a lone ``"480"`` is a ConfigError."""
     return parse_hw(text, what)
 
 
@@ -355,10 +355,14 @@ def _warnings(stats: Mapping[str, StageStats], on_device: bool) -> List[str]:
     return out
 
 
-def _frame_stream(source: Any, hw: Tuple[int, int], fmt: str, count: int, seed: int):
+#: how many synthetic frames a profile without a source makes up front (its batches cycle through them)
+SYNTHETIC_FRAMES = 8
+
+
+def _frame_stream(source: Any, hw: Tuple[int, int], fmt: str, seed: int):
     """Yields (frame, capture_ms, captured_at) forever from the synthetic set or a source."""
     if source is None:
-        frames = _synthetic_frames(fmt, hw, max(1, min(count, 8)), seed)
+        frames = _synthetic_frames(fmt, hw, SYNTHETIC_FRAMES, seed)
         i = 0
         while True:
             yield frames[i % len(frames)], None, time.perf_counter()
@@ -427,16 +431,16 @@ def profile(
     mem_before = _device_mem_used_mb() if on_device else None
     seg = Segmenter(model, backend=backend, **backend_options) if own else model
     try:
-        if source is None:  # batch * 8 synthetic frames are made up front, then one batch is in flight
+        if source is None:  # SYNTHETIC_FRAMES frames are made up front, then one batch is in flight
             h, w = hw
             if not all(seg.backend.max_frame_hw):  # an engine's profile bounds the frame instead
                 check_frame_memory(seg.metadata, batch, h, w, seg.backend.name,
                                    hint="profile a smaller --size or --batch (the profile measures whole frames)")
-            synthetic = batch * 8 * h * w * 3
+            synthetic = SYNTHETIC_FRAMES * h * w * 3
             have = available_memory_bytes()
             if have is not None and synthetic > have // 4:
                 raise FrameTooLargeError(
-                    f"{batch * 8} synthetic {h}x{w} frames", expected="at most %.1f GiB (a quarter of the available "
+                    f"{SYNTHETIC_FRAMES} synthetic {h}x{w} frames", expected="at most %.1f GiB (a quarter of the available "
                     "memory)" % (have / 4 / 2 ** 30), found="%.1f GiB" % (synthetic / 2 ** 30),
                     hint="profile a smaller --size (engines: their optimization profile's size)")
         return _profile(seg, hw, int(batch), int(frames), int(warmup), source, int(layers), int(layer_runs), render,
@@ -458,7 +462,7 @@ def _profile(seg: Any, hw: Tuple[int, int], batch: int, frames: int, warmup: int
     backend_name = getattr(be, "title", "") or describe.get("backend", getattr(be, "name", "?"))  # for sentences
     samples: Dict[str, List[float]] = {}
     device_keys: set = set()
-    stream = _frame_stream(source, hw, fmt, batch * 8, seed)
+    stream = _frame_stream(source, hw, fmt, seed)
     frame_hw: Optional[Tuple[int, int]] = None
     mem_samples: List[float] = []
     last_batch: Optional[np.ndarray] = None

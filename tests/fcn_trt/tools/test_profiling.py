@@ -12,7 +12,7 @@ import pytest
 import fcn_trt
 from fcn_trt.backends._trt_layers import make_layer_profiler
 from fcn_trt.backends.onnxruntime import parse_ort_profile
-from fcn_trt.errors import BackendUnavailableError, ConfigError, InputError, SourceError
+from fcn_trt.errors import BackendUnavailableError, ConfigError, FrameTooLargeError, InputError, SourceError
 from fcn_trt.tools import profiling as prof
 from fcn_trt.tools.sysinfo import jetson_info, system_info
 from tests.fcn_trt._shared import REPORT_KEYS
@@ -166,6 +166,17 @@ def test_profile_open_segmenter_batch_and_source(model_path):
 def test_profile_source_too_short(model_path):
     with pytest.raises(SourceError, match="warm-up"):
         prof.profile(model_path, source=[np.zeros((16, 16, 3), np.uint8)], warmup=1, frames=3, show_progress=False)
+
+
+def test_the_synthetic_frame_guard_counts_the_frames_made_not_batch_times_eight(model_path, monkeypatch):
+    frame = 24 * 32 * 3
+    # room for the 8 synthetic frames a profile makes, not for batch x 8 of them
+    monkeypatch.setattr(prof, "available_memory_bytes", lambda: 4 * (prof.SYNTHETIC_FRAMES * frame + 1))
+    r = prof.profile(model_path, size=(24, 32), batch=16, frames=1, warmup=0, render=False, show_progress=False)
+    assert r.batch == 16
+    monkeypatch.setattr(prof, "available_memory_bytes", lambda: 4 * (prof.SYNTHETIC_FRAMES * frame - 1))
+    with pytest.raises(FrameTooLargeError, match="8 synthetic 24x32 frames"):
+        prof.profile(model_path, size=(24, 32), batch=16, frames=1, warmup=0, render=False, show_progress=False)
 
 
 def test_profile_rejects_bad_counts(model_path):
