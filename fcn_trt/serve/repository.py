@@ -26,7 +26,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from ..backends.triton import config_parameters
 from ..errors import ConfigError, ModelFormatError, ModelNotFoundError
@@ -288,8 +288,3 @@ def write_python_model(
     shutil.copyfile(Path(__file__).with_name("_triton_model.py"), version_dir / "model.py")
     _write_config(model_dir, spec)
     return model_dir
-
-
-def repository_outputs(config: Any) -> List[str]:
-    """Output names of a parsed ``ModelConfig`` message."""
-    return [o.name for o in config.output]
