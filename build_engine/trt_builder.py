@@ -220,7 +220,13 @@ def profile_shapes(meta: PipelineMetadata, config: BuildConfig) -> Dict[str, Tup
 # inputs
 # ------------------------------------------------------------------------------------------------
 def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
-    """fcn_trt metadata of a pipeline ONNX file (weights are not loaded)."""
+    """fcn_trt metadata of a pipeline ONNX file."""
+    return read_model_metadata(_read_pipeline(onnx_path)[1], source=str(onnx_path))
+
+
+def _read_pipeline(onnx_path: Path) -> Tuple[bytes, Any]:
+    """The bytes of a pipeline ONNX file and their ModelProto, read once (the parser, the hash and
+    the rule check all need them: a canonical FCN-8s is about 0.5 GB)."""
     import onnx
 
     if not onnx_path.is_file():
@@ -228,13 +234,13 @@ def read_pipeline_metadata(onnx_path: Path) -> PipelineMetadata:
             "ONNX model %s" % onnx_path, expected="an existing .onnx file", found="no such file",
             hint="export one with `python -m build_engine export ... --out %s`" % onnx_path.name,
         )
+    data = onnx_path.read_bytes()
     try:
-        model = onnx.load(str(onnx_path), load_external_data=False)
+        return data, onnx.load_from_string(data)
     except Exception as e:  # noqa: BLE001 - protobuf raises DecodeError and friends
         raise ModelFormatError(
             "ONNX model %s" % onnx_path, expected="a valid ONNX protobuf", found=str(e).splitlines()[0] if str(e) else type(e).__name__
         ) from None
-    return read_model_metadata(model, source=str(onnx_path))
 
 
 def _build_command(onnx_path: Path, out_path: Path, config: BuildConfig) -> str:
@@ -403,7 +409,8 @@ def build_engine(
     """
     config = config or BuildConfig()
     onnx_path, out_path = Path(onnx_path), Path(out_path)
-    meta = read_pipeline_metadata(onnx_path)
+    data, model = _read_pipeline(onnx_path)
+    meta = read_model_metadata(model, source=str(onnx_path))
     precision = meta.precision
     if config.precision is not None and config.precision != precision:
         raise ConfigError(
@@ -420,9 +427,8 @@ def build_engine(
     trt = trt_module if trt_module is not None else require_tensorrt("building a TensorRT engine")
     # The parser rules of this TensorRT, checked before the parser runs: one error that names every
     # broken rule and its fix, instead of the parser's first failure.
-    ensure_compatible(onnx_path, (target_for_version(compat.version_string(trt)),),
+    ensure_compatible(model, (target_for_version(compat.version_string(trt)),),
                       allow_incompatible=config.allow_trt_incompatible, what=onnx_path.name)
-    data = onnx_path.read_bytes()
     onnx_sha256 = hashlib.sha256(data).hexdigest()
     log.info("building %s engine for %s (sm_%s) with TensorRT %s from %s", precision, device.name,
              device.compute_capability.replace(".", ""), compat.version_string(trt), onnx_path)
