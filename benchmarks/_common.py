@@ -132,6 +132,11 @@ def median(v: Sequence[float]) -> float:
     return float(np.median(np.asarray(v, dtype=np.float64)))
 
 
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile of ``values`` (linear interpolation); NaN for no values."""
+    return float(np.percentile(np.asarray(values, np.float64), p)) if len(values) else float("nan")
+
+
 def synthetic_frame(h: int, w: int, seed: int = 0) -> np.ndarray:
     """A BGR frame of 8x8 noise blocks (structure at several scales, labels not all one class)."""
     rng = np.random.default_rng(seed)

@@ -30,7 +30,7 @@ from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from benchmarks._common import RESULTS, header, load, publish, ticks
+from benchmarks._common import RESULTS, header, load, percentile, publish, ticks
 
 __all__ = ["SimulatedCamera", "live_comparison", "file_comparison", "tiling_check", "shutdown_times", "main"]
 
@@ -90,10 +90,6 @@ class SimulatedCamera:
         self._thread.join(1.0)
 
 
-def _pct(values: Sequence[float], p: float) -> float:
-    return float(np.percentile(np.asarray(values, np.float64), p)) if len(values) else float("nan")
-
-
 def live_comparison(seg: Any, frames: Sequence[np.ndarray], seconds: float, fps: float = 30.0,
                     buffers: int = 4) -> Dict[str, Dict[str, float]]:
     """stream() vs the naive loop on a simulated camera, ``seconds`` each; ages in ms from capture."""
@@ -114,8 +110,8 @@ def live_comparison(seg: Any, frames: Sequence[np.ndarray], seconds: float, fps:
     cam.release()
     out["stream"] = dict(results=len(ages), seconds=elapsed, fps=len(ages) / elapsed, captured=cam.captured,
                          dropped=s.dropped + cam.driver_dropped, stream_dropped=s.dropped,
-                         age_p50=_pct(ages, 50), age_p95=_pct(ages, 95), age_max=max(ages),
-                         infer_p50=_pct(infer, 50), age_last_second_p50=_pct(ages[-max(1, int(len(ages) / elapsed)):], 50))
+                         age_p50=percentile(ages, 50), age_p95=percentile(ages, 95), age_max=max(ages),
+                         infer_p50=percentile(infer, 50), age_last_second_p50=percentile(ages[-max(1, int(len(ages) / elapsed)):], 50))
     # Naive: read -> run, one frame at a time.
     cam = SimulatedCamera(frames, fps, buffers)
     ages, infer = [], []
@@ -131,8 +127,8 @@ def live_comparison(seg: Any, frames: Sequence[np.ndarray], seconds: float, fps:
     cam.release()
     out["naive"] = dict(results=len(ages), seconds=elapsed, fps=len(ages) / elapsed, captured=cam.captured,
                         dropped=cam.driver_dropped, stream_dropped=0,
-                        age_p50=_pct(ages, 50), age_p95=_pct(ages, 95), age_max=max(ages),
-                        infer_p50=_pct(infer, 50), age_last_second_p50=_pct(ages[-max(1, int(len(ages) / elapsed)):], 50))
+                        age_p50=percentile(ages, 50), age_p95=percentile(ages, 95), age_max=max(ages),
+                        infer_p50=percentile(infer, 50), age_last_second_p50=percentile(ages[-max(1, int(len(ages) / elapsed)):], 50))
     return out
 
 

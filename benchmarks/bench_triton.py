@@ -31,7 +31,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from benchmarks._common import RESULTS, argument_parser, header, load, parse_sizes, publish, synthetic_frame, ticks
+from benchmarks._common import (
+    RESULTS, argument_parser, header, load, parse_sizes, percentile, publish, synthetic_frame, ticks,
+)
 
 __all__ = ["Camera", "run_cameras", "main"]
 
@@ -124,13 +126,10 @@ def run_cameras(segmenters: List[Any], frame: np.ndarray, seconds: float, fps: f
     spanned = sum(last_seq[i] - first_seq[i] + 1 for i in range(len(cams)) if processed[i])
     done = sum(processed)
 
-    def pct(v: List[float], q: float) -> float:
-        return float(np.percentile(v, q)) if v else float("nan")
-
     return {
         "cameras": len(cams), "frames": done, "throughput": done / seconds,
-        "lat_p50": pct(latencies, 50), "lat_p95": pct(latencies, 95), "lat_p99": pct(latencies, 99),
-        "age_p50": pct(ages, 50), "age_p95": pct(ages, 95), "age_p99": pct(ages, 99),
+        "lat_p50": percentile(latencies, 50), "lat_p95": percentile(latencies, 95), "lat_p99": percentile(latencies, 99),
+        "age_p50": percentile(ages, 50), "age_p95": percentile(ages, 95), "age_p99": percentile(ages, 99),
         "drop_pct": 100.0 * (spanned - done) / spanned if spanned else float("nan"),
         "errors": len(errors), "first_error": errors[0] if errors else "",
     }
