@@ -125,7 +125,7 @@ DeviceInfo check_device(int device) {
 class TrtBackend final : public BackendImpl {
  public:
   TrtBackend(const std::string& path, const Options& options)
-      : path_(path), name_(file_name(path)), device_(options.device) {
+      : name_(file_name(path)), device_(options.device) {
     sidecar_ = read_sidecar(path);                                                  // 1
     const DeviceInfo dev = check_device(options.device);                           // 2
     check_engine_compatible(sidecar_, library_version(), dev.compute_capability, path);  // 3
@@ -308,7 +308,7 @@ class TrtBackend final : public BackendImpl {
     set_shape(max_);
   }
 
-  std::string path_, name_;
+  std::string name_;
   int device_ = 0;
   EngineSidecar sidecar_;
   Logger logger_;
