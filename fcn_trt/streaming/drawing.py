@@ -339,17 +339,8 @@ def segment_files(segmenter: Any, input: Union[str, Path], output: Union[str, Pa
         out.mkdir(parents=True, exist_ok=True)
     cv2 = _cv2()
     written: list = []
-    failed: list = []
-
-    def frames() -> Any:
-        for p in images:
-            try:
-                yield read_image(p, "reading images")
-            except SourceOpenError as e:  # a source ends quietly on a reader error: keep it to raise it here
-                failed.append(e)
-                return
-
-    for item in segmenter.stream(frames(), live=False):
+    frames = (read_image(p, "reading images") for p in images)  # a typed read error reaches the caller
+    for item in segmenter.stream(frames, live=False):
         path = images[item.sequence]
         result = item.result
         target = out if single else out / f"{path.stem}_overlay.png"
@@ -365,8 +356,6 @@ def segment_files(segmenter: Any, input: Union[str, Path], output: Union[str, Pa
             class_fractions=tuple(result.class_fractions().items()),
             labels_png=None if labels_png is None else str(labels_png),
         ))
-    if failed:
-        raise failed[0]
     return SegmentFilesReport(input=str(src), output=str(out), video=False, files=tuple(written))
 
 
