@@ -123,7 +123,7 @@ def jetson_info(tegra_release: str = TEGRA_RELEASE, sys_root: str = "/sys/device
 def gpu_info(device: int = 0) -> Optional[Dict[str, Any]]:
     """GPU name, compute capability, memory and driver/CUDA runtime versions via cuda-python, or None."""
     try:
-        from ..backends._cuda import check_cuda, cuda_device_info, cuda_runtime
+        from ..backends._cuda import _cuda_version_text, _version_call, cuda_device_info, cuda_runtime
 
         dev = cuda_device_info(device)
         rt = cuda_runtime()
@@ -133,11 +133,8 @@ def gpu_info(device: int = 0) -> Optional[Dict[str, Any]]:
             "gpu_memory_mb": round(dev.total_memory / 2**20, 1),
         }
         for key, call in (("driver_version", "cudaDriverGetVersion"), ("cuda_runtime_version", "cudaRuntimeGetVersion")):
-            try:
-                v = int(check_cuda(getattr(rt, call)(), call, rt))
-                info[key] = "%d.%d" % (v // 1000, (v % 1000) // 10)
-            except Exception:  # noqa: BLE001 - a version probe must not fail a report
-                info[key] = None
+            v = _version_call(rt, call)  # -1 when the probe fails: a version probe must not fail a report
+            info[key] = _cuda_version_text(v) if v >= 0 else None
         return info
     except Exception as e:  # noqa: BLE001 - no cuda-python, no driver, no device: all mean "no GPU info"
         log.debug("no GPU info: %s", e)
