@@ -274,12 +274,16 @@ class TritonBackend(Backend):
         with self._lock:
             owned.append(obj)
 
+    @property
+    def _call_timeout(self) -> Dict[str, float]:
+        """Per-call keyword for :attr:`timeout`: the gRPC client takes a deadline per call (read now, so a
+        changed ``timeout`` applies); the HTTP client has its timeouts from when it was made."""
+        return {"client_timeout": self.timeout} if self.url.scheme == "grpc" else {}
+
     def _call(self, doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except self._utils.InferenceServerException as e:
-            raise _server_error(self.url, doing, e, self.timeout) from None
-        except (OSError, TimeoutError) as e:
+        except (self._utils.InferenceServerException, OSError, TimeoutError) as e:
             raise _server_error(self.url, doing, e, self.timeout) from None
         except Exception as e:  # gevent's Timeout and transport errors are not OSError subclasses
             if _is_timeout(e) or _is_unreachable(e):
@@ -287,18 +291,16 @@ class TritonBackend(Backend):
             raise
 
     def _json(self, doing: str, fn: Any, *args: Any) -> Dict[str, Any]:
-        kwargs = {"as_json": True, "client_timeout": self.timeout} if self.url.scheme == "grpc" else {}
+        kwargs: Dict[str, Any] = dict(self._call_timeout, as_json=True) if self.url.scheme == "grpc" else {}
         return self._call(doing, fn, *args, **kwargs)  # type: ignore[no-any-return]
 
     def _open_model(self) -> None:
         client = self._client()
         name = self.url.model
-        live = self._call("is the server live?", client.is_server_live,
-                          **({"client_timeout": self.timeout} if self.url.scheme == "grpc" else {}))
+        live = self._call("is the server live?", client.is_server_live, **self._call_timeout)
         if not live:
             raise ServerUnreachableError(str(self.url), expected="a live Triton server", found="it answers but is not live")
-        ready = self._call("is the model ready?", client.is_model_ready, name,
-                           **({"client_timeout": self.timeout} if self.url.scheme == "grpc" else {}))
+        ready = self._call("is the model ready?", client.is_model_ready, name, **self._call_timeout)
         if not ready:
             index = self._json("list its models", client.get_model_repository_index)
             models = index.get("models", index) if isinstance(index, dict) else index
@@ -418,9 +420,8 @@ class TritonBackend(Backend):
                 offset += size
         else:
             inp.set_data_from_numpy(frames)
-        kwargs = {"client_timeout": self.timeout} if self.url.scheme == "grpc" else {}
         result = self._call(f"segment {n} frame(s) of {h}x{w}", client.infer, self.url.model, [inp],
-                            outputs=requested, **kwargs)
+                            outputs=requested, **self._call_timeout)
         outs: Dict[str, np.ndarray] = {}
         offset = frames.nbytes
         for name in self._outputs:
