@@ -191,6 +191,13 @@ class CompatReport:
         """True when no parser of ``targets`` rejects the graph."""
         return not self.violations
 
+    @property
+    def expected(self) -> str:
+        """What a compatible graph is, for error messages: "a graph that the TensorRT 8.6, 10 ONNX parsers accept"."""
+        many = len(self.targets) > 1
+        return "a graph that the TensorRT %s ONNX parser%s accept%s" % (", ".join(self.targets), "s" if many else "",
+                                                                        "" if many else "s")
+
     def for_target(self, target: str) -> Tuple[Violation, ...]:
         """The violations that apply to one TensorRT major (``"8.6"``, ``"10"``, ``"11"`` or a version)."""
         t = target if target in TARGETS else target_for_version(target)
@@ -1296,9 +1303,7 @@ def ensure_compatible(model: Union[onnx.ModelProto, str, Path], targets: Union[s
         return report
     n = len(report.violations)
     raise TensorRTCompatibilityError(
-        what,
-        expected="a graph that the TensorRT %s ONNX parser%s accept%s"
-        % (", ".join(report.targets), "s" if len(report.targets) > 1 else "", "" if len(report.targets) > 1 else "s"),
+        what, expected=report.expected,
         found="%d violation%s: %s" % (n, "" if n == 1 else "s", listed),
         hint="run `python -m build_engine check MODEL.onnx --trt %s` for the fix of each, re-export the graph, "
         "or override knowingly (the engine build will fail or differ)" % ",".join(report.targets),

@@ -30,10 +30,5 @@ def command(args: argparse.Namespace) -> int:
     print(report.format())
     if report.ok:
         return 0
-    many = len(report.targets) > 1
-    raise TensorRTCompatibilityError(
-        str(args.model),
-        expected="a graph the TensorRT %s ONNX parser%s accept%s" % (", ".join(report.targets), "s" if many else "",
-                                                                     "" if many else "s"),
-        found=report.summary(), hint="apply the fix printed for each violation and re-export",
-    )
+    raise TensorRTCompatibilityError(str(args.model), expected=report.expected, found=report.summary(),
+                                     hint="apply the fix printed for each violation and re-export")
