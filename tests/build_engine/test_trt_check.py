@@ -456,6 +456,24 @@ def test_fake_parser_version_decides_what_fails(fake_trt, fake_cuda, tmp_path):
         assert build_engine(path, tmp_path / "shape.engine", CONFIG, trt_module=fake_trt).exists()
 
 
+def test_fake_parser_imports_model_local_functions_from_10_on(fake_trt, fake_cuda, tmp_path):
+    """A node calling a function defined in the model: 10.0+ import it (LocalFunctionImporter), 8.6 does not."""
+    m = compliant_pipeline()
+    conv = next(n for n in m.graph.node if n.name == "net/conv")
+    conv.output[0] = "conv_out"
+    m.graph.node.insert(list(m.graph.node).index(conv) + 1,
+                        helper.make_node("MyRelu", ["conv_out"], ["scores"], domain="local.fn", name="net/fn"))
+    m.functions.append(helper.make_function("local.fn", "MyRelu", ["x"], ["y"], [helper.make_node("Relu", ["x"], ["y"])],
+                                            [helper.make_opsetid("", 17)]))
+    m.opset_import.append(helper.make_opsetid("local.fn", 1))
+    path = _pipeline_file(m, tmp_path / "fn.onnx")
+    if fake_trt.__version__.startswith("8."):
+        with pytest.raises(BuildError, match="No importer registered for op: MyRelu. Attempting to import as plugin"):
+            build_engine(path, tmp_path / "fn.engine", TO_PARSER, trt_module=fake_trt)
+    else:
+        assert build_engine(path, tmp_path / "fn.engine", CONFIG, trt_module=fake_trt).exists()
+
+
 def test_fake_build_of_a_compliant_pipeline_succeeds(fake_trt, fake_cuda, tmp_path):
     path = _pipeline_file(compliant_pipeline(), tmp_path / "ok.onnx")
     out = build_engine(path, tmp_path / "ok.engine", CONFIG, trt_module=fake_trt)

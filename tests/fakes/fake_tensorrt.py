@@ -621,8 +621,10 @@ class _OnnxParser(_Strict):
                         "explicit batch dimension.\"")
             return False
         ok = True
+        # a call of a function the model defines is the parser rules' business (10.0+ import them)
+        local_functions = {(f.domain, f.name) for f in proto.functions}
         for i, node in enumerate(proto.graph.node):
-            if not onnx.defs.has(node.op_type, node.domain or ""):
+            if not onnx.defs.has(node.op_type, node.domain or "") and (node.domain, node.op_type) not in local_functions:
                 self._error("UNSUPPORTED_NODE", "No importer registered for op: %s" % node.op_type, i,
                             node.name, node.op_type)
                 ok = False
