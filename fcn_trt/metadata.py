@@ -134,14 +134,7 @@ class PipelineMetadata:
                                     hint=_REEXPORT)
         check_pipeline_fields(d, where)
         known = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in known}
-        kwargs["class_names"] = tuple(kwargs["class_names"])
-        kwargs["palette"] = tuple(tuple(c) for c in kwargs["palette"])
-        for key in ("mean", "std", "outputs"):
-            if key in kwargs:
-                kwargs[key] = tuple(kwargs[key])
-        if kwargs.get("inference_size") is not None:
-            kwargs["inference_size"] = tuple(kwargs["inference_size"])
+        kwargs = {k: v for k, v in d.items() if k in known}  # __post_init__ makes the sequences tuples
         if "extra" in kwargs:
             kwargs["extra"] = dict(kwargs["extra"])
         return cls(**kwargs)
